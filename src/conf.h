@@ -1,0 +1,131 @@
+/*
+ * conf: the configuration, parsed from an INI file into plain structs.
+ *
+ * Pure: parsing has no side effects (no sockets, no name resolution, no key file reads
+ * beyond what conf_load documents), and every error names file:line. conf_print writes the
+ * canonical form; parsing that output gives an equal struct (round trip).
+ */
+#ifndef MPTUN_CONF_H
+#define MPTUN_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONF_MAX_PATHS 32
+#define CONF_MAX_ADDRS 8
+#define CONF_MAX_LISTEN 8
+#define CONF_MAX_VIA 4
+#define CONF_MAX_CONNS 16   /* connections per path */
+#define CONF_NAME_MAX 32    /* path / interface labels, including NUL */
+#define CONF_HOST_MAX 256   /* host names, including NUL */
+#define CONF_STR_MAX 1024   /* paths, commands */
+#define CONF_KEY_LEN 32     /* X25519 keys and pre-shared keys */
+
+#define CONF_MTU_DEFAULT 16000
+#define CONF_MTU_MIN 576
+#define CONF_MTU_MAX 65535
+
+enum conf_mode { MODE_TUN, MODE_UDP };
+enum conf_sched { SCHED_BALANCE, SCHED_ORDERED, SCHED_REDUNDANT };
+enum conf_cipher { CIPHER_AUTO, CIPHER_CHACHA20POLY1305, CIPHER_AES256GCM, CIPHER_NONE };
+enum via_kind { VIA_TCP, VIA_SOCKS5, VIA_HTTP };
+
+/* host:port as written; host names are resolved when dialing, not when parsing. */
+struct conf_hostport {
+	char host[CONF_HOST_MAX]; /* without brackets for IPv6 literals */
+	uint16_t port;
+};
+
+/* An interface address with prefix length. */
+struct conf_addr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	uint8_t prefix;
+};
+
+struct conf_via {
+	enum via_kind kind;
+	struct conf_hostport hp;
+	char user[CONF_HOST_MAX]; /* empty: no authentication */
+	char pass[CONF_HOST_MAX];
+};
+
+struct conf_path {
+	char name[CONF_NAME_MAX];
+	char ifname[CONF_NAME_MAX]; /* Interface: SO_BINDTODEVICE; empty if unset */
+	int has_source;
+	struct conf_addr source; /* Source: local address to bind (prefix unused) */
+	int has_endpoint;
+	struct conf_hostport endpoint; /* overrides [Peer] Endpoint */
+	struct conf_via via[CONF_MAX_VIA];
+	int nvia;
+	int connections;        /* default 1 */
+	int priority;           /* default 0; lower is filled first by ordered */
+	int backup;             /* carries traffic only while no primary path is up */
+	char congestion[CONF_NAME_MAX]; /* TCP_CONGESTION; empty: the default (see conf.c) */
+	int line;               /* line of the [Path] header, for messages */
+};
+
+struct conf {
+	char file[CONF_STR_MAX]; /* the file name, for messages */
+
+	/* [Interface] */
+	char ifname[CONF_NAME_MAX]; /* Name, default "mp0" */
+	enum conf_mode mode;
+	struct conf_addr addrs[CONF_MAX_ADDRS];
+	int naddrs;
+	int mtu;
+	struct conf_hostport listen[CONF_MAX_LISTEN];
+	int nlisten;
+	int has_private_key;
+	uint8_t private_key[CONF_KEY_LEN];
+	char private_key_file[CONF_STR_MAX]; /* as written; the key is read into private_key */
+	int has_psk;
+	uint8_t psk[CONF_KEY_LEN];
+	enum conf_cipher cipher;
+	enum conf_sched sched;
+	char control_socket[CONF_STR_MAX]; /* empty: /run/mptun/<Name>.sock */
+	char user[CONF_NAME_MAX];          /* drop privileges to this user after set-up */
+	char post_up[CONF_STR_MAX], pre_down[CONF_STR_MAX], post_down[CONF_STR_MAX];
+	char on_path_up[CONF_STR_MAX], on_path_down[CONF_STR_MAX];
+	/* Mode = udp */
+	int has_udp_listen;
+	struct conf_hostport udp_listen; /* local UDP socket to bind */
+	int has_udp_target;
+	struct conf_hostport udp_target; /* where datagrams from the peer go; unset: last sender */
+	/* tunables, in milliseconds */
+	int reorder_hold_ms;    /* longest a tun/udp packet waits for a gap (default 20) */
+	int retransmit_age_ms;  /* tun/udp frames older than this are not re-sent (default 200) */
+	int heartbeat_ms;       /* heartbeat interval on each connection (default 200) */
+	int dead_ms;            /* no sign of life for this long: the connection is dead (1000) */
+
+	/* [Peer] */
+	int has_endpoint;
+	struct conf_hostport endpoint;
+	int has_peer_key;
+	uint8_t peer_key[CONF_KEY_LEN];
+
+	/* [Path] sections, in file order */
+	struct conf_path paths[CONF_MAX_PATHS];
+	int npaths;
+};
+
+/*
+ * Parse the file at path into c. On error return -1 and write "file:line: message" into
+ * err. PrivateKeyFile is read here (refused if group or others can read it).
+ */
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+/* The same from a string (name is used in messages); PrivateKeyFile is read as above. */
+int conf_parse(struct conf *c, const char *name, const char *text, size_t len, char *err,
+	       size_t errlen);
+/* Write the canonical form. Secrets are printed (check is run by the key owner). */
+void conf_print(const struct conf *c, FILE *f);
+/* Is this the client side (dials) rather than the server side (listens)? */
+int conf_is_client(const struct conf *c);
+/* The endpoint a path dials: its own, or the peer's. */
+const struct conf_hostport *conf_path_endpoint(const struct conf *c, const struct conf_path *p);
+const char *conf_sched_name(enum conf_sched s);
+const char *conf_cipher_name(enum conf_cipher c);
+
+#endif
