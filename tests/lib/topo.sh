@@ -95,10 +95,9 @@ topo_link() {
 		*) echo "topo_link: unknown option $1" >&2; return 1 ;;
 		esac
 	done
-	ip link add "$TOPO_ID-a$i" netns "$(topo_nsname "$a")" type veth peer name "$TOPO_ID-b$i" \
+	# created directly inside the namespaces, so the names cannot clash with anything
+	ip link add "l$i" netns "$(topo_nsname "$a")" type veth peer name "l$i" \
 		netns "$(topo_nsname "$b")" || return 1
-	ip -n "$(topo_nsname "$a")" link set "$TOPO_ID-a$i" name "l$i"
-	ip -n "$(topo_nsname "$b")" link set "$TOPO_ID-b$i" name "l$i"
 	ip -n "$(topo_nsname "$a")" addr add "10.77.$i.1/24" dev "l$i"
 	ip -n "$(topo_nsname "$b")" addr add "10.77.$i.2/24" dev "l$i"
 	ip -n "$(topo_nsname "$a")" addr add "fd77:$i::1/64" dev "l$i" nodad
@@ -109,4 +108,12 @@ topo_link() {
 		topo_tbf "$a" "l$i" "$rate" "$queue"
 		topo_tbf "$b" "l$i" "$rate" "$queue"
 	fi
+	# a fresh veth takes a moment before IPv6 passes: wait until it does
+	local n
+	for n in $(seq 50); do
+		topo_exec "$a" ping -6 -c1 -W1 -i0.1 "fd77:$i::2" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "topo_link: link $i does not pass IPv6" >&2
+	return 1
 }
