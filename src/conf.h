@@ -26,6 +26,9 @@
 #define CONF_MTU_MIN 576
 #define CONF_MTU_MAX 65535
 
+/* Congestion control a path asks for when Congestion is unset (if the kernel has it). */
+#define CONF_CONGESTION_DEFAULT "bbr"
+
 enum conf_mode { MODE_TUN, MODE_UDP };
 enum conf_sched { SCHED_BALANCE, SCHED_ORDERED, SCHED_REDUNDANT };
 enum conf_cipher { CIPHER_AUTO, CIPHER_CHACHA20POLY1305, CIPHER_AES256GCM, CIPHER_NONE };
@@ -83,6 +86,7 @@ struct conf {
 	char private_key_file[CONF_STR_MAX]; /* as written; the key is read into private_key */
 	int has_psk;
 	uint8_t psk[CONF_KEY_LEN];
+	char psk_file[CONF_STR_MAX]; /* PresharedKeyFile as written; the key is read into psk */
 	enum conf_cipher cipher;
 	enum conf_sched sched;
 	char control_socket[CONF_STR_MAX]; /* empty: /run/mptun/<Name>.sock */
@@ -125,6 +129,7 @@ void conf_print(const struct conf *c, FILE *f);
 int conf_is_client(const struct conf *c);
 /* The endpoint a path dials: its own, or the peer's. */
 const struct conf_hostport *conf_path_endpoint(const struct conf *c, const struct conf_path *p);
+const char *conf_mode_name(enum conf_mode m);
 const char *conf_sched_name(enum conf_sched s);
 const char *conf_cipher_name(enum conf_cipher c);
 

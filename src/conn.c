@@ -1,0 +1,704 @@
+/*
+ * conn: one TCP connection (see conn.h for the states and timers).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>
+
+#include "conn.h"
+#include "frame.h"
+#include "listener.h"
+#include "log.h"
+#include "path.h"
+#include "session.h"
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+static uint32_t conn_next_id = 1;
+
+static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void conn_close(struct conn *c);
+
+const char *
+conn_state_name(const struct conn *c)
+{
+	static const char *const names[] = {"dialing", "proxy", "handshake", "hello", "up",
+					    "closing"};
+	return names[c->state];
+}
+
+static uint64_t
+now_ns(struct conn *c)
+{
+	return (uint64_t)(ev_now(c->loop) * 1e9);
+}
+
+static void
+format_addr(const struct sockaddr *sa, char *out, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(out, len, "%s:%d", host, port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		snprintf(out, len, "[%s]:%d", host, port);
+	} else {
+		snprintf(out, len, "?");
+	}
+}
+
+/* Options every connection gets, on either side. */
+static void
+tune_socket(int fd, const char *congestion)
+{
+	int one = 1, lowat = CONN_NOTSENT_LOWAT;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
+	if (congestion[0] != '\0' &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, congestion, strlen(congestion)) == -1)
+		log_debug("congestion control %s not available", congestion);
+}
+
+static struct conn *
+conn_new(struct session *s, int fd, int initiator)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->id = conn_next_id++;
+	c->fd = fd;
+	c->initiator = initiator;
+	c->loop = s->loop;
+	c->s = s;
+	c->born = ev_now(s->loop);
+	ev_io_init(&c->rio, conn_read_cb, fd, EV_READ);
+	ev_io_init(&c->wio, conn_write_cb, fd, EV_WRITE);
+	ev_timer_init(&c->timer, conn_timer_cb, CONN_PHASE_TIMEOUT, 0.);
+	ev_timer_start(c->loop, &c->timer);
+	return c;
+}
+
+void
+conn_fail(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->state == CONN_DYING)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+	c->state = CONN_DYING;
+	c->sc.up = c->sc.ready = 0;
+	ev_io_stop(c->loop, &c->rio);
+	ev_io_stop(c->loop, &c->wio);
+	ev_timer_stop(c->loop, &c->timer);
+	ev_timer_set(&c->timer, 0., 0.);
+	ev_timer_start(c->loop, &c->timer);
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	ev_io_stop(c->loop, &c->rio);
+	ev_io_stop(c->loop, &c->wio);
+	ev_timer_stop(c->loop, &c->timer);
+	if (c->fd != -1)
+		close(c->fd);
+	crypto_hs_wipe(&c->hs);
+	crypto_rec_wipe(&c->tx);
+	crypto_rec_wipe(&c->rx);
+	bq_free(&c->in);
+	bq_free(&c->out);
+	free(c);
+}
+
+/* The deferred close: tell the owners, then free. */
+static void
+conn_close(struct conn *c)
+{
+	if (c->listener != NULL)
+		listener_forget(c->listener, c);
+	if (c->up_at != 0)
+		session_conn_down(c->s, c);
+	if (c->path != NULL)
+		path_conn_closed(c->path, c, c->why);
+	conn_free(c);
+}
+
+/* --- dialing --- */
+
+/* Resolve hp (numeric or by name). The first hop only: later hops are the proxies' job. */
+static int
+resolve(const struct conf_hostport *hp, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct addrinfo hints, *res;
+	char port[8];
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_ADDRCONFIG;
+	snprintf(port, sizeof(port), "%u", hp->port);
+	if ((rc = getaddrinfo(hp->host, port, &hints, &res)) != 0) {
+		log_warnx("resolve %s: %s", hp->host, gai_strerror(rc));
+		return -1;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static void start_handshake(struct conn *c);
+static void hop_start(struct conn *c);
+
+struct conn *
+conn_dial(struct session *s, struct path *p, int slot)
+{
+	const struct conf_path *cp = p->cp;
+	const struct conf_hostport *first;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	struct conn *c;
+	int fd;
+
+	first = cp->nvia > 0 ? &cp->via[0].hp : conf_path_endpoint(s->conf, cp);
+	if (resolve(first, &ss, &sslen) == -1)
+		return NULL;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd == -1) {
+		log_warn("path %s: socket", p->name);
+		return NULL;
+	}
+	if (cp->ifname[0] != '\0' &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, cp->ifname, strlen(cp->ifname)) == -1) {
+		log_warn("path %s: bind to device %s", p->name, cp->ifname);
+		goto fail;
+	}
+	if (cp->has_source) {
+		struct sockaddr_storage src;
+		socklen_t srclen;
+
+		memset(&src, 0, sizeof(src));
+		if (cp->source.family == AF_INET) {
+			struct sockaddr_in *in = (struct sockaddr_in *)&src;
+			in->sin_family = AF_INET;
+			memcpy(&in->sin_addr, cp->source.addr, 4);
+			srclen = sizeof(*in);
+		} else {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&src;
+			in6->sin6_family = AF_INET6;
+			memcpy(&in6->sin6_addr, cp->source.addr, 16);
+			srclen = sizeof(*in6);
+		}
+		if (bind(fd, (struct sockaddr *)&src, srclen) == -1) {
+			log_warn("path %s: bind source", p->name);
+			goto fail;
+		}
+	}
+	tune_socket(fd, cp->congestion[0] ? cp->congestion : CONF_CONGESTION_DEFAULT);
+	if (connect(fd, (struct sockaddr *)&ss, sslen) == -1 && errno != EINPROGRESS) {
+		log_warn("path %s: connect", p->name);
+		goto fail;
+	}
+	if ((c = conn_new(s, fd, 1)) == NULL)
+		goto fail;
+	c->path = p;
+	c->slot = slot;
+	c->state = CONN_DIAL;
+	format_addr((struct sockaddr *)&ss, c->peer, sizeof(c->peer));
+	ev_io_start(c->loop, &c->wio);
+	return c;
+fail:
+	close(fd);
+	return NULL;
+}
+
+/* Send what sits in hsbuf-side output: proxy requests and handshake messages are small. */
+static int
+send_small(struct conn *c, const uint8_t *p, size_t len)
+{
+	ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (n == (ssize_t)len)
+		return 0;
+	/* a fresh socket has room for a few hundred bytes; anything else is a dead socket */
+	conn_fail(c, "send: %s", n == -1 ? strerror(errno) : "short write");
+	return -1;
+}
+
+static void
+hop_send(struct conn *c)
+{
+	uint8_t out[PROXY_OUT_MAX];
+	size_t n = proxy_output(&c->ph, out, sizeof(out));
+
+	if (n > 0)
+		send_small(c, out, n);
+}
+
+/* Start hop c->hop of the via-chain, or the handshake when the chain is done. */
+static void
+hop_start(struct conn *c)
+{
+	const struct conf_path *cp = c->path->cp;
+	const struct conf_hostport *target;
+
+	if (c->hop >= cp->nvia) {
+		start_handshake(c);
+		return;
+	}
+	target = proxy_chain_target(cp->via, cp->nvia, c->hop, conf_path_endpoint(c->s->conf, cp));
+	if (proxy_start(&c->ph, &cp->via[c->hop], target) == PROXY_DONE) {
+		c->hop++;
+		hop_start(c);
+		return;
+	}
+	c->state = CONN_PROXY;
+	ev_timer_stop(c->loop, &c->timer);
+	ev_timer_set(&c->timer, CONN_PHASE_TIMEOUT, 0.);
+	ev_timer_start(c->loop, &c->timer);
+	hop_send(c);
+}
+
+static void
+dial_done(struct conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	ev_io_stop(c->loop, &c->wio);
+	getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err != 0) {
+		errno = err;
+		conn_fail(c, "connect %s: %s", c->peer, strerror(err));
+		return;
+	}
+	ev_io_start(c->loop, &c->rio);
+	hop_start(c);
+}
+
+/* Bytes during PROXY: feed the hop, keep what follows its reply for the next layer. */
+static void
+proxy_read(struct conn *c)
+{
+	size_t used;
+	int rc;
+
+	rc = proxy_input(&c->ph, c->hsbuf, c->hslen, &used);
+	if (rc == PROXY_ERR) {
+		log_warnx("path %s: %s", c->path->name, proxy_error(&c->ph));
+		conn_fail(c, "%s", proxy_error(&c->ph));
+		return;
+	}
+	memmove(c->hsbuf, c->hsbuf + used, c->hslen - used);
+	c->hslen -= used;
+	if (rc == PROXY_MORE) {
+		hop_send(c);
+		return;
+	}
+	proxy_clear(&c->ph);
+	c->hop++;
+	hop_start(c);
+}
+
+/* --- handshake and hello --- */
+
+static int
+go_up_buffers(struct conn *c)
+{
+	if (bq_init(&c->in, CONN_IN_CAP) == -1 || bq_init(&c->out, CONN_OUT_CAP) == -1) {
+		conn_fail(c, "out of memory");
+		return -1;
+	}
+	/* what came after the handshake message belongs to the record stream */
+	bq_append(&c->in, c->hsbuf, c->hslen);
+	c->hslen = 0;
+	return 0;
+}
+
+static void
+send_hello(struct conn *c)
+{
+	struct frame_hello h;
+	uint8_t buf[FRAME_CTL_MAX];
+
+	session_hello(c->s, &h);
+	if (c->initiator) {
+		h.path = (uint8_t)c->path->index;
+		h.conn = (uint8_t)c->slot;
+		snprintf(h.name, sizeof(h.name), "%s", c->path->name);
+	}
+	conn_queue(c, buf, frame_put_hello(buf, &h));
+	conn_flush(c);
+}
+
+static void
+start_handshake(struct conn *c)
+{
+	uint8_t msg[CRYPTO_MSG1_LEN];
+	int rc;
+
+	c->state = CONN_HANDSHAKE;
+	ev_timer_stop(c->loop, &c->timer);
+	ev_timer_set(&c->timer, CONN_PHASE_TIMEOUT, 0.);
+	ev_timer_start(c->loop, &c->timer);
+	if (!c->initiator)
+		return;
+	/* wall-clock time: the peer's replay check must hold across our restarts */
+	rc = crypto_hs_initiate(&c->hs, c->s->cid, &c->s->peer, (uint64_t)(ev_time() * 1e9), NULL,
+				0, msg);
+	if (rc != CRYPTO_OK) {
+		conn_fail(c, "handshake: %s", crypto_strerror(rc));
+		return;
+	}
+	send_small(c, msg, sizeof(msg));
+}
+
+/* Bytes during HANDSHAKE, both roles. */
+static void
+handshake_read(struct conn *c)
+{
+	uint8_t reply[CRYPTO_MSG2_LEN], payload[CRYPTO_HS_PAYLOAD_MAX];
+	size_t need = c->initiator ? CRYPTO_MSG2_LEN : CRYPTO_MSG1_LEN, plen;
+	int rc;
+
+	if (c->hslen < need)
+		return;
+	if (c->initiator) {
+		rc = crypto_hs_finish(&c->hs, c->hsbuf, payload, &plen);
+	} else {
+		rc = crypto_hs_respond(&c->hs, c->s->cid, &c->s->peer, 1, c->hsbuf, payload, &plen);
+		if (rc == CRYPTO_OK)
+			rc = crypto_hs_reply(&c->hs, NULL, 0, reply);
+	}
+	memmove(c->hsbuf, c->hsbuf + need, c->hslen - need);
+	c->hslen -= need;
+	if (rc != CRYPTO_OK) {
+		/* nothing is said to an unauthenticated peer: close silently */
+		session_count_drop(c->s, DROP_HANDSHAKE);
+		if (c->initiator)
+			log_warnx("path %s: handshake with %s failed: %s", c->path->name, c->peer,
+				  crypto_strerror(rc));
+		conn_fail(c, "handshake failed: %s", crypto_strerror(rc));
+		return;
+	}
+	if (!c->initiator && send_small(c, reply, sizeof(reply)) == -1)
+		return;
+	if (crypto_hs_split(&c->hs, &c->tx, &c->rx) != CRYPTO_OK) {
+		conn_fail(c, "handshake: cannot derive keys");
+		return;
+	}
+	if (go_up_buffers(c) == -1)
+		return;
+	if (c->listener != NULL) {
+		listener_forget(c->listener, c);
+		c->listener = NULL;
+	}
+	c->state = CONN_HELLO;
+	if (c->initiator)
+		send_hello(c);
+}
+
+static void
+go_up(struct conn *c, const struct frame_hello *h)
+{
+	if (h->version != PROTO_VERSION) {
+		conn_fail(c, "peer speaks protocol version %u, not %u", h->version, PROTO_VERSION);
+		return;
+	}
+	if (!c->initiator) {
+		if ((c->path = session_path(c->s, h->name)) == NULL ||
+		    path_attach(c->path, c) == -1) {
+			conn_fail(c, "too many paths or connections");
+			return;
+		}
+		send_hello(c);
+	}
+	c->state = CONN_UP;
+	c->up_at = c->last_rx = ev_now(c->loop);
+	ev_timer_stop(c->loop, &c->timer);
+	ev_timer_set(&c->timer, c->s->conf->heartbeat_ms / 1000., c->s->conf->heartbeat_ms / 1000.);
+	ev_timer_start(c->loop, &c->timer);
+	session_conn_up(c->s, c, h);
+	path_conn_up(c->path, c);
+	conn_update(c, 1);
+}
+
+/* --- records --- */
+
+int
+conn_queue(struct conn *c, const uint8_t *plain, size_t len)
+{
+	uint8_t *dst = bq_reserve(&c->out, len + CRYPTO_RECORD_OVERHEAD);
+
+	if (dst == NULL)
+		return -1;
+	bq_commit(&c->out, crypto_seal(&c->tx, now_ns(c), plain, len, dst));
+	c->sc.ready = 0; /* until conn_update says otherwise */
+	return 0;
+}
+
+/* Open every whole record in the input and hand its frames to the session. */
+static void
+records_read(struct conn *c)
+{
+	struct frame f;
+	uint8_t *plain;
+	size_t total, plen, off;
+	long n;
+	int rc;
+
+	while (c->state == CONN_HELLO || c->state == CONN_UP) {
+		rc = crypto_record_len(&c->rx, bq_start(&c->in), bq_len(&c->in), &total);
+		if (rc == CRYPTO_ERR_SHORT)
+			break;
+		if (rc != 0) {
+			session_count_drop(c->s, DROP_MALFORMED);
+			conn_fail(c, "malformed record");
+			return;
+		}
+		if (total > bq_len(&c->in))
+			break; /* the rest is still on its way */
+		if (crypto_open(&c->rx, bq_start(&c->in), total, &plain, &plen) != CRYPTO_OK) {
+			session_count_drop(c->s, DROP_AUTH);
+			conn_fail(c, "record failed authentication");
+			return;
+		}
+		for (off = 0; off < plen; off += (size_t)n) {
+			n = frame_decode(&f, plain + off, plen - off);
+			if (n <= 0) {
+				session_count_drop(c->s, DROP_MALFORMED);
+				conn_fail(c, "malformed frame");
+				return;
+			}
+			if (c->state == CONN_HELLO) {
+				if (f.type != FRAME_HELLO) {
+					session_count_drop(c->s, DROP_MALFORMED);
+					conn_fail(c, "frame before HELLO");
+					return;
+				}
+				go_up(c, &f.hello);
+				if (c->state != CONN_UP)
+					return;
+				continue;
+			}
+			session_on_frame(c->s, c, &f);
+			if (c->state != CONN_UP)
+				return;
+		}
+		bq_consume(&c->in, total);
+	}
+}
+
+/* --- I/O callbacks --- */
+
+static void
+conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = container_of(w, struct conn, rio);
+	int budget = CONN_READ_BUDGET;
+	ssize_t n;
+
+	while (budget-- > 0 && c->state != CONN_DYING) {
+		uint8_t *dst;
+		size_t room;
+
+		if (c->state == CONN_HELLO || c->state == CONN_UP) {
+			room = bq_room(&c->in);
+			dst = bq_reserve(&c->in, room);
+		} else {
+			room = sizeof(c->hsbuf) - c->hslen;
+			/* a handshake reads exactly its message: later bytes are records */
+			if (c->state == CONN_HANDSHAKE) {
+				size_t need = c->initiator ? CRYPTO_MSG2_LEN : CRYPTO_MSG1_LEN;
+				room = need > c->hslen ? need - c->hslen : 0;
+			}
+			dst = c->hsbuf + c->hslen;
+		}
+		if (room == 0) {
+			conn_fail(c, "input overflow");
+			return;
+		}
+		n = read(c->fd, dst, room);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0) {
+			conn_fail(c, "%s", n == 0 ? "closed by peer" : strerror(errno));
+			return;
+		}
+		c->last_rx = ev_now(loop);
+		switch (c->state) {
+		case CONN_PROXY:
+			c->hslen += (size_t)n;
+			proxy_read(c);
+			break;
+		case CONN_HANDSHAKE:
+			c->hslen += (size_t)n;
+			handshake_read(c);
+			break;
+		case CONN_HELLO:
+		case CONN_UP:
+			bq_commit(&c->in, (size_t)n);
+			records_read(c);
+			break;
+		default:
+			conn_fail(c, "unexpected bytes");
+			return;
+		}
+		if ((size_t)n < room)
+			break;
+	}
+	if (c->state == CONN_UP)
+		session_flush(c->s);
+}
+
+static void
+conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = container_of(w, struct conn, wio);
+
+	if (c->state == CONN_DIAL) {
+		dial_done(c);
+		return;
+	}
+	conn_flush(c);
+	if (!c->blocked && c->state == CONN_UP)
+		session_conn_writable(c->s, c);
+}
+
+void
+conn_flush(struct conn *c)
+{
+	ssize_t n;
+
+	while (bq_len(&c->out) > 0) {
+		n = send(c->fd, bq_start(&c->out), bq_len(&c->out), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			conn_fail(c, "send: %s", strerror(errno));
+			return;
+		}
+		bq_consume(&c->out, (size_t)n);
+		c->unsent += (uint64_t)n;
+	}
+	c->blocked = bq_len(&c->out) > 0;
+	if (c->blocked)
+		ev_io_start(c->loop, &c->wio);
+	else
+		ev_io_stop(c->loop, &c->wio);
+	conn_update(c, 0);
+}
+
+void
+conn_update(struct conn *c, int force)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	ev_tstamp now = ev_now(c->loop);
+
+	if (force || now - c->info_at >= CONN_INFO_INTERVAL) {
+		memset(&ti, 0, sizeof(ti));
+		if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
+			c->info_at = now;
+			c->unsent = ti.tcpi_notsent_bytes;
+			c->sc.rtt_us = ti.tcpi_rtt;
+			if (ti.tcpi_rtt > 0)
+				c->sc.rate = (uint64_t)ti.tcpi_snd_cwnd * ti.tcpi_snd_mss * 1000000ULL /
+					     ti.tcpi_rtt;
+			if (ti.tcpi_delivery_rate > c->sc.rate)
+				c->sc.rate = ti.tcpi_delivery_rate;
+		}
+	}
+	c->sc.up = c->state == CONN_UP;
+	c->sc.queued = bq_len(&c->out) + c->unsent;
+	c->sc.ready = c->sc.up && !c->blocked && bq_len(&c->out) < CONN_OUT_READY;
+}
+
+/* --- timers --- */
+
+static void
+heartbeat(struct conn *c)
+{
+	uint8_t buf[FRAME_CTL_MAX];
+	ev_tstamp now = ev_now(c->loop);
+
+	if (now - c->last_rx > c->s->conf->dead_ms / 1000.) {
+		conn_fail(c, "no sign of life for %.0f ms", (now - c->last_rx) * 1000);
+		return;
+	}
+	if (conn_queue(c, buf, frame_put_ping(buf, now_ns(c), c->s->sq.next)) == 0)
+		conn_flush(c);
+}
+
+static void
+conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = container_of(w, struct conn, timer);
+
+	switch (c->state) {
+	case CONN_DYING:
+		conn_close(c);
+		return;
+	case CONN_UP:
+		heartbeat(c);
+		if (c->state == CONN_UP)
+			session_flush(c->s);
+		return;
+	default:
+		if (c->initiator)
+			log_warnx("path %s: %s timed out (%s)", c->path->name, conn_state_name(c),
+				  c->state == CONN_PROXY ? proxy_error(&c->ph) : c->peer);
+		if (c->state == CONN_PROXY)
+			proxy_timeout(&c->ph);
+		conn_fail(c, "%s timed out", conn_state_name(c));
+		return;
+	}
+}
+
+/* --- accepting --- */
+
+struct conn *
+conn_accept(struct session *s, struct listener *l, int fd, const struct sockaddr *sa,
+	    socklen_t salen)
+{
+	struct conn *c = conn_new(s, fd, 0);
+
+	if (c == NULL) {
+		close(fd);
+		return NULL;
+	}
+	tune_socket(fd, CONF_CONGESTION_DEFAULT);
+	format_addr(sa, c->peer, sizeof(c->peer));
+	c->listener = l;
+	start_handshake(c);
+	ev_io_start(c->loop, &c->rio);
+	return c;
+}

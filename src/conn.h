@@ -1,0 +1,102 @@
+/*
+ * conn: one TCP connection of a path — dial, via-chain, handshake, records, heartbeats.
+ *
+ * A connection climbs DIAL -> PROXY (one hop at a time) -> HANDSHAKE -> HELLO -> UP. Once
+ * up it carries records (sealed per crypto.c) holding frames (frame.h) and reports each
+ * frame to its session. It keeps its own output short (CONN_OUT_READY) and the kernel's too
+ * (TCP_NOTSENT_LOWAT), so the scheduler decides late; its struct sched_cand is refreshed
+ * from TCP_INFO. Bad bytes close this connection only, counted by reason.
+ *
+ * Timers owned here: c->timer is the phase deadline (connect, proxy, handshake: each
+ * CONN_PHASE_TIMEOUT) and, once up, the heartbeat (PING every Heartbeat, dead after
+ * DeadTimeout without a byte from the peer). A zero timer defers the close of a failed
+ * connection to the next loop turn, so nothing is freed under a caller's feet.
+ */
+#ifndef MPTUN_CONN_H
+#define MPTUN_CONN_H
+
+#include <ev.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "proxy.h"
+#include "sched.h"
+
+#define CONN_IN_CAP (512 * 1024)
+#define CONN_OUT_CAP (256 * 1024)
+#define CONN_OUT_READY (16 * 1024)     /* our own queue beyond this: not ready */
+#define CONN_NOTSENT_LOWAT (32 * 1024) /* the kernel's unsent queue */
+#define CONN_PHASE_TIMEOUT 5.0         /* seconds for connect, each proxy hop, handshake */
+#define CONN_HS_BUF 1024               /* handshake and proxy replies, before buffers exist */
+#define CONN_READ_BUDGET 16            /* reads per wake-up before others get a turn */
+#define CONN_INFO_INTERVAL 0.001       /* TCP_INFO at most this often, seconds */
+
+enum conn_state {
+	CONN_DIAL,
+	CONN_PROXY,
+	CONN_HANDSHAKE,
+	CONN_HELLO,
+	CONN_UP,
+	CONN_DYING,
+};
+
+struct session;
+struct path;
+struct listener;
+
+struct conn {
+	uint32_t id;
+	int fd;
+	int initiator;
+	enum conn_state state;
+	struct ev_loop *loop;
+	struct session *s;
+	struct path *path;
+	int slot;                  /* index in the path */
+	struct listener *listener; /* while a half-open accepted connection */
+	struct conn *next_half;    /* the listener's list of half-open connections */
+	ev_io rio, wio;
+	ev_timer timer;
+	ev_tstamp born;
+
+	uint8_t hsbuf[CONN_HS_BUF];
+	size_t hslen;
+	int hop; /* proxy hop in progress */
+	struct proxy_hop ph;
+	struct crypto_hs hs;
+	struct crypto_rec tx, rx;
+
+	struct bq in, out;
+	int blocked; /* the last write met EAGAIN */
+	struct sched_cand sc;
+	uint64_t unsent;  /* the kernel's unsent bytes at the last TCP_INFO, plus writes since */
+	ev_tstamp info_at;
+	uint64_t peer_sid; /* the peer's run this connection belongs to */
+	uint64_t mark;    /* every seq below this sent on this connection has arrived */
+	ev_tstamp last_rx, up_at;
+	double rtt_ms;    /* from heartbeats */
+	uint64_t tx_bytes, rx_bytes, tx_packets, rx_packets; /* channel payload */
+	char peer[64];    /* address of the other end, for messages */
+	char why[96];     /* why it is dying */
+};
+
+/* Dial slot `slot` of a dialing path. NULL (logged) when the socket cannot even be made. */
+struct conn *conn_dial(struct session *s, struct path *p, int slot);
+/* Take an accepted socket of a listener; the handshake decides the rest. */
+struct conn *conn_accept(struct session *s, struct listener *l, int fd,
+			 const struct sockaddr *sa, socklen_t salen);
+/* Close now (teardown only; in operation use conn_fail). */
+void conn_free(struct conn *c);
+/* Mark failed with a reason; the close happens on the next loop turn. */
+void conn_fail(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Queue one frame (or several) as one record. -1 if the output is full (not queued). */
+int conn_queue(struct conn *c, const uint8_t *plain, size_t len);
+/* Write queued records until done or EAGAIN. */
+void conn_flush(struct conn *c);
+/* Refresh c->sc from TCP_INFO and the queues (rate limited unless force). */
+void conn_update(struct conn *c, int force);
+const char *conn_state_name(const struct conn *c);
+
+#endif

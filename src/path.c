@@ -1,0 +1,176 @@
+/*
+ * path: a route's connections and their re-dialing (see path.h).
+ *
+ * Timers owned here: one retry timer per connection slot. A slot whose connection failed
+ * waits backoff seconds (doubling from PATH_BACKOFF_MIN to PATH_BACKOFF_MAX, with up to
+ * 25 % jitter so paths that fail together do not dial together) and dials again; a
+ * connection that was up resets the backoff.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "log.h"
+#include "path.h"
+#include "session.h"
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+static void slot_failed(struct path *p, struct path_slot *sl, int was_up, const char *reason);
+
+static void
+retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct path_slot *sl = container_of(w, struct path_slot, retry);
+	struct path *p = sl->path;
+
+	sl->conn = conn_dial(p->s, p, sl->idx);
+	if (sl->conn == NULL)
+		slot_failed(p, sl, 0, "cannot dial");
+}
+
+struct path *
+path_new(struct session *s, int index, const char *name, const struct conf_path *cp)
+{
+	struct path *p = calloc(1, sizeof(*p));
+	int i;
+
+	if (p == NULL)
+		return NULL;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->index = index;
+	p->cp = cp;
+	p->s = s;
+	p->nslots = cp != NULL ? cp->connections : CONF_MAX_CONNS;
+	for (i = 0; i < CONF_MAX_CONNS; i++) {
+		struct path_slot *sl = &p->slots[i];
+
+		sl->path = p;
+		sl->idx = i;
+		sl->backoff = PATH_BACKOFF_MIN;
+		ev_timer_init(&sl->retry, retry_cb, 0., 0.);
+	}
+	return p;
+}
+
+void
+path_free(struct path *p)
+{
+	int i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < CONF_MAX_CONNS; i++) {
+		ev_timer_stop(p->s->loop, &p->slots[i].retry);
+		if (p->slots[i].conn != NULL) {
+			conn_free(p->slots[i].conn);
+			p->slots[i].conn = NULL;
+		}
+	}
+	free(p);
+}
+
+void
+path_start(struct path *p)
+{
+	int i;
+
+	for (i = 0; i < p->nslots; i++) {
+		struct path_slot *sl = &p->slots[i];
+
+		if (sl->conn == NULL && !ev_is_active(&sl->retry)) {
+			ev_timer_set(&sl->retry, 0., 0.);
+			ev_timer_start(p->s->loop, &sl->retry);
+		}
+	}
+}
+
+int
+path_up_count(const struct path *p)
+{
+	int i, n = 0;
+
+	for (i = 0; i < CONF_MAX_CONNS; i++)
+		if (p->slots[i].conn != NULL && p->slots[i].conn->state == CONN_UP)
+			n++;
+	return n;
+}
+
+const char *
+path_state(const struct path *p)
+{
+	int i;
+
+	if (path_up_count(p) > 0)
+		return "up";
+	for (i = 0; i < CONF_MAX_CONNS; i++)
+		if (p->slots[i].conn != NULL)
+			return "connecting";
+	return "down";
+}
+
+void
+path_conn_up(struct path *p, struct conn *c)
+{
+	p->slots[c->slot].backoff = PATH_BACKOFF_MIN;
+	if (p->up_since == 0) {
+		p->up_since = ev_now(p->s->loop);
+		log_info("path %s: up (%s)", p->name, c->peer);
+	}
+}
+
+int
+path_attach(struct path *p, struct conn *c)
+{
+	int i;
+
+	for (i = 0; i < CONF_MAX_CONNS; i++) {
+		if (p->slots[i].conn == NULL) {
+			p->slots[i].conn = c;
+			c->slot = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Slot sl lost its connection (or could not dial): note why and dial again later. */
+static void
+slot_failed(struct path *p, struct path_slot *sl, int was_up, const char *reason)
+{
+	double wait;
+
+	snprintf(p->last_error, sizeof(p->last_error), "%s", reason);
+	p->failures++;
+	if (p->up_since != 0 && path_up_count(p) == 0) {
+		p->up_since = 0;
+		log_info("path %s: down (%s)", p->name, reason);
+	} else if (!was_up) {
+		log_debug("path %s: connection %d: %s", p->name, sl->idx, reason);
+	}
+	if (p->cp == NULL)
+		return; /* the listening side does not dial */
+	wait = sl->backoff * (1.0 + (double)(rand() % 250) / 1000.0);
+	sl->backoff = sl->backoff * 2 > PATH_BACKOFF_MAX ? PATH_BACKOFF_MAX : sl->backoff * 2;
+	ev_timer_stop(p->s->loop, &sl->retry);
+	ev_timer_set(&sl->retry, wait, 0.);
+	ev_timer_start(p->s->loop, &sl->retry);
+}
+
+void
+path_conn_closed(struct path *p, struct conn *c, const char *reason)
+{
+	struct path_slot *sl = &p->slots[c->slot];
+
+	if (sl->conn != c)
+		return;
+	sl->conn = NULL;
+	p->tx_bytes += c->tx_bytes;
+	p->rx_bytes += c->rx_bytes;
+	p->tx_packets += c->tx_packets;
+	p->rx_packets += c->rx_packets;
+	slot_failed(p, sl, c->up_at != 0, reason);
+}

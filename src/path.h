@@ -1,0 +1,59 @@
+/*
+ * path: one route to the peer — a local binding, a via-chain and N connections.
+ *
+ * On the dialing side a path keeps its connections open: a connection that fails or dies
+ * is dialed again after an exponential backoff with jitter (timer owned here), forever.
+ * On the listening side a path only groups the connections that the peer's path of the
+ * same name opened, for statistics.
+ */
+#ifndef MPTUN_PATH_H
+#define MPTUN_PATH_H
+
+#include <ev.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+#define PATH_BACKOFF_MIN 0.1 /* seconds */
+#define PATH_BACKOFF_MAX 10.0
+#define PATH_ERR_MAX 160
+
+struct session;
+struct conn;
+
+struct path_slot {
+	struct conn *conn; /* NULL while waiting to dial again */
+	ev_timer retry;
+	double backoff;
+	struct path *path;
+	int idx;
+};
+
+struct path {
+	char name[CONF_NAME_MAX];
+	int index;
+	const struct conf_path *cp; /* NULL on the listening side */
+	struct session *s;
+	struct path_slot slots[CONF_MAX_CONNS];
+	int nslots;
+	/* totals of connections that have closed; live ones are added when reporting */
+	uint64_t tx_bytes, rx_bytes, tx_packets, rx_packets;
+	uint64_t failures;
+	ev_tstamp up_since; /* 0 while down */
+	char last_error[PATH_ERR_MAX];
+};
+
+/* Create a path. cp NULL: a listening-side path. Dialing starts with path_start. */
+struct path *path_new(struct session *s, int index, const char *name, const struct conf_path *cp);
+void path_free(struct path *p);
+void path_start(struct path *p);
+/* Connections that are established. */
+int path_up_count(const struct path *p);
+const char *path_state(const struct path *p);
+/* A connection of this path came up / went away (reason: why, for the log and show). */
+void path_conn_up(struct path *p, struct conn *c);
+void path_conn_closed(struct path *p, struct conn *c, const char *reason);
+/* Attach a listening-side connection. -1 when the path is full. */
+int path_attach(struct path *p, struct conn *c);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * sched: which connection takes the next packet.
+ *
+ * Each connection keeps a struct sched_cand current (the connection module updates it from
+ * TCP_INFO and its own queue); sched_pick chooses among them by the configured policy.
+ * Back pressure is the input: a connection whose kernel queue is full (TCP_NOTSENT_LOWAT
+ * reached) is not ready, and when none is ready the caller stops reading its source.
+ * Pure: no sockets, no clock.
+ */
+#ifndef MPTUN_SCHED_H
+#define MPTUN_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+struct sched_cand {
+	int up;           /* established: counts for the backup rule */
+	int ready;        /* can take a packet now */
+	int priority;     /* lower first, for ordered */
+	int backup;       /* only while no primary is up */
+	uint64_t queued;  /* bytes waiting ahead of a new packet: ours and the kernel's unsent */
+	uint64_t rate;    /* estimated delivery rate, bytes per second (0: unknown) */
+	uint32_t rtt_us;  /* smoothed RTT */
+};
+
+/* Expected time in microseconds until a packet of len bytes given to c is delivered. */
+uint64_t sched_eta_us(const struct sched_cand *c, size_t len);
+/*
+ * Pick the connection for a packet of len bytes: index into cands, or -1 if none can take it
+ * now. balance: earliest expected delivery; ordered: lowest priority first, overflowing to
+ * the next when it is not ready; redundant: like balance (the caller adds copies with
+ * sched_pick_other). Backup connections are eligible only while no primary one is up.
+ */
+int sched_pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len);
+/* For redundant: the best ready candidate other than index skip, or -1. */
+int sched_pick_other(struct sched_cand *const *cands, int n, size_t len, int skip);
+
+#endif

@@ -1,0 +1,539 @@
+/*
+ * session: sequencing, acks, reordering, re-sending and delivery (see session.h).
+ *
+ * Send side: a payload is read straight into its sendq slot behind room for the DATA
+ * header, then given to the connection sched_pick chooses. The frame stays in the slot
+ * until ACKed; if its connection dies first it is marked unassigned and goes out again on
+ * a survivor (always for a reliable channel, while younger than RetransmitAge otherwise),
+ * before any new payload is taken.
+ *
+ * Receive side: each connection keeps its own order, so a connection that has carried seq
+ * s or later (its mark) can no longer be carrying anything below s. A gap is given up as
+ * soon as every established connection's mark is past it, when the sender abandons it, or
+ * (tun/udp only) after ReorderHold; a reliable channel waits for the re-send instead.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "conn.h"
+#include "log.h"
+#include "path.h"
+#include "session.h"
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#define NO_RESEND UINT64_MAX
+
+static const char *const drop_names[DROP_MAX] = {
+	[DROP_DUPLICATE] = "duplicate", [DROP_LOST] = "lost",
+	[DROP_MALFORMED] = "malformed", [DROP_AUTH] = "auth",
+	[DROP_HANDSHAKE] = "handshake", [DROP_HALFOPEN] = "halfopen",
+	[DROP_DELIVERY] = "delivery",   [DROP_OVERSIZE] = "oversize",
+	[DROP_EXPIRED] = "expired",
+};
+
+const char *
+session_drop_name(enum session_drop d)
+{
+	return drop_names[d];
+}
+
+static uint64_t
+now_ns(struct session *s)
+{
+	return (uint64_t)(ev_now(s->loop) * 1e9);
+}
+
+void
+session_count_drop(struct session *s, enum session_drop d)
+{
+	s->st.drops[d]++;
+}
+
+/* --- receive side --- */
+
+static void
+deliver(struct session *s, const uint8_t *p, size_t len)
+{
+	s->st.rx_bytes += len;
+	s->st.rx_packets++;
+	s->chan->deliver(s->chan, p, len);
+}
+
+/* Deliver every held frame that is now in order. */
+static void
+drain(struct session *s)
+{
+	const uint8_t *p;
+	size_t len;
+
+	while ((p = reorder_peek(&s->ro, &len)) != NULL) {
+		deliver(s, p, len);
+		reorder_advance(&s->ro);
+	}
+}
+
+static void send_ack(struct session *s);
+
+static void
+maybe_ack(struct session *s)
+{
+	uint64_t unacked = s->ro.next - s->acked;
+
+	if (unacked >= s->ro.nslots / 8)
+		send_ack(s);
+	else if (unacked > 0 && !ev_is_active(&s->ack_timer))
+		ev_timer_start(s->loop, &s->ack_timer);
+}
+
+/* Give up gaps that provably will not be filled; arm the hold timer for the rest. */
+static void
+gap_check(struct session *s)
+{
+	size_t len;
+	uint64_t min_mark;
+	int i;
+
+	while (s->ro.held > 0 && reorder_peek(&s->ro, &len) == NULL) {
+		if (s->chan->reliable)
+			return;
+		min_mark = UINT64_MAX;
+		for (i = 0; i < s->nup; i++)
+			if (s->up[i]->state == CONN_UP && s->up[i]->mark < min_mark)
+				min_mark = s->up[i]->mark;
+		if (min_mark <= s->ro.next)
+			break;
+		s->st.drops[DROP_LOST] += reorder_skip(&s->ro);
+		drain(s);
+	}
+	if (s->ro.held == 0 || s->chan->reliable) {
+		ev_timer_stop(s->loop, &s->gap_timer);
+	} else if (!ev_is_active(&s->gap_timer)) {
+		s->gap_seq = s->ro.next;
+		ev_timer_set(&s->gap_timer, s->conf->reorder_hold_ms / 1000., 0.);
+		ev_timer_start(s->loop, &s->gap_timer);
+	} else if (s->gap_seq != s->ro.next) {
+		/* a new gap: its own full hold time */
+		s->gap_seq = s->ro.next;
+		ev_timer_stop(s->loop, &s->gap_timer);
+		ev_timer_set(&s->gap_timer, s->conf->reorder_hold_ms / 1000., 0.);
+		ev_timer_start(s->loop, &s->gap_timer);
+	}
+}
+
+static void
+gap_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct session *s = container_of(w, struct session, gap_timer);
+
+	if (s->ro.next == s->gap_seq) {
+		s->st.drops[DROP_LOST] += reorder_skip(&s->ro);
+		drain(s);
+	}
+	gap_check(s);
+	maybe_ack(s);
+	session_flush(s);
+}
+
+/* The sender will send nothing below seq: deliver what is held below it, skip the rest. */
+static void
+abandon_to(struct session *s, uint64_t seq)
+{
+	size_t len;
+
+	while (s->ro.next < seq && s->ro.held > 0) {
+		if (reorder_peek(&s->ro, &len) != NULL) {
+			drain(s);
+			continue;
+		}
+		s->st.drops[DROP_LOST]++;
+		reorder_advance(&s->ro);
+	}
+	if (s->ro.next < seq)
+		s->st.drops[DROP_LOST] += reorder_skip_to(&s->ro, seq);
+	drain(s);
+	gap_check(s);
+}
+
+static void
+on_data(struct session *s, struct conn *c, const struct frame *f)
+{
+	if (f->len > s->payload_max || f->len == 0) {
+		s->st.drops[DROP_OVERSIZE]++;
+		conn_fail(c, "payload of %zu bytes, MTU %zu", f->len, s->payload_max);
+		return;
+	}
+	if (!(f->flags & FRAME_F_RETX) && f->a + 1 > c->mark)
+		c->mark = f->a + 1;
+	c->rx_bytes += f->len;
+	c->rx_packets++;
+	switch (reorder_put(&s->ro, f->a, f->payload, f->len)) {
+	case REORDER_DELIVER:
+		deliver(s, f->payload, f->len);
+		reorder_advance(&s->ro);
+		drain(s);
+		break;
+	case REORDER_HELD:
+		break;
+	case REORDER_DUP:
+		s->st.drops[DROP_DUPLICATE]++;
+		break;
+	case REORDER_BEYOND:
+	case REORDER_TOOBIG:
+		s->st.drops[DROP_MALFORMED]++;
+		conn_fail(c, "seq %llu outside the window", (unsigned long long)f->a);
+		return;
+	}
+	gap_check(s);
+	maybe_ack(s);
+}
+
+/* --- send side --- */
+
+/* Queue a frame on c; flush at once when c has had its share for now. */
+static void
+send_on(struct session *s, struct conn *c, const uint8_t *frame, size_t flen)
+{
+	if (conn_queue(c, frame, flen) == -1)
+		return; /* cannot happen for a ready connection; a re-send will follow */
+	if (!c->sc.ready)
+		conn_flush(c);
+}
+
+/* Any connection to send a small control frame on: the best ready one, else any up. */
+static struct conn *
+ctl_conn(struct session *s)
+{
+	int i = sched_pick(SCHED_BALANCE, s->cands, s->nup, FRAME_CTL_MAX);
+
+	if (i >= 0)
+		return s->up[i];
+	for (i = 0; i < s->nup; i++)
+		if (s->up[i]->state == CONN_UP)
+			return s->up[i];
+	return NULL;
+}
+
+static void
+send_ack(struct session *s)
+{
+	uint8_t buf[FRAME_CTL_MAX];
+	struct conn *c = ctl_conn(s);
+
+	ev_timer_stop(s->loop, &s->ack_timer);
+	if (c == NULL)
+		return;
+	if (conn_queue(c, buf, frame_put_ack(buf, s->ro.next)) == 0)
+		s->acked = s->ro.next;
+}
+
+static void
+ack_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct session *s = container_of(w, struct session, ack_timer);
+
+	if (s->ro.next != s->acked)
+		send_ack(s);
+	session_flush(s);
+}
+
+/* Re-send frames whose connection died. Returns 1 when none is left waiting. */
+static int
+pump_resend(struct session *s)
+{
+	struct sendq_meta *m;
+	uint8_t *fr;
+	uint64_t seq;
+	int i;
+
+	if (s->resend == NO_RESEND)
+		return 1;
+	for (seq = s->resend > s->sq.base ? s->resend : s->sq.base; seq < s->sq.next; seq++) {
+		fr = sendq_get(&s->sq, seq, &m);
+		if (m->conn_id != 0)
+			continue;
+		if (!s->chan->reliable &&
+		    now_ns(s) - m->sent > (uint64_t)s->conf->retransmit_age_ms * 1000000ULL) {
+			m->conn_id = UINT32_MAX; /* given up: the peer's gap logic skips it */
+			s->st.drops[DROP_EXPIRED]++;
+			continue;
+		}
+		i = sched_pick(s->conf->sched, s->cands, s->nup, m->len);
+		if (i < 0) {
+			s->resend = seq;
+			return 0;
+		}
+		fr[1] |= FRAME_F_RETX;
+		m->conn_id = s->up[i]->id;
+		s->st.retransmits++;
+		send_on(s, s->up[i], fr, m->len);
+	}
+	s->resend = NO_RESEND;
+	return 1;
+}
+
+static int
+any_ready(struct session *s)
+{
+	int i;
+
+	for (i = 0; i < s->nup; i++)
+		if (s->cands[i]->ready)
+			return 1;
+	return 0;
+}
+
+uint8_t *
+session_tx_slot(struct session *s, size_t *cap)
+{
+	uint8_t *slot;
+
+	if (!pump_resend(s) || !any_ready(s) || (slot = sendq_slot(&s->sq)) == NULL) {
+		s->src_paused = 1;
+		return NULL;
+	}
+	*cap = s->payload_max;
+	return slot + FRAME_DATA_OVERHEAD;
+}
+
+void
+session_tx_commit(struct session *s, size_t len)
+{
+	uint8_t *slot = sendq_slot(&s->sq);
+	size_t flen = len + FRAME_DATA_OVERHEAD;
+	struct conn *c;
+	int i, j;
+
+	i = sched_pick(s->conf->sched, s->cands, s->nup, flen);
+	if (i < 0)
+		return; /* session_tx_slot said yes: only a failure since then gets here */
+	c = s->up[i];
+	frame_put_data_hdr(slot, s->sq.next, 0, len);
+	sendq_push(&s->sq, (uint32_t)flen, now_ns(s), c->id);
+	s->st.tx_bytes += len;
+	s->st.tx_packets++;
+	c->tx_bytes += len;
+	c->tx_packets++;
+	send_on(s, c, slot, flen);
+	if (s->conf->sched == SCHED_REDUNDANT &&
+	    (j = sched_pick_other(s->cands, s->nup, flen, i)) >= 0) {
+		s->up[j]->tx_bytes += len;
+		s->up[j]->tx_packets++;
+		send_on(s, s->up[j], slot, flen);
+	}
+}
+
+/* Tell the channel to read again if it waits and there is somewhere to send. */
+static void
+maybe_resume(struct session *s)
+{
+	if (!s->src_paused || !pump_resend(s) || !any_ready(s) || sendq_slot(&s->sq) == NULL)
+		return;
+	s->src_paused = 0;
+	s->chan->resume(s->chan);
+}
+
+void
+session_flush(struct session *s)
+{
+	int i;
+
+	for (i = 0; i < s->nup; i++) {
+		struct conn *c = s->up[i];
+
+		if (c->state == CONN_UP && !c->blocked && bq_len(&c->out) > 0)
+			conn_flush(c);
+	}
+	maybe_resume(s);
+}
+
+void
+session_conn_writable(struct session *s, struct conn *c)
+{
+	maybe_resume(s);
+}
+
+/* --- frames in --- */
+
+void
+session_on_frame(struct session *s, struct conn *c, const struct frame *f)
+{
+	uint8_t buf[FRAME_CTL_MAX];
+	long n;
+
+	c->last_rx = ev_now(s->loop);
+	switch (f->type) {
+	case FRAME_DATA:
+		on_data(s, c, f);
+		break;
+	case FRAME_ACK:
+		if ((n = sendq_ack(&s->sq, f->a)) < 0) {
+			s->st.drops[DROP_MALFORMED]++;
+			conn_fail(c, "ACK beyond what was sent");
+			return;
+		}
+		if (n > 0)
+			maybe_resume(s);
+		break;
+	case FRAME_PING:
+		if (f->b > c->mark)
+			c->mark = f->b;
+		conn_queue(c, buf, frame_put_pong(buf, f->a));
+		gap_check(s);
+		break;
+	case FRAME_PONG:
+		if (f->a <= now_ns(s))
+			c->rtt_ms = (double)(now_ns(s) - f->a) / 1e6;
+		break;
+	case FRAME_ABANDON:
+		abandon_to(s, f->a);
+		maybe_ack(s);
+		break;
+	default:
+		s->st.drops[DROP_MALFORMED]++;
+		conn_fail(c, "unexpected frame type %u", f->type);
+		break;
+	}
+}
+
+/* --- connections --- */
+
+void
+session_hello(struct session *s, struct frame_hello *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = PROTO_VERSION;
+	h->sid = s->sid;
+	h->tx_base = s->sq.base;
+	h->mtu = (uint16_t)s->payload_max;
+}
+
+void
+session_conn_up(struct session *s, struct conn *c, const struct frame_hello *h)
+{
+	uint8_t buf[FRAME_CTL_MAX];
+	int i;
+
+	if (s->nup >= SESSION_MAX_CONNS) {
+		conn_fail(c, "too many connections");
+		return;
+	}
+	c->peer_sid = h->sid;
+	if (h->sid != s->peer_sid) {
+		if (s->peer_sid != 0)
+			log_info("peer restarted: session reset");
+		s->peer_sid = h->sid;
+		reorder_reset(&s->ro, h->tx_base);
+		s->acked = h->tx_base;
+		/* connections to the previous run of the peer are dead */
+		for (i = 0; i < s->nup; i++)
+			if (s->up[i]->peer_sid != h->sid)
+				conn_fail(s->up[i], "peer restarted");
+		/* what we had in flight went to the previous run: start clean */
+		if (sendq_count(&s->sq) > 0) {
+			sendq_reset(&s->sq);
+			s->resend = NO_RESEND;
+		}
+		conn_queue(c, buf, frame_put_abandon(buf, s->sq.next));
+	}
+	s->up[s->nup] = c;
+	s->cands[s->nup] = &c->sc;
+	s->nup++;
+	c->sc.priority = (c->path->cp ? c->path->cp->priority : 0) * CONF_MAX_PATHS + c->path->index;
+	c->sc.backup = c->path->cp ? c->path->cp->backup : 0;
+	maybe_resume(s);
+}
+
+void
+session_conn_down(struct session *s, struct conn *c)
+{
+	uint64_t seq;
+	struct sendq_meta *m;
+	int i;
+
+	for (i = 0; i < s->nup; i++) {
+		if (s->up[i] == c) {
+			s->nup--;
+			s->up[i] = s->up[s->nup];
+			s->cands[i] = s->cands[s->nup];
+			break;
+		}
+	}
+	/* its unacknowledged frames go out again on the survivors */
+	for (seq = s->sq.base; seq < s->sq.next; seq++) {
+		sendq_get(&s->sq, seq, &m);
+		if (m->conn_id == c->id) {
+			m->conn_id = 0;
+			if (s->resend == NO_RESEND || seq < s->resend)
+				s->resend = seq;
+		}
+	}
+	gap_check(s);
+	maybe_resume(s);
+}
+
+struct path *
+session_path(struct session *s, const char *name)
+{
+	int i;
+
+	for (i = 0; i < s->npaths; i++)
+		if (strcmp(s->paths[i]->name, name) == 0)
+			return s->paths[i];
+	if (s->npaths >= (int)(sizeof(s->paths) / sizeof(s->paths[0])))
+		return NULL;
+	if ((s->paths[s->npaths] = path_new(s, s->npaths, name, NULL)) == NULL)
+		return NULL;
+	return s->paths[s->npaths++];
+}
+
+/* --- life cycle --- */
+
+int
+session_init(struct session *s, struct ev_loop *loop, const struct conf *conf, struct chan *ch,
+	     const struct crypto_id *cid)
+{
+	size_t slot = FRAME_DATA_OVERHEAD + (size_t)conf->mtu;
+	uint32_t w = SESSION_WINDOW_BYTES / slot;
+
+	memset(s, 0, sizeof(*s));
+	if (w < SESSION_WINDOW_MIN)
+		w = SESSION_WINDOW_MIN;
+	if (w > SESSION_WINDOW_MAX)
+		w = SESSION_WINDOW_MAX;
+	s->loop = loop;
+	s->conf = conf;
+	s->chan = ch;
+	s->cid = cid;
+	s->payload_max = (size_t)conf->mtu;
+	s->resend = NO_RESEND;
+	do
+		randombytes_buf(&s->sid, sizeof(s->sid));
+	while (s->sid == 0);
+	if (sendq_init(&s->sq, w, slot) == -1 || reorder_init(&s->ro, w, s->payload_max) == -1) {
+		session_free(s);
+		return -1;
+	}
+	ev_timer_init(&s->ack_timer, ack_timer_cb, SESSION_ACK_DELAY, 0.);
+	ev_timer_init(&s->gap_timer, gap_timer_cb, 0., 0.);
+	return 0;
+}
+
+void
+session_free(struct session *s)
+{
+	int i;
+
+	if (s->loop != NULL) {
+		ev_timer_stop(s->loop, &s->ack_timer);
+		ev_timer_stop(s->loop, &s->gap_timer);
+	}
+	for (i = 0; i < s->npaths; i++)
+		path_free(s->paths[i]);
+	s->npaths = 0;
+	sendq_free(&s->sq);
+	reorder_free(&s->ro);
+}

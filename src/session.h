@@ -1,0 +1,116 @@
+/*
+ * session: everything two peers share across their connections.
+ *
+ * Sequence numbers, the sender's window (sendq), the receiver's reorder buffer, acks,
+ * re-sending frames of dead connections, and delivery to the channel (tun device, UDP
+ * socket, byte streams). One session per peer; nothing global. Connections report to it
+ * (session_conn_up / _down / _on_frame); channels feed it (session_tx_slot / _commit).
+ *
+ * Timers owned here: the ack timer (an ACK at most SESSION_ACK_DELAY after a delivery)
+ * and the gap timer (a tun/udp gap is given up after ReorderHold).
+ */
+#ifndef MPTUN_SESSION_H
+#define MPTUN_SESSION_H
+
+#include <ev.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "crypto.h"
+#include "frame.h"
+#include "reorder.h"
+#include "sched.h"
+#include "sendq.h"
+
+#define SESSION_MAX_CONNS (CONF_MAX_PATHS * 4)
+#define SESSION_WINDOW_BYTES (8u << 20) /* sender window and reorder buffer, each */
+#define SESSION_WINDOW_MIN 64
+#define SESSION_WINDOW_MAX 4096
+#define SESSION_ACK_DELAY 0.002 /* seconds */
+
+struct conn;
+struct path;
+
+/* Where payload comes from and goes to. */
+struct chan {
+	/* deliver one payload (an IP packet, a datagram, stream bytes) in order */
+	void (*deliver)(struct chan *ch, const uint8_t *p, size_t len);
+	/* the session can take input again after session_tx_slot returned NULL */
+	void (*resume)(struct chan *ch);
+	int reliable; /* streams: never give up a gap, always re-send */
+};
+
+enum session_drop {
+	DROP_DUPLICATE,  /* a copy already delivered (redundant scheduler, re-sends) */
+	DROP_LOST,       /* gaps given up: tun/udp packets that never arrived */
+	DROP_MALFORMED,  /* frames that did not parse, or broke the protocol */
+	DROP_AUTH,       /* records that failed to open: connection closed */
+	DROP_HANDSHAKE,  /* handshakes that failed: connection closed silently */
+	DROP_HALFOPEN,   /* connections refused: too many handshakes at once */
+	DROP_DELIVERY,   /* the channel refused a payload (e.g. not an IP packet) */
+	DROP_OVERSIZE,   /* payloads larger than the MTU */
+	DROP_EXPIRED,    /* tun/udp frames of a dead connection too old to send again */
+	DROP_MAX
+};
+
+struct session_stats {
+	uint64_t tx_bytes, rx_bytes, tx_packets, rx_packets;
+	uint64_t retransmits;
+	uint64_t drops[DROP_MAX];
+};
+
+struct session {
+	struct ev_loop *loop;
+	const struct conf *conf;
+	struct chan *chan;
+	uint64_t sid;      /* ours, random per run */
+	uint64_t peer_sid; /* 0 until the first HELLO */
+	struct sendq sq;
+	struct reorder ro;
+	size_t payload_max; /* MTU */
+
+	struct conn *up[SESSION_MAX_CONNS]; /* established connections */
+	struct sched_cand *cands[SESSION_MAX_CONNS];
+	int nup;
+
+	struct path *paths[CONF_MAX_PATHS * 2];
+	int npaths;
+
+	const struct crypto_id *cid; /* our keys and the peer's */
+	struct crypto_peer peer;      /* the peer's key and handshake replay state */
+	uint64_t resend;  /* lowest seq that may wait for a re-send (UINT64_MAX: none) */
+	uint64_t gap_seq; /* the gap the hold timer runs for */
+	uint64_t acked;   /* the last ACK value we sent */
+	int src_paused;   /* the channel was told to wait */
+	ev_timer ack_timer;
+	ev_timer gap_timer;
+	struct session_stats st;
+};
+
+const char *session_drop_name(enum session_drop d);
+/* Set up the session for conf, delivering to ch. -1 on ENOMEM. */
+int session_init(struct session *s, struct ev_loop *loop, const struct conf *conf,
+		 struct chan *ch, const struct crypto_id *cid);
+void session_free(struct session *s);
+/*
+ * Room for the next payload (at most *cap bytes), or NULL when no connection can take it
+ * or the window is full: the channel must stop reading until its resume() is called.
+ */
+uint8_t *session_tx_slot(struct session *s, size_t *cap);
+/* Send the len bytes written at the slot. */
+void session_tx_commit(struct session *s, size_t len);
+/* End of an input batch: push queued records to the sockets. */
+void session_flush(struct session *s);
+
+/* Connection events. */
+void session_conn_up(struct session *s, struct conn *c, const struct frame_hello *h);
+void session_conn_down(struct session *s, struct conn *c);
+void session_conn_writable(struct session *s, struct conn *c);
+void session_on_frame(struct session *s, struct conn *c, const struct frame *f);
+void session_count_drop(struct session *s, enum session_drop d);
+/* The HELLO this side sends on a new connection. */
+void session_hello(struct session *s, struct frame_hello *h);
+/* Find the path named name, creating a listening-side one. NULL when full. */
+struct path *session_path(struct session *s, const char *name);
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * tun: open and configure the tun device (see tun.h).
+ *
+ * The transmit queue is kept short on purpose: packets waiting in front of the tunnel are
+ * latency for everything inside it, so mp0 holds about TUN_QUEUE_BYTES (a few ms at
+ * typical uplink rates) and the inner TCP flows see drops, like at any router, instead of
+ * a growing queue.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
+
+#include "log.h"
+#include "netlink.h"
+#include "tun.h"
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+#define TUN_QUEUE_BYTES (2048 * 1024)
+#define TUN_QUEUE_MIN 16
+
+int
+tun_open(const struct conf *c, int *ifindex)
+{
+	struct ifreq ifr;
+	struct nl *nl = NULL;
+	int fd, i, qlen;
+
+	if ((fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		log_warn("open /dev/net/tun");
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	memcpy(ifr.ifr_name, c->ifname, strnlen(c->ifname, IFNAMSIZ - 1)); /* conf checked it */
+	if (ioctl(fd, TUNSETIFF, &ifr) == -1) {
+		log_warn("tun %s", c->ifname);
+		goto fail;
+	}
+	if ((*ifindex = (int)if_nametoindex(ifr.ifr_name)) == 0) {
+		log_warn("tun %s: index", ifr.ifr_name);
+		goto fail;
+	}
+	if ((nl = nl_open()) == NULL)
+		goto fail;
+	qlen = TUN_QUEUE_BYTES / c->mtu;
+	if (qlen < TUN_QUEUE_MIN)
+		qlen = TUN_QUEUE_MIN;
+	if (nl_link_setup(nl, *ifindex, c->mtu, qlen) == -1)
+		goto fail;
+	for (i = 0; i < c->naddrs; i++)
+		if (nl_addr_add(nl, *ifindex, &c->addrs[i]) == -1)
+			goto fail;
+	nl_close(nl);
+	log_info("%s: up, mtu %d, %d address%s", ifr.ifr_name, c->mtu, c->naddrs,
+		 c->naddrs == 1 ? "" : "es");
+	return fd;
+fail:
+	nl_close(nl);
+	close(fd);
+	return -1;
+}
+
+/* Packets from the kernel: each read goes straight into its session slot. */
+static void
+tun_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct tun *t = container_of(w, struct tun, io);
+	int budget = TUN_BATCH;
+	uint8_t *p;
+	size_t cap;
+	ssize_t n;
+
+	while (budget-- > 0) {
+		if ((p = session_tx_slot(t->s, &cap)) == NULL) {
+			/* every path is full: let the kernel queue (and drop) until resume */
+			ev_io_stop(loop, &t->io);
+			break;
+		}
+		n = read(t->fd, p, cap);
+		if (n <= 0) {
+			if (n == -1 && errno != EAGAIN && errno != EINTR)
+				log_warn("read %s", t->s->conf->ifname);
+			break;
+		}
+		session_tx_commit(t->s, (size_t)n);
+	}
+	session_flush(t->s);
+}
+
+static void
+tun_deliver(struct chan *ch, const uint8_t *p, size_t len)
+{
+	struct tun *t = (struct tun *)ch;
+
+	if (write(t->fd, p, len) != (ssize_t)len)
+		session_count_drop(t->s, DROP_DELIVERY);
+}
+
+static void
+tun_resume(struct chan *ch)
+{
+	struct tun *t = (struct tun *)ch;
+
+	ev_io_start(t->loop, &t->io);
+}
+
+void
+tun_start(struct tun *t, struct ev_loop *loop, struct session *s, int fd, int ifindex)
+{
+	t->ch.deliver = tun_deliver;
+	t->ch.resume = tun_resume;
+	t->ch.reliable = 0;
+	t->fd = fd;
+	t->ifindex = ifindex;
+	t->loop = loop;
+	t->s = s;
+	ev_io_init(&t->io, tun_read_cb, fd, EV_READ);
+	ev_io_start(loop, &t->io);
+}
+
+void
+tun_stop(struct tun *t)
+{
+	ev_io_stop(t->loop, &t->io);
+	close(t->fd);
+}
