@@ -12,7 +12,8 @@
  * Lexical rules: a line is blank, a comment ('#' or ';' first), a "[Section]" header or
  * "Key = value". Keys, section names and enumerated values are case-insensitive. Outside
  * the command keys (PostUp, ...), whose value is the rest of the line verbatim, '#' or ';'
- * after a blank starts a comment. Repeatable keys (Address, Listen, Via) take comma lists.
+ * first in a value or after a blank starts a comment. Repeatable keys (Address, Listen,
+ * Via) also take comma lists.
  *
  * Defaults: Name mp0, Mode tun, MTU CONF_MTU_DEFAULT, Cipher auto, Scheduler balance, the
  * tunables below; a path has 1 connection, priority 0, no backup, and an empty Congestion
@@ -295,10 +296,19 @@ trim(char *s)
 	return s;
 }
 
-/* Cut a trailing comment: '#' or ';' after a blank. */
+/*
+ * Cut a trailing comment: '#' or ';' after a blank, or first in the value (which the
+ * canonical form prints after "Key = ", so it must not mean anything else).
+ */
 static void
 strip_comment(char *s)
 {
+	while (is_blank(*s))
+		s++;
+	if (*s == '#' || *s == ';') {
+		*s = '\0';
+		return;
+	}
 	for (; *s != '\0'; s++)
 		if ((s[0] == ' ' || s[0] == '\t') && (s[1] == '#' || s[1] == ';')) {
 			*s = '\0';
@@ -779,6 +789,10 @@ check(struct parser *p)
 	if (!c->has_private_key && !c->has_psk)
 		return perr_at(p, iface,
 			       "no keys: set PrivateKey and [Peer] PublicKey, or PresharedKey");
+	/* Alone, the pre-shared key is the only secret: the handshake refuses all zeros. */
+	if (!c->has_private_key && sodium_is_zero(c->psk, CONF_KEY_LEN))
+		return perr_at(p, p->seen[K_PSK] ? p->seen[K_PSK] : p->seen[K_PSKFILE],
+			       "PresharedKey is all zeros: make one with \"mptun genkey\"");
 
 	/* A server listens and is dialed; a client dials each path's endpoint. */
 	if (c->nlisten > 0) {

@@ -59,7 +59,7 @@ static struct conf *
 load_or_exit(const char *file)
 {
 	struct conf *c = calloc(1, sizeof(*c));
-	char err[512];
+	char err[1024];
 
 	if (c == NULL)
 		fatal("calloc");

@@ -308,7 +308,8 @@ proxy_parse_via(struct conf_via *out, const char *uri, char *err, size_t errlen)
 	}
 	slen = (size_t)(sep - uri);
 	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-		if (strlen(schemes[i].name) == slen && strncasecmp(uri, schemes[i].name, slen) == 0) {
+		if (strlen(schemes[i].name) == slen &&
+		    strncasecmp(uri, schemes[i].name, slen) == 0) {
 			out->kind = schemes[i].kind;
 			found = 1;
 			break;
@@ -346,8 +347,8 @@ proxy_parse_via(struct conf_via *out, const char *uri, char *err, size_t errlen)
 			return -1;
 		}
 		if (pct_decode(out->user, sizeof(out->user), auth, (size_t)(colon - auth)) == -1 ||
-		    pct_decode(out->pass, sizeof(out->pass), colon + 1,
-			       (size_t)(at - colon - 1)) == -1) {
+		    pct_decode(out->pass, sizeof(out->pass), colon + 1, (size_t)(at - colon - 1)) ==
+			    -1) {
 			seterr(err, errlen,
 			       "'%s': bad user name or password (bad %%-escape or over %d bytes)",
 			       uri, PROXY_SOCKS5_NAME_MAX);
@@ -531,6 +532,8 @@ http_request(struct proxy_hop *h)
 		snprintf(hp, sizeof(hp), "%.*s:%u", (int)n, h->target.host,
 			 (unsigned)h->target.port);
 	b64[0] = '\0';
+	if (strchr(h->via.user, ':') != NULL)
+		return fail(h, "an HTTP user name cannot contain ':'");
 	if (h->via.user[0] != '\0') {
 		int alen = snprintf(auth, sizeof(auth), "%s:%s", h->via.user, h->via.pass);
 
@@ -824,8 +827,9 @@ http_status(struct proxy_hop *h)
 			sanitize(reason, sizeof(reason), p + 13, n - 13);
 		meaning = reason[0] != '\0' ? reason : "unexpected status";
 	}
-	if (h->http_code == 407)
-		return fail(h, "407 %s%s", meaning,
+	/* 407 is the proxy's own refusal; some (tinyproxy) answer 401 to a CONNECT instead */
+	if (h->http_code == 407 || h->http_code == 401)
+		return fail(h, "%d %s%s", h->http_code, meaning,
 			    h->via.user[0] != '\0' ? " (credentials refused)"
 						   : "; give user:password@ in the hop");
 	return fail(h, "%d %s", h->http_code, meaning);

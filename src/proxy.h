@@ -21,35 +21,37 @@
 #include "conf.h"
 
 /* Wire limits. */
-#define PROXY_SOCKS5_VER 5
-#define PROXY_SOCKS5_AUTH_VER 1       /* RFC 1929 sub-negotiation version */
-#define PROXY_SOCKS5_NAME_MAX 255     /* ATYP 3 domain, RFC 1929 UNAME and PASSWD */
-#define PROXY_SOCKS5_REPLY_MAX 262    /* VER REP RSV ATYP, 1+255 domain, port */
-#define PROXY_HTTP_HEADER_MAX 8192    /* whole response header, 1xx interim ones included */
-#define PROXY_HTTP_STATUS_LINE_MAX 512 /* longest status line kept for parsing */
-#define PROXY_OUT_MAX 2048            /* largest message we send (HTTP request with auth) */
-#define PROXY_ERR_MAX 384
-#define PROXY_LABEL_MAX (CONF_HOST_MAX + 8) /* "[host]:port" */
+#define PROXY_SOCKS5_VER	   5
+#define PROXY_SOCKS5_AUTH_VER	   1	/* RFC 1929 sub-negotiation version */
+#define PROXY_SOCKS5_NAME_MAX	   255	/* ATYP 3 domain, RFC 1929 UNAME and PASSWD */
+#define PROXY_SOCKS5_REPLY_MAX	   262	/* VER REP RSV ATYP, 1+255 domain, port */
+#define PROXY_HTTP_HEADER_MAX	   8192 /* whole response header, 1xx interim ones included */
+#define PROXY_HTTP_STATUS_LINE_MAX 512	/* longest status line kept for parsing */
+#define PROXY_OUT_MAX		   2048 /* largest message we send (HTTP request with auth) */
+#define PROXY_ERR_MAX		   384
+#define PROXY_LABEL_MAX		   (CONF_HOST_MAX + 8) /* "[host]:port" */
+/* Longest proxy_format_via output with its NUL: scheme, "%XX" credentials, label. */
+#define PROXY_VIA_TEXT_MAX (16 + 6 * PROXY_SOCKS5_NAME_MAX + PROXY_LABEL_MAX)
 
 /* SOCKS5 constants (RFC 1928, RFC 1929). */
-#define PROXY_SOCKS5_METHOD_NONE 0x00
+#define PROXY_SOCKS5_METHOD_NONE     0x00
 #define PROXY_SOCKS5_METHOD_USERPASS 0x02
-#define PROXY_SOCKS5_METHOD_REFUSED 0xff
-#define PROXY_SOCKS5_CMD_CONNECT 0x01
-#define PROXY_SOCKS5_ATYP_IPV4 0x01
-#define PROXY_SOCKS5_ATYP_DOMAIN 0x03
-#define PROXY_SOCKS5_ATYP_IPV6 0x04
+#define PROXY_SOCKS5_METHOD_REFUSED  0xff
+#define PROXY_SOCKS5_CMD_CONNECT     0x01
+#define PROXY_SOCKS5_ATYP_IPV4	     0x01
+#define PROXY_SOCKS5_ATYP_DOMAIN     0x03
+#define PROXY_SOCKS5_ATYP_IPV6	     0x04
 
 /* Results of proxy_start and proxy_input. */
 #define PROXY_MORE 0 /* send proxy_output's bytes, then wait for more input */
 #define PROXY_DONE 1 /* the tunnel stands: the next layer owns the connection */
-#define PROXY_ERR (-1)
+#define PROXY_ERR  (-1)
 
 enum proxy_state {
-	PROXY_S_IDLE,       /* not started */
-	PROXY_S_METHOD,     /* SOCKS5: waiting for the method choice */
-	PROXY_S_AUTH,       /* SOCKS5: waiting for the RFC 1929 status */
-	PROXY_S_REPLY,      /* SOCKS5: waiting for the CONNECT reply */
+	PROXY_S_IDLE,	     /* not started */
+	PROXY_S_METHOD,	     /* SOCKS5: waiting for the method choice */
+	PROXY_S_AUTH,	     /* SOCKS5: waiting for the RFC 1929 status */
+	PROXY_S_REPLY,	     /* SOCKS5: waiting for the CONNECT reply */
 	PROXY_S_HTTP_STATUS, /* HTTP: reading the status line */
 	PROXY_S_HTTP_HEADER, /* HTTP: skipping header fields up to the empty line */
 	PROXY_S_DONE,
@@ -57,14 +59,14 @@ enum proxy_state {
 };
 
 struct proxy_hop {
-	struct conf_via via;            /* this hop (a copy: the config may be reloaded) */
-	struct conf_hostport target;    /* what this hop is asked to connect to */
-	char label[PROXY_LABEL_MAX];    /* "host:port" of the hop, for messages */
+	struct conf_via via;	     /* this hop (a copy: the config may be reloaded) */
+	struct conf_hostport target; /* what this hop is asked to connect to */
+	char label[PROXY_LABEL_MAX]; /* "host:port" of the hop, for messages */
 	enum proxy_state state;
-	int http_code;                  /* status of the current HTTP response */
-	size_t header_len;              /* HTTP header bytes seen so far */
-	size_t line_len;                /* HTTP: bytes in the current header line */
-	uint8_t out[PROXY_OUT_MAX];     /* pending output: [out_off, out_len) */
+	int http_code;		    /* status of the current HTTP response */
+	size_t header_len;	    /* HTTP header bytes seen so far */
+	size_t line_len;	    /* HTTP: bytes in the current header line */
+	uint8_t out[PROXY_OUT_MAX]; /* pending output: [out_off, out_len) */
 	size_t out_len, out_off;
 	uint8_t in[PROXY_HTTP_STATUS_LINE_MAX]; /* the reply being assembled */
 	size_t in_len;

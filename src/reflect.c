@@ -45,30 +45,30 @@
 #include "proxy.h"
 #include "reflect.h"
 
-#define REFLECT_MAX_CONNS 1024           /* default --max-conns */
-#define REFLECT_CONNECT_TIMEOUT 10.0     /* default --connect-timeout, seconds */
-#define REFLECT_IDLE_TIMEOUT 600.0       /* default --idle-timeout, seconds */
-#define REFLECT_PIPE_SIZE (256 * 1024)   /* asked of F_SETPIPE_SZ; the default 64 KiB if refused */
-#define REFLECT_COPY_BUF (64 * 1024)     /* per direction, only when splice is refused */
-#define REFLECT_MAX_ADDRS 8              /* TARGET addresses tried in turn */
-#define REFLECT_ACCEPT_BUDGET 64         /* accepts per wake-up */
-#define REFLECT_IO_ROUNDS 16             /* read/write rounds per direction per wake-up */
-#define REFLECT_ACCEPT_PAUSE 1.0         /* seconds without accepting after EMFILE */
-#define REFLECT_WARN_INTERVAL 10.0       /* at most one connect-failure warning per interval */
+#define REFLECT_MAX_CONNS	1024	     /* default --max-conns */
+#define REFLECT_CONNECT_TIMEOUT 10.0	     /* default --connect-timeout, seconds */
+#define REFLECT_IDLE_TIMEOUT	600.0	     /* default --idle-timeout, seconds */
+#define REFLECT_PIPE_SIZE	(256 * 1024) /* asked of F_SETPIPE_SZ; the default 64 KiB if refused */
+#define REFLECT_COPY_BUF	(64 * 1024) /* per direction, only when splice is refused */
+#define REFLECT_MAX_ADDRS	8	    /* TARGET addresses tried in turn */
+#define REFLECT_ACCEPT_BUDGET	64	    /* accepts per wake-up */
+#define REFLECT_IO_ROUNDS	16	    /* read/write rounds per direction per wake-up */
+#define REFLECT_ACCEPT_PAUSE	1.0	    /* seconds without accepting after EMFILE */
+#define REFLECT_WARN_INTERVAL	10.0	    /* at most one connect-failure warning per interval */
 
 #define SIDE_CLIENT 0
 #define SIDE_TARGET 1
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* Data moving from fd[i] to fd[1 - i]; dir[i] of a connection. */
 struct reflect_dir {
 	int pipe[2];  /* splice mode; -1 in copy mode */
 	uint8_t *buf; /* copy mode: [off, len) still to write */
 	size_t off;
-	size_t len;   /* bytes taken in and not yet written (in the pipe or buf) */
-	int eof;      /* the source has ended */
-	int shut;     /* SHUT_WR sent to the sink */
+	size_t len; /* bytes taken in and not yet written (in the pipe or buf) */
+	int eof;    /* the source has ended */
+	int shut;   /* SHUT_WR sent to the sink */
 	uint64_t bytes;
 };
 
@@ -82,7 +82,7 @@ struct reflect_conn {
 	ev_timer timer;
 	ev_tstamp last; /* last byte moved, for the idle timeout */
 	int connecting;
-	int addr;       /* TARGET address being tried */
+	int addr; /* TARGET address being tried */
 	struct reflect_dir dir[2];
 };
 

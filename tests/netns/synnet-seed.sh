@@ -20,8 +20,8 @@ sleep 0.2
 pattern() {
 	topo_emu link 1 ab loss gemodel 10% 40% seed "$1" >/dev/null || exit 1
 	topo_exec A ping -n -c 300 -i 0.002 -W 1 10.77.1.2 |
-		grep -o 'icmp_seq=[0-9]*' | cut -d= -f2 | sort -n >"$TOPO_DIR/got"
-	seq 1 300 | comm -23 - "$TOPO_DIR/got" | tr '\n' ' '
+		grep -o 'icmp_seq=[0-9]*' | cut -d= -f2 | sort >"$TOPO_DIR/got"
+	seq 1 300 | sort | comm -23 - "$TOPO_DIR/got" | sort -n | tr '\n' ' '
 }
 
 p1=$(pattern 7)

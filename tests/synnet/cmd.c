@@ -20,23 +20,23 @@
 int cmd_quit;
 
 static const char help_text[] =
-        "seed N                          set the global seed, restart every stream\n"
-        "link ID add IFA IFB             bridge interfaces IFA (side a) and IFB (side b)\n"
-        "link ID del                     remove the link\n"
-        "link ID [ab|ba|both] SETTING... rate R, queue SIZE|TIME, delay T, jitter T,\n"
-        "                                reorder on|off, loss P% | loss gemodel P R [1-H\n"
-        "                                [1-K]] | loss off, duplicate P%, corrupt P%,\n"
-        "                                blackhole on|off, seed N, clear\n"
-        "link ID blackhole T [every T] [after T]   blackhole window(s)\n"
-        "link ID down T [every T] [after T]        carrier-down window(s)\n"
-        "link ID schedule off            cancel the window schedule\n"
-        "link ID carrier up|down [a|b]   set the link's interfaces up or down now\n"
-        "link ID rst [PORT|off]          reset the next TCP flow (on PORT) seen each way\n"
-        "link ID zero                    zero the counters\n"
-        "stats [ID]                      counters as JSON\n"
-        "show                            the commands that recreate the current settings\n"
-        "reload                          run the configuration file again\n"
-        "help, quit\n";
+	"seed N                          set the global seed, restart every stream\n"
+	"link ID add IFA IFB             bridge interfaces IFA (side a) and IFB (side b)\n"
+	"link ID del                     remove the link\n"
+	"link ID [ab|ba|both] SETTING... rate R, queue SIZE|TIME, delay T, jitter T,\n"
+	"                                reorder on|off, loss P% | loss gemodel P R [1-H\n"
+	"                                [1-K]] | loss off, duplicate P%, corrupt P%,\n"
+	"                                blackhole on|off, seed N, clear\n"
+	"link ID blackhole T [every T] [after T]   blackhole window(s)\n"
+	"link ID down T [every T] [after T]        carrier-down window(s)\n"
+	"link ID schedule off            cancel the window schedule\n"
+	"link ID carrier up|down [a|b]   set the link's interfaces up or down now\n"
+	"link ID rst [PORT|off]          reset the next TCP flow (on PORT) seen each way\n"
+	"link ID zero                    zero the counters\n"
+	"stats [ID]                      counters as JSON\n"
+	"show                            the commands that recreate the current settings\n"
+	"reload                          run the configuration file again\n"
+	"help, quit\n";
 
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
@@ -112,8 +112,10 @@ settings(struct link *l, int n, char **w, char *err, size_t errlen)
 
 	while (i < n) {
 		if (!strcasecmp(w[i], "ab") || !strcasecmp(w[i], "ba") ||
-		        !strcasecmp(w[i], "both")) {
-			sel = !strcasecmp(w[i], "ab") ? LINK_AB : !strcasecmp(w[i], "ba") ? LINK_BA : -1;
+		    !strcasecmp(w[i], "both")) {
+			sel = !strcasecmp(w[i], "ab")	? LINK_AB
+			      : !strcasecmp(w[i], "ba") ? LINK_BA
+							: -1;
 			i++;
 			continue;
 		}
@@ -178,9 +180,11 @@ link_cmd(struct emu *e, int n, char **w, FILE *out, char *err, size_t errlen)
 		return 0;
 	}
 	if (!strcasecmp(w[1], "carrier")) {
-		if (n < 3 || n > 4 || opt_onoff(!strcasecmp(w[2], "up") ? "on" :
-		                                !strcasecmp(w[2], "down") ? "off" : "?",
-		                                &up) == -1)
+		if (n < 3 || n > 4 ||
+		    opt_onoff(!strcasecmp(w[2], "up")	  ? "on"
+			      : !strcasecmp(w[2], "down") ? "off"
+							  : "?",
+			      &up) == -1)
 			return fail(err, errlen, "usage: link ID carrier up|down [a|b]");
 		if (n == 4) {
 			if (strcasecmp(w[3], "a") && strcasecmp(w[3], "b"))
@@ -189,9 +193,9 @@ link_cmd(struct emu *e, int n, char **w, FILE *out, char *err, size_t errlen)
 		}
 		if (l->win == LINK_WIN_DOWN)
 			link_schedule(l, LINK_WIN_NONE, 0, 0, 0);
-		return link_carrier(l, side, up) == -1 ? fail(err, errlen, "carrier: %s",
-		                                                 strerror(errno))
-		                                       : 0;
+		return link_carrier(l, side, up) == -1
+			       ? fail(err, errlen, "carrier: %s", strerror(errno))
+			       : 0;
 	}
 	if (!strcasecmp(w[1], "down"))
 		return window(l, LINK_WIN_DOWN, n - 2, w + 2, err, errlen);
@@ -221,7 +225,7 @@ link_cmd(struct emu *e, int n, char **w, FILE *out, char *err, size_t errlen)
 	}
 	/* a manual "blackhole off" also ends a blackhole schedule */
 	if (!strcasecmp(w[1], "blackhole") && n == 3 && opt_onoff(w[2], &up) == 0 && !up &&
-	        l->win == LINK_WIN_BLACKHOLE)
+	    l->win == LINK_WIN_BLACKHOLE)
 		link_schedule(l, LINK_WIN_NONE, 0, 0, 0);
 	return settings(l, n - 1, w + 1, err, errlen);
 }
@@ -232,7 +236,7 @@ stats(struct emu *e, int id, FILE *out)
 	int i, first = 1;
 
 	fprintf(out, "{\"seed\":%" PRIu64 ",\"pool_free\":%zu,\"pool_size\":%zu,\"links\":[",
-	        e->seed, e->pool.nfree, e->pool.n);
+		e->seed, e->pool.nfree, e->pool.n);
 	for (i = 0; i < e->nlinks; i++) {
 		if (id && e->links[i]->id != id)
 			continue;
@@ -317,8 +321,8 @@ cmd_file(struct emu *e, const char *path, FILE *out, char *err, size_t errlen)
 			char w1[16], w3[16];
 
 			if (sscanf(line, " %15s %d %15s", w1, &id, w3) == 3 &&
-			        !strcasecmp(w1, "link") && !strcasecmp(w3, "add") &&
-			        emu_link(e, id) != NULL)
+			    !strcasecmp(w1, "link") && !strcasecmp(w3, "add") &&
+			    emu_link(e, id) != NULL)
 				continue;
 			rc = fail(err, errlen, "%s:%d: %s", path, lineno, msg);
 			break;

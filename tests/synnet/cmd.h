@@ -11,7 +11,7 @@
 #include "emu.h"
 
 /* Longest command line and most words in one. */
-#define CMD_LINE_MAX 1024
+#define CMD_LINE_MAX  1024
 #define CMD_WORDS_MAX 64
 
 /*

@@ -18,7 +18,7 @@
 #include "ctl.h"
 #include "log.h"
 
-#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 struct client {
 	struct ctl *ctl;

@@ -169,7 +169,7 @@ emu_link_add(struct emu *e, int id, const char *a, const char *b, char *err, siz
 		struct link *o = e->links[i];
 
 		if (!strcmp(o->port[0].name, a) || !strcmp(o->port[1].name, a) ||
-		        !strcmp(o->port[0].name, b) || !strcmp(o->port[1].name, b)) {
+		    !strcmp(o->port[0].name, b) || !strcmp(o->port[1].name, b)) {
 			snprintf(err, errlen, "interface already used by link %d", o->id);
 			return -1;
 		}

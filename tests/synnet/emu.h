@@ -30,11 +30,11 @@ struct emu {
 	struct ev_loop *loop;
 	struct pool pool;
 	struct heap heap;
-	int tfd;        /* timerfd for the heap's earliest departure */
+	int tfd; /* timerfd for the heap's earliest departure */
 	ev_io timer_w;
 	uint64_t armed; /* departure the timerfd is set for; 0: disarmed */
 	uint64_t seed;
-	uint64_t seq; /* admission counter */
+	uint64_t seq;	    /* admission counter */
 	const char *config; /* file re-read by "reload", or NULL */
 	struct link *links[EMU_MAX_LINKS];
 	int nlinks;

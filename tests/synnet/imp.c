@@ -70,7 +70,8 @@ imp_draw(const struct imp_params *p, struct imp_state *s, size_t len, struct imp
 		d->dup = rng_chance(&s->rng, p->dup);
 	if (p->corrupt > 0) {
 		d->corrupt = rng_chance(&s->rng, p->corrupt);
-		d->corrupt_off = IMP_L2_LEN + rng_below(&s->rng, len > IMP_L2_LEN ? len - IMP_L2_LEN : 0);
+		d->corrupt_off =
+			IMP_L2_LEN + rng_below(&s->rng, len > IMP_L2_LEN ? len - IMP_L2_LEN : 0);
 		d->corrupt_bit = (int)rng_below(&s->rng, 8);
 		if (len <= IMP_L2_LEN)
 			d->corrupt = 0;
@@ -102,12 +103,12 @@ imp_backlog(const struct imp_params *p, const struct imp_state *s, uint64_t now)
 	if (p->rate_bps == 0 || s->busy_until <= now)
 		return 0;
 	return (uint64_t)((unsigned __int128)(s->busy_until - now) * p->rate_bps / 8 /
-	                  IMP_NS_PER_SEC);
+			  IMP_NS_PER_SEC);
 }
 
 int
 imp_admit(const struct imp_params *p, struct imp_state *s, uint64_t now, size_t len,
-        int64_t jitter_ns, uint64_t *depart)
+	  int64_t jitter_ns, uint64_t *depart)
 {
 	uint64_t t = now, bytes;
 	int64_t delay;

@@ -28,7 +28,7 @@
 enum imp_loss {
 	IMP_LOSS_NONE,
 	IMP_LOSS_RANDOM, /* independent (Bernoulli) loss */
-	IMP_LOSS_GE,     /* Gilbert-Elliott two-state bursts */
+	IMP_LOSS_GE,	 /* Gilbert-Elliott two-state bursts */
 };
 
 struct imp_params {
@@ -37,16 +37,16 @@ struct imp_params {
 	uint64_t queue_ns;    /* queue limit as time at the rate; 0: IMP_DEFAULT_QUEUE_NS */
 	uint64_t delay_ns;
 	uint64_t jitter_ns; /* delay is uniform in [delay - jitter, delay + jitter], >= 0 */
-	int reorder;        /* 0: keep FIFO order despite jitter; 1: let packets overtake */
+	int reorder;	    /* 0: keep FIFO order despite jitter; 1: let packets overtake */
 	enum imp_loss loss_model;
-	double loss;     /* RANDOM: loss probability */
-	double ge_p;     /* GE: probability good -> bad per packet */
-	double ge_r;     /* GE: probability bad -> good per packet */
-	double ge_bad;   /* GE: loss probability in the bad state (1 - h) */
-	double ge_good;  /* GE: loss probability in the good state (1 - k) */
-	double dup;      /* duplication probability */
-	double corrupt;  /* probability of flipping one bit behind the Ethernet header */
-	int blackhole;   /* drop everything */
+	double loss;	/* RANDOM: loss probability */
+	double ge_p;	/* GE: probability good -> bad per packet */
+	double ge_r;	/* GE: probability bad -> good per packet */
+	double ge_bad;	/* GE: loss probability in the bad state (1 - h) */
+	double ge_good; /* GE: loss probability in the good state (1 - k) */
+	double dup;	/* duplication probability */
+	double corrupt; /* probability of flipping one bit behind the Ethernet header */
+	int blackhole;	/* drop everything */
 };
 
 struct imp_state {
@@ -65,8 +65,8 @@ enum imp_verdict {
 /* The random part of a packet's fate. */
 struct imp_draw {
 	enum imp_verdict verdict;
-	int dup;             /* send a second copy */
-	int corrupt;         /* flip bit corrupt_bit of byte corrupt_off */
+	int dup;     /* send a second copy */
+	int corrupt; /* flip bit corrupt_bit of byte corrupt_off */
 	size_t corrupt_off;
 	int corrupt_bit;
 	int64_t jitter_ns;     /* jitter of the packet */
@@ -86,7 +86,7 @@ void imp_draw(const struct imp_params *p, struct imp_state *s, size_t len, struc
  * the time it leaves the link, or -1 when the queue is full (tail drop).
  */
 int imp_admit(const struct imp_params *p, struct imp_state *s, uint64_t now, size_t len,
-        int64_t jitter_ns, uint64_t *depart);
+	      int64_t jitter_ns, uint64_t *depart);
 /* Queue limit in bytes that p implies. */
 uint64_t imp_queue_limit(const struct imp_params *p);
 /* Bytes waiting for the serializer at now. */

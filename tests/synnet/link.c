@@ -16,9 +16,8 @@
 #include "link.h"
 #include "log.h"
 #include "opt.h"
-#include "rst.h"
 
-#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* Batches read per wake-up of one port, so a flood on one link cannot starve the others. */
 #define LINK_RX_ROUNDS 8
@@ -77,6 +76,8 @@ inject_rst(struct dir *d, const struct pkt *p, uint64_t now)
 
 	if (rst_parse(p->data, p->len, &seg) == -1 || !rst_match(&seg, d->link->rst_port))
 		return;
+	if (d->link->rst_locked && !rst_same_flow(&seg, &d->link->rst_flow))
+		return;
 	r = pool_get(&d->link->emu->pool);
 	if (r == NULL)
 		return;
@@ -91,6 +92,8 @@ inject_rst(struct dir *d, const struct pkt *p, uint64_t now)
 	if (admit(d, r, now, 0) == 0) {
 		d->st.rst_sent++;
 		d->rst_armed = 0;
+		d->link->rst_flow = seg;
+		d->link->rst_locked = 1;
 	}
 }
 
@@ -227,8 +230,7 @@ sched_cb(EV_P_ ev_timer *w, int revents)
 }
 
 void
-link_schedule(struct link *l, enum link_window kind, uint64_t dur, uint64_t period,
-        uint64_t after)
+link_schedule(struct link *l, enum link_window kind, uint64_t dur, uint64_t period, uint64_t after)
 {
 	ev_timer_stop(l->emu->loop, &l->sched_w);
 	window_close(l);
@@ -285,6 +287,7 @@ link_rst(struct link *l, int port)
 	int i;
 
 	l->rst_port = port > 0 ? (uint16_t)port : 0;
+	l->rst_locked = 0;
 	for (i = 0; i < LINK_NDIR; i++)
 		l->dir[i].rst_armed = port >= 0;
 }
@@ -368,18 +371,17 @@ dir_json(const struct link *l, int i, FILE *out)
 	const struct dir_stats *s = &d->st;
 
 	fprintf(out,
-	        "\"%s\":{\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
-	        ",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"drop_loss\":%" PRIu64
-	        ",\"drop_queue\":%" PRIu64 ",\"drop_blackhole\":%" PRIu64
-	        ",\"drop_down\":%" PRIu64 ",\"drop_nobuf\":%" PRIu64 ",\"drop_error\":%" PRIu64
-	        ",\"drop_gso\":%" PRIu64 ",\"drop_oversize\":%" PRIu64
-	        ",\"duplicated\":%" PRIu64 ",\"corrupted\":%" PRIu64 ",\"rst_sent\":%" PRIu64
-	        ",\"loss_bursts\":%" PRIu64 ",\"in_flight\":%" PRIu64
-	        ",\"backlog_bytes\":%" PRIu64 "}",
-	        dir_names[i], s->rx_packets, s->rx_bytes, s->tx_packets, s->tx_bytes,
-	        s->drop_loss, s->drop_queue, s->drop_blackhole, s->drop_down, s->drop_nobuf,
-	        s->drop_error, in->rx_gso, in->rx_oversize, s->duplicated, s->corrupted,
-	        s->rst_sent, s->loss_bursts, d->in_flight, imp_backlog(&d->p, &d->s, emu_now()));
+		"\"%s\":{\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
+		",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"drop_loss\":%" PRIu64
+		",\"drop_queue\":%" PRIu64 ",\"drop_blackhole\":%" PRIu64 ",\"drop_down\":%" PRIu64
+		",\"drop_nobuf\":%" PRIu64 ",\"drop_error\":%" PRIu64 ",\"drop_gso\":%" PRIu64
+		",\"drop_oversize\":%" PRIu64 ",\"duplicated\":%" PRIu64 ",\"corrupted\":%" PRIu64
+		",\"rst_sent\":%" PRIu64 ",\"loss_bursts\":%" PRIu64 ",\"in_flight\":%" PRIu64
+		",\"backlog_bytes\":%" PRIu64 "}",
+		dir_names[i], s->rx_packets, s->rx_bytes, s->tx_packets, s->tx_bytes, s->drop_loss,
+		s->drop_queue, s->drop_blackhole, s->drop_down, s->drop_nobuf, s->drop_error,
+		in->rx_gso, in->rx_oversize, s->duplicated, s->corrupted, s->rst_sent,
+		s->loss_bursts, d->in_flight, imp_backlog(&d->p, &d->s, emu_now()));
 }
 
 void
@@ -388,12 +390,11 @@ link_json(const struct link *l, FILE *out)
 	static const char *wins[] = {"none", "blackhole", "down"};
 
 	fprintf(out,
-	        "{\"id\":%d,\"a\":\"%s\",\"b\":\"%s\",\"carrier_a\":\"%s\",\"carrier_b\":\"%s\","
-	        "\"window\":\"%s\",\"in_window\":%s,\"windows\":%" PRIu64 ",\"flaps\":%" PRIu64
-	        ",",
-	        l->id, l->port[0].name, l->port[1].name, l->down[0] ? "down" : "up",
-	        l->down[1] ? "down" : "up", wins[l->win], l->in_window ? "true" : "false",
-	        l->windows, l->flaps);
+		"{\"id\":%d,\"a\":\"%s\",\"b\":\"%s\",\"carrier_a\":\"%s\",\"carrier_b\":\"%s\","
+		"\"window\":\"%s\",\"in_window\":%s,\"windows\":%" PRIu64 ",\"flaps\":%" PRIu64 ",",
+		l->id, l->port[0].name, l->port[1].name, l->down[0] ? "down" : "up",
+		l->down[1] ? "down" : "up", wins[l->win], l->in_window ? "true" : "false",
+		l->windows, l->flaps);
 	dir_json(l, LINK_AB, out);
 	fputc(',', out);
 	dir_json(l, LINK_BA, out);
@@ -413,6 +414,6 @@ link_show(const struct link *l, FILE *out)
 			fprintf(out, "link %d %s %s\n", l->id, dir_names[i], buf);
 		if (l->dir[i].seed_set)
 			fprintf(out, "link %d %s seed %" PRIu64 "\n", l->id, dir_names[i],
-			        l->dir[i].seed);
+				l->dir[i].seed);
 	}
 }

@@ -15,6 +15,7 @@
 
 #include "imp.h"
 #include "port.h"
+#include "rst.h"
 
 enum {
 	LINK_AB,
@@ -71,21 +72,23 @@ struct link {
 	struct port port[LINK_NSIDE];
 	ev_io rx_w[LINK_NSIDE];
 	struct dir dir[LINK_NDIR];
-	int down[LINK_NSIDE];  /* interface set down by carrier or a window */
-	int win_blackhole;     /* inside a blackhole window */
-	enum link_window win;  /* scheduled window kind */
+	int down[LINK_NSIDE]; /* interface set down by carrier or a window */
+	int win_blackhole;    /* inside a blackhole window */
+	enum link_window win; /* scheduled window kind */
 	uint64_t win_dur_ns;
 	uint64_t win_period_ns; /* 0: one-shot */
 	int in_window;
 	uint64_t windows; /* windows opened */
-	uint64_t flaps;   /* carrier changes made */
+	uint64_t flaps;	  /* carrier changes made */
 	ev_timer sched_w;
 	uint16_t rst_port; /* port to match for reset injection; 0: any */
+	int rst_locked;	   /* one way is reset: the other way waits for the same flow */
+	struct rst_seg rst_flow;
 };
 
 /* Open the ports on interfaces a and b and start reading; NULL with a message in err. */
 struct link *link_new(struct emu *e, int id, const char *a, const char *b, char *err,
-        size_t errlen);
+		      size_t errlen);
 /* Stop, restore carrier, close; link_free(NULL) is a no-op. */
 void link_free(struct link *l);
 /* port_flush callback: count p as sent (err 0) or dropped, and free it. */
@@ -101,8 +104,12 @@ int link_carrier(struct link *l, int side, int up);
  * LINK_WIN_NONE cancels (closing an open window).
  */
 void link_schedule(struct link *l, enum link_window kind, uint64_t dur, uint64_t period,
-        uint64_t after);
-/* Reset the next established TCP flow on port (0: any) seen in each direction; -1: disarm. */
+		   uint64_t after);
+/*
+ * Reset the next established TCP flow on port (0: any): the first matching segment either
+ * way picks the flow, and each way gets its RST behind the next segment of that flow;
+ * port -1 disarms.
+ */
 void link_rst(struct link *l, int port);
 /* Zero the counters. */
 void link_zero(struct link *l);

@@ -33,8 +33,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: synnet [-v] [-S seed] [-s socket] [-f file] [-e command]... "
-	                "[-n frames]\n"
-	                "       synnet ctl SOCKET COMMAND...\n");
+			"[-n frames]\n"
+			"       synnet ctl SOCKET COMMAND...\n");
 	exit(2);
 }
 
@@ -88,7 +88,7 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			if (opt_u64(optarg, &npkt) == -1 || npkt < 2 * PORT_BATCH ||
-			        npkt > (1u << 24))
+			    npkt > (1u << 24))
 				fatalx("-n: bad frame count");
 			break;
 		case 's':

@@ -21,15 +21,14 @@ struct unit {
 };
 
 static const struct unit time_units[] = {
-        {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"", 1e6}, {NULL, 0},
+	{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"", 1e6}, {NULL, 0},
 };
 static const struct unit rate_units[] = {
-        {"bit", 1}, {"kbit", 1e3}, {"mbit", 1e6}, {"gbit", 1e9}, {"k", 1e3}, {"m", 1e6},
-        {"g", 1e9}, {"bps", 8}, {"kbps", 8e3}, {"mbps", 8e6}, {"gbps", 8e9}, {NULL, 0},
+	{"bit", 1}, {"kbit", 1e3}, {"mbit", 1e6}, {"gbit", 1e9}, {"k", 1e3},	{"m", 1e6},
+	{"g", 1e9}, {"bps", 8},	   {"kbps", 8e3}, {"mbps", 8e6}, {"gbps", 8e9}, {NULL, 0},
 };
 static const struct unit size_units[] = {
-        {"", 1}, {"b", 1}, {"k", 1024}, {"kb", 1024}, {"m", 1048576}, {"mb", 1048576},
-        {NULL, 0},
+	{"", 1}, {"b", 1}, {"k", 1024}, {"kb", 1024}, {"m", 1048576}, {"mb", 1048576}, {NULL, 0},
 };
 
 /* A non-negative finite number followed by one of the units; -1 otherwise. */
@@ -283,7 +282,8 @@ opt_format(const struct imp_params *p, char *buf, size_t len)
 		put_rate(buf, len, &off, p->rate_bps);
 	if (p->queue_bytes) {
 		if (p->queue_bytes % 1024 == 0)
-			put(buf, len, &off, " queue %llukb", (unsigned long long)(p->queue_bytes / 1024));
+			put(buf, len, &off, " queue %llukb",
+			    (unsigned long long)(p->queue_bytes / 1024));
 		else
 			put(buf, len, &off, " queue %llub", (unsigned long long)p->queue_bytes);
 	} else if (p->queue_ns) {
@@ -299,7 +299,7 @@ opt_format(const struct imp_params *p, char *buf, size_t len)
 		put(buf, len, &off, " loss %.15g%%", p->loss * 100);
 	else if (p->loss_model == IMP_LOSS_GE)
 		put(buf, len, &off, " loss gemodel %.15g%% %.15g%% %.15g%% %.15g%%", p->ge_p * 100,
-		        p->ge_r * 100, p->ge_bad * 100, p->ge_good * 100);
+		    p->ge_r * 100, p->ge_bad * 100, p->ge_good * 100);
 	if (p->dup > 0)
 		put(buf, len, &off, " duplicate %.15g%%", p->dup * 100);
 	if (p->corrupt > 0)

@@ -17,8 +17,8 @@
 #define OPT_FORMAT_MAX 512
 /* Ceilings that keep every product in the model inside 64 bits. */
 #define OPT_MAX_RATE_BPS (1000ULL * 1000 * 1000 * 1000) /* 1 Tbit/s */
-#define OPT_MAX_TIME_NS  (3600ULL * 1000 * 1000 * 1000) /* one hour */
-#define OPT_MAX_BYTES    (1ULL << 32)
+#define OPT_MAX_TIME_NS	 (3600ULL * 1000 * 1000 * 1000) /* one hour */
+#define OPT_MAX_BYTES	 (1ULL << 32)
 
 /*
  * Apply the setting at argv[0] (with its values after it) to p: the number of words used

@@ -17,8 +17,8 @@
 struct dir;
 
 struct pkt {
-	uint64_t t;      /* departure time (ns, monotonic) while in the delay heap */
-	uint64_t seq;    /* admission order: equal departure times leave in this order */
+	uint64_t t;	 /* departure time (ns, monotonic) while in the delay heap */
+	uint64_t seq;	 /* admission order: equal departure times leave in this order */
 	struct dir *dir; /* the link direction carrying it */
 	uint32_t len;
 	uint8_t data[PKT_DATA_MAX];

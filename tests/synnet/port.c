@@ -122,15 +122,15 @@ port_recv(struct port *pt, struct pkt **pkts, int n, int *ngood)
 		iov[i][0] = (struct iovec){&rx_hdr[i], sizeof(rx_hdr[i])};
 		iov[i][1] = (struct iovec){pkts[i]->data, sizeof(pkts[i]->data)};
 		m[i].msg_hdr = (struct msghdr){.msg_name = &from[i],
-		        .msg_namelen = sizeof(from[i]),
-		        .msg_iov = iov[i],
-		        .msg_iovlen = 2};
+					       .msg_namelen = sizeof(from[i]),
+					       .msg_iov = iov[i],
+					       .msg_iovlen = 2};
 	}
 	got = recvmmsg(pt->fd, m, (unsigned)n, MSG_DONTWAIT, NULL);
 	if (got <= 0) {
 		/* EAGAIN: drained; ENETDOWN: reported once after the interface went down */
 		if (got == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENETDOWN &&
-		        errno != EINTR)
+		    errno != EINTR)
 			log_warn("%s: recvmmsg", pt->name);
 		return 0;
 	}

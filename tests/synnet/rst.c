@@ -30,7 +30,7 @@ rst_parse(const uint8_t *frame, size_t len, struct rst_seg *seg)
 		rd_u8(&r, &seg->tos);
 		rd_u16(&r, &tot);
 		rd_u32(&r, &u32); /* id, flags, fragment offset */
-		rd_u8(&r, &u8);   /* ttl */
+		rd_u8(&r, &u8);	  /* ttl */
 		rd_u8(&r, &proto);
 		rd_u16(&r, &u16); /* checksum */
 		rd_bytes(&r, seg->src, 4);
@@ -38,7 +38,7 @@ rst_parse(const uint8_t *frame, size_t len, struct rst_seg *seg)
 		ihl = (size_t)(vihl & 0x0f) * 4;
 		/* not fragmented (MF clear, offset zero), sane lengths */
 		if (r.err || vihl >> 4 != 4 || proto != RST_PROTO_TCP || (u32 & 0x3fff) != 0 ||
-		        ihl < RST_IP4_LEN || tot < ihl || tot > len - RST_ETH_LEN)
+		    ihl < RST_IP4_LEN || tot < ihl || tot > len - RST_ETH_LEN)
 			return -1;
 		if (rd_ptr(&r, &skip, ihl - RST_IP4_LEN) == -1)
 			return -1;
@@ -78,6 +78,20 @@ rst_match(const struct rst_seg *seg, uint16_t port)
 	return port == 0 || seg->sport == port || seg->dport == port;
 }
 
+int
+rst_same_flow(const struct rst_seg *a, const struct rst_seg *b)
+{
+	size_t n = a->v6 ? 16 : 4;
+
+	if (a->v6 != b->v6)
+		return 0;
+	if (a->sport == b->sport && a->dport == b->dport && !memcmp(a->src, b->src, n) &&
+	    !memcmp(a->dst, b->dst, n))
+		return 1;
+	return a->sport == b->dport && a->dport == b->sport && !memcmp(a->src, b->dst, n) &&
+	       !memcmp(a->dst, b->src, n);
+}
+
 static uint32_t
 sum16(uint32_t sum, const uint8_t *p, size_t n)
 {
@@ -99,8 +113,7 @@ fold(uint32_t sum)
 }
 
 size_t
-rst_forge(const uint8_t *frame, size_t len, const struct rst_seg *seg, uint8_t *out,
-        size_t cap)
+rst_forge(const uint8_t *frame, size_t len, const struct rst_seg *seg, uint8_t *out, size_t cap)
 {
 	struct wr w;
 	size_t alen = seg->v6 ? 16 : 4, tcp_off;

@@ -16,12 +16,12 @@
 
 static int failures;
 
-#define CHECK(c)                                                                   \
-	do {                                                                       \
-		if (!(c)) {                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-			failures++;                                                \
-		}                                                                  \
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);      \
+			failures++;                                                                \
+		}                                                                                  \
 	} while (0)
 
 static void
@@ -183,16 +183,16 @@ static void
 test_opt(void)
 {
 	static const char *good[] = {
-	        "rate 100mbit queue 64kb delay 20ms jitter 2ms reorder on loss 1.5%",
-	        "rate 1gbit queue 30ms delay 1500us loss gemodel 1% 30% 90% 0.1%",
-	        "rate 64kbit duplicate 0.5% corrupt 0.01% blackhole on",
-	        "rate 12345bit queue 1500b delay 7ns",
-	        "",
+		"rate 100mbit queue 64kb delay 20ms jitter 2ms reorder on loss 1.5%",
+		"rate 1gbit queue 30ms delay 1500us loss gemodel 1% 30% 90% 0.1%",
+		"rate 64kbit duplicate 0.5% corrupt 0.01% blackhole on",
+		"rate 12345bit queue 1500b delay 7ns",
+		"",
 	};
 	static const char *bad[] = {
-	        "rate", "rate fast", "rate -1mbit", "delay 3parsecs", "loss 101%", "loss gemodel 1%",
-	        "queue 0", "reorder maybe", "jitter nan", "rate 2000gbit", "frobnicate 1",
-	        "delay 1e300s",
+		"rate",	      "rate fast",	 "rate -1mbit",	 "delay 3parsecs",
+		"loss 101%",  "loss gemodel 1%", "queue 0",	 "reorder maybe",
+		"jitter nan", "rate 2000gbit",	 "frobnicate 1", "delay 1e300s",
 	};
 	struct imp_params p, q;
 	char err[128], out[OPT_FORMAT_MAX], out2[OPT_FORMAT_MAX];
@@ -249,9 +249,9 @@ test_rst(void)
 {
 	/* Ethernet + IPv4 + TCP (ACK|PSH, seq 1000, ack 2000) + 10 bytes of payload */
 	uint8_t f[14 + 20 + 20 + 10] = {
-	        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x08, 0x00,
-	        0x45, 0, 0, 50, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 77, 1, 1, 10, 77, 1, 2,
-	        0x13, 0x89, 0xc0, 0x00, 0, 0, 0x03, 0xe8, 0, 0, 0x07, 0xd0, 0x50, 0x18,
+		1, 2,  3,    4,	   5,	 6,    7,  8, 9,    10,	  11, 12, 0x08, 0x00, 0x45, 0,
+		0, 50, 0,    0,	   0x40, 0,    64, 6, 0,    0,	  10, 77, 1,	1,    10,   77,
+		1, 2,  0x13, 0x89, 0xc0, 0x00, 0,  0, 0x03, 0xe8, 0,  0,  0x07, 0xd0, 0x50, 0x18,
 	};
 	uint8_t out[RST_FRAME_MAX];
 	struct rst_seg seg, r;
@@ -267,6 +267,14 @@ test_rst(void)
 	CHECK(rst_parse(out, n, &r) == 0);
 	CHECK(r.seq == 1010 && r.ack == 2000 && r.flags == (RST_TCP_RST | RST_TCP_ACK));
 	CHECK(!rst_match(&r, 0));
+	CHECK(rst_same_flow(&seg, &r));
+	memcpy(r.src, seg.dst, 4);
+	memcpy(r.dst, seg.src, 4);
+	r.sport = seg.dport;
+	r.dport = seg.sport;
+	CHECK(rst_same_flow(&seg, &r));
+	r.dport = 1;
+	CHECK(!rst_match(&r, 5001) && !rst_same_flow(&seg, &r));
 	CHECK(sum_be(out + 14, 20, 0) == 0xffff);
 	ps = sum_be(out + 26, 8, 0) + RST_PROTO_TCP + 20;
 	CHECK(sum_be(out + 34, 20, ps) == 0xffff);

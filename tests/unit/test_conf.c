@@ -290,6 +290,8 @@ test_errors(void)
 	EXPECT_ERR(WITH("MTU = 1400\nmtu = 1500\n"),
 		   "t.conf:4: duplicate key 'MTU' (first on line 3)");
 	EXPECT_ERR(WITH("MTU =   # nothing\n"), "t.conf:3: MTU: empty value");
+	EXPECT_ERR(WITH("ControlSocket =#/x\n"), "t.conf:3: ControlSocket: empty value");
+	EXPECT_ERR(WITH("ControlSocket=;x\n"), "t.conf:3: ControlSocket: empty value");
 	EXPECT_ERR(WITH("MTU = 15OO\n"), "t.conf:3: MTU '15OO': not a number");
 	EXPECT_ERR(WITH("MTU = -1\n"), "t.conf:3: MTU '-1': not a number");
 	EXPECT_ERR(WITH("MTU = 575\n"), "t.conf:3: MTU '575': out of range (576..65535)");
@@ -361,6 +363,12 @@ test_errors(void)
 		   "t.conf:4: PublicKey needs our key: set PrivateKey in [Interface]");
 	EXPECT_ERR("[Interface]\nListen = 0.0.0.0:1\n",
 		   "t.conf:1: no keys: set PrivateKey and [Peer] PublicKey, or PresharedKey");
+	EXPECT_ERR("[Interface]\nListen = 0.0.0.0:1\n"
+		   "PresharedKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+		   "t.conf:3: PresharedKey is all zeros: make one with \"mptun genkey\"");
+	CHECK(parse(&c1, "[Interface]\nListen = 0.0.0.0:1\nPrivateKey = " KEY_A "\n"
+			 "PresharedKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n[Peer]\n"
+			 "PublicKey = " KEY_B "\n") == 0);
 	EXPECT_ERR("", "t.conf:1: missing [Interface] section");
 	EXPECT_ERR("[Peer]\nEndpoint = h:1\n", "t.conf:1: missing [Interface] section");
 

@@ -51,11 +51,12 @@ via(const char *s)
 static void
 test_hostport(void)
 {
-	static const char *const good[] = {"a.b:80", "1.2.3.4:1", "[::1]:443", "[fe80::1%eth0]:1",
-					   "x_y-z:65535", "[2001:db8::1]:8080"};
-	static const char *const bad[] = {"a", "a:", "a:0", "a:65536", "a:12a", "::1:80", "[::1]",
-					  "[::1]80", "[zz]:1", ":80", "a b:1", "[::1:1", "a:+80",
-					  "a:000080", "[]:1", "[::1%]:1", "a/b:1", "[1.2.3.4]:1"};
+	static const char *const good[] = {"a.b:80",	       "1.2.3.4:1",   "[::1]:443",
+					   "[fe80::1%eth0]:1", "x_y-z:65535", "[2001:db8::1]:8080"};
+	static const char *const bad[] = {"a",	      "a:",	"a:0",	      "a:65536",  "a:12a",
+					  "::1:80",   "[::1]",	"[::1]80",    "[zz]:1",	  ":80",
+					  "a b:1",    "[::1:1", "a:+80",      "a:000080", "[]:1",
+					  "[::1%]:1", "a/b:1",	"[1.2.3.4]:1"};
 	struct conf_hostport h;
 	char err[256], out[300];
 	size_t i;
@@ -93,16 +94,24 @@ test_via(void)
 		{"socks5://u%3Ax:@a:1", "socks5://u%3Ax:@a:1"},
 		{"http://a%20b:c%7ed@b:1", "http://a%20b:c~d@b:1"},
 	};
-	static const char *const bad[] = {"ftp://h:1",       "h:1",
-					  "tcp://u:p@h:1",   "http://u@h:1",
-					  "http://h:1/path", "socks5://u:p%zz@h:1",
-					  "socks5://:p@h:1", "http://a%3Ab:p@h:1",
-					  "socks5://u:p%00@h:1", "socks5://u:p%4@h:1",
-					  "http://h",        "http://h:1?x",
-					  "socks5://",       "tcp://[::1]",
-					  "socks5://u:p@",   ""};
+	static const char *const bad[] = {"ftp://h:1",
+					  "h:1",
+					  "tcp://u:p@h:1",
+					  "http://u@h:1",
+					  "http://h:1/path",
+					  "socks5://u:p%zz@h:1",
+					  "socks5://:p@h:1",
+					  "http://a%3Ab:p@h:1",
+					  "socks5://u:p%00@h:1",
+					  "socks5://u:p%4@h:1",
+					  "http://h",
+					  "http://h:1?x",
+					  "socks5://",
+					  "tcp://[::1]",
+					  "socks5://u:p@",
+					  ""};
 	struct conf_via v, w;
-	char err[256], out[1024], out2[1024];
+	char err[256], out[PROXY_VIA_TEXT_MAX], out2[PROXY_VIA_TEXT_MAX];
 	size_t i;
 
 	for (i = 0; i < sizeof(rt) / sizeof(rt[0]); i++) {
@@ -136,6 +145,19 @@ test_via(void)
 	v = via("tcp://r:9");
 	CHECK(v.kind == VIA_TCP && v.user[0] == '\0');
 
+	/* the longest hop prints within PROXY_VIA_TEXT_MAX and reads back */
+	{
+		memset(&v, 0, sizeof(v));
+		v.kind = VIA_SOCKS5;
+		memset(v.user, '%', PROXY_SOCKS5_NAME_MAX);
+		memset(v.pass, '/', PROXY_SOCKS5_NAME_MAX);
+		memset(v.hp.host, 'a', CONF_HOST_MAX - 1);
+		v.hp.port = 65535;
+		proxy_format_via(&v, out, PROXY_VIA_TEXT_MAX);
+		CHECK(strlen(out) < PROXY_VIA_TEXT_MAX - 1);
+		CHECK(proxy_parse_via(&w, out, err, sizeof(err)) == 0);
+		CHECK(memcmp(&v, &w, sizeof(v)) == 0);
+	}
 	/* a password of 255 bytes fits, 256 does not */
 	{
 		char uri[700];
@@ -226,10 +248,10 @@ test_socks5(int split)
 	size_t n, used;
 	static const uint8_t m_none[] = {5, 0}, m_up[] = {5, 2}, auth_ok[] = {1, 0};
 	static const uint8_t rep_v4[] = {5, 0, 0, 1, 10, 0, 0, 1, 0x04, 0x38, 'X', 'Y'};
-	static const uint8_t rep_v6[] = {5, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0,
-					 0, 0, 0, 0, 0, 0, 0, 1, 0x01, 0xbb};
-	static const uint8_t rep_dn[] = {5, 0, 0, 3, 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 80,
-					 'Z'};
+	static const uint8_t rep_v6[] = {5, 0, 0, 4, 0, 0, 0, 0, 0, 0,	  0,
+					 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x01, 0xbb};
+	static const uint8_t rep_dn[] = {5,   0,   0,	3,   7, 'e', 'x', 'a',
+					 'm', 'p', 'l', 'e', 0, 80,  'Z'};
 
 	/* no authentication, a name target: ATYP 3, then an IPv4 reply with data after it */
 	v = via("socks5://a:1080");
@@ -310,9 +332,9 @@ test_socks5_errors(int split)
 	static const uint8_t m_none[] = {5, 0}, m_up[] = {5, 2};
 	static const char *const meaning[] = {
 		"general SOCKS server failure", "connection not allowed by ruleset",
-		"network unreachable",          "host unreachable",
-		"connection refused",           "TTL expired",
-		"command not supported",        "address type not supported",
+		"network unreachable",		"host unreachable",
+		"connection refused",		"TTL expired",
+		"command not supported",	"address type not supported",
 		"unassigned reply code"};
 	uint8_t rep[10] = {5, 0, 0, 1, 1, 2, 3, 4, 0, 80};
 	char want[128];
@@ -320,20 +342,18 @@ test_socks5_errors(int split)
 
 	for (code = 1; code <= 9; code++) {
 		rep[1] = (uint8_t)code;
-		snprintf(want, sizeof(want), "socks5 a:1080: %s (REP %d)", meaning[code - 1],
-			 code);
+		snprintf(want, sizeof(want), "socks5 a:1080: %s (REP %d)", meaning[code - 1], code);
 		socks5_fail(m_none, NULL, rep, sizeof(rep), NULL, want, split);
 	}
 	rep[1] = 0xff;
-	socks5_fail(m_none, NULL, rep, sizeof(rep), NULL, "unassigned reply code (REP 255)",
-		    split);
+	socks5_fail(m_none, NULL, rep, sizeof(rep), NULL, "unassigned reply code (REP 255)", split);
 	CHECK(strcmp(meaning[4], "connection refused") == 0);
 
 	socks5_fail((const uint8_t *)"\x05\xff", NULL, NULL, 0, NULL, "(METHOD 0xff)", split);
-	socks5_fail((const uint8_t *)"\x05\x02", NULL, NULL, 0, NULL,
-		    "not offered (METHOD 0x02)", split);
-	socks5_fail((const uint8_t *)"\x05\x01", NULL, NULL, 0, NULL,
-		    "not offered (METHOD 0x01)", split);
+	socks5_fail((const uint8_t *)"\x05\x02", NULL, NULL, 0, NULL, "not offered (METHOD 0x02)",
+		    split);
+	socks5_fail((const uint8_t *)"\x05\x01", NULL, NULL, 0, NULL, "not offered (METHOD 0x01)",
+		    split);
 	socks5_fail((const uint8_t *)"\x04\x00", NULL, NULL, 0, NULL, "(VER 4)", split);
 	socks5_fail((const uint8_t *)"HT", NULL, NULL, 0, NULL, "answered in HTTP", split);
 	socks5_fail(m_up, (const uint8_t *)"\x01\x01", NULL, 0, "socks5://u:p@a:1080",
@@ -395,8 +415,8 @@ test_http(int split)
 	static const char lf[] = "HTTP/1.0 200\n\nX";
 	static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 OK\r\n\r\n!";
 	static const char *const malformed[] = {
-		"HTTP/1.1 2000 OK\r\n\r\n", "HTTP/2 200 OK\r\n\r\n", "FOO\r\n\r\n",
-		"HTTP/1.1 20\r\n\r\n",      "HTTP/1.1 200OK\r\n\r\n", "\r\nHTTP/1.1 200 OK\r\n\r\n",
+		"HTTP/1.1 2000 OK\r\n\r\n", "HTTP/2 200 OK\r\n\r\n",  "FOO\r\n\r\n",
+		"HTTP/1.1 20\r\n\r\n",	    "HTTP/1.1 200OK\r\n\r\n", "\r\nHTTP/1.1 200 OK\r\n\r\n",
 		"HTTP/1.1 099 x\r\n\r\n",   "HTTP/1.1 600 x\r\n\r\n", "SSH-2.0-OpenSSH\r\n"};
 	size_t i;
 	int rc;
@@ -429,8 +449,7 @@ test_http(int split)
 	/* 407 with and without credentials, other codes */
 	rc = http_run("http://b:3128", "HTTP/1.1 407 Nope\r\n\r\n", 21, split, &used, &h);
 	CHECK(rc == PROXY_ERR);
-	CHECK(strncmp(proxy_error(&h), "http b:3128: 407 Proxy Authentication Required", 46) ==
-	      0);
+	CHECK(strncmp(proxy_error(&h), "http b:3128: 407 Proxy Authentication Required", 46) == 0);
 	rc = http_run("http://u:p@b:3128", "HTTP/1.1 407 Nope\r\n\r\n", 21, split, &used, &h);
 	CHECK(rc == PROXY_ERR && strstr(proxy_error(&h), "credentials refused") != NULL);
 	rc = http_run("http://b:3128", "HTTP/1.0 403 x\r\n", 16, split, &used, &h);
@@ -438,8 +457,8 @@ test_http(int split)
 	rc = http_run("http://b:3128", "HTTP/1.1 418 I'm a\01teapot\r\n", 27, split, &used, &h);
 	CHECK(rc == PROXY_ERR && strcmp(proxy_error(&h), "http b:3128: 418 I'm a?teapot") == 0);
 	rc = http_run("http://b:3128", "HTTP/1.1 302\r\n", 14, split, &used, &h);
-	CHECK(rc == PROXY_ERR && strcmp(proxy_error(&h), "http b:3128: 302 unexpected status") ==
-					 0);
+	CHECK(rc == PROXY_ERR &&
+	      strcmp(proxy_error(&h), "http b:3128: 302 unexpected status") == 0);
 	rc = http_run("http://b:3128", "HTTP/1.1 101 Switching\r\n", 24, split, &used, &h);
 	CHECK(rc == PROXY_ERR);
 
