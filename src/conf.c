@@ -17,8 +17,7 @@
  *
  * Defaults: Name mp0, Mode tun, MTU CONF_MTU_DEFAULT, Cipher auto, Scheduler balance, the
  * tunables below; a path has 1 connection, priority 0, no backup, and an empty Congestion
- * (conn.c then asks for CONF_CONGESTION_DEFAULT: BBR keeps its rate on lossy uplinks where
- * loss-based cubic collapses, and inner flows never see the outer loss). A client without
+ * (conn.c then asks for CONF_CONGESTION_DEFAULT, see conf.h). A client without
  * [Path] gets one implicit path named "default" that dials the [Peer] Endpoint.
  */
 #include "config.h"
@@ -49,7 +48,7 @@
 #define CONF_DEFAULT_PATH   "default"
 
 /* Tunables (milliseconds): defaults and accepted ranges. */
-#define CONF_REORDER_HOLD_DEFAULT   20
+#define CONF_REORDER_HOLD_DEFAULT   100
 #define CONF_RETRANSMIT_AGE_DEFAULT 200
 #define CONF_HEARTBEAT_DEFAULT	    200
 #define CONF_DEAD_DEFAULT	    1000

@@ -26,8 +26,15 @@
 #define CONF_MTU_MIN 576
 #define CONF_MTU_MAX 65535
 
-/* Congestion control a path asks for when Congestion is unset (if the kernel has it). */
-#define CONF_CONGESTION_DEFAULT "bbr"
+/*
+ * Congestion control a path asks for when Congestion is unset. Cubic fills each path to its
+ * capacity whatever the path's RTT, so back pressure shows the scheduler each path's true
+ * share; BBR sizes its window from the minimum RTT and under-fills paths whose base RTT is
+ * tiny next to their queueing delay. On lossy uplinks BBR is far better (cubic collapses
+ * under random loss, BBR does not, and the tunnelled flows never see the outer loss):
+ * set Congestion = bbr on such paths.
+ */
+#define CONF_CONGESTION_DEFAULT "cubic"
 
 enum conf_mode { MODE_TUN, MODE_UDP };
 enum conf_sched { SCHED_BALANCE, SCHED_ORDERED, SCHED_REDUNDANT };
@@ -99,7 +106,7 @@ struct conf {
 	int has_udp_target;
 	struct conf_hostport udp_target; /* where datagrams from the peer go; unset: last sender */
 	/* tunables, in milliseconds */
-	int reorder_hold_ms;    /* longest a tun/udp packet waits for a gap (default 20) */
+	int reorder_hold_ms;    /* longest a tun/udp packet waits for a gap (default 100) */
 	int retransmit_age_ms;  /* tun/udp frames older than this are not re-sent (default 200) */
 	int heartbeat_ms;       /* heartbeat interval on each connection (default 200) */
 	int dead_ms;            /* no sign of life for this long: the connection is dead (1000) */

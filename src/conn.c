@@ -548,6 +548,12 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			break;
 		if (n <= 0) {
+			if (c->state == CONN_PROXY) {
+				proxy_eof(&c->ph);
+				log_warnx("path %s: %s", c->path->name, proxy_error(&c->ph));
+				conn_fail(c, "%s", proxy_error(&c->ph));
+				return;
+			}
 			conn_fail(c, "%s", n == 0 ? "closed by peer" : strerror(errno));
 			return;
 		}
@@ -673,11 +679,15 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			session_flush(c->s);
 		return;
 	default:
-		if (c->initiator)
-			log_warnx("path %s: %s timed out (%s)", c->path->name, conn_state_name(c),
-				  c->state == CONN_PROXY ? proxy_error(&c->ph) : c->peer);
-		if (c->state == CONN_PROXY)
+		if (c->state == CONN_PROXY) {
 			proxy_timeout(&c->ph);
+			log_warnx("path %s: %s", c->path->name, proxy_error(&c->ph));
+			conn_fail(c, "%s", proxy_error(&c->ph));
+			return;
+		}
+		if (c->initiator)
+			log_warnx("path %s: %s with %s timed out", c->path->name, conn_state_name(c),
+				  c->peer);
 		conn_fail(c, "%s timed out", conn_state_name(c));
 		return;
 	}

@@ -115,6 +115,7 @@ v6_ok(const char *s, size_t n, uint8_t addr[16])
 	return 1;
 }
 
+/* A decimal port 1..65535: digits only (no sign, no spaces), at most 5 of them. */
 static int
 port_parse(const char *s, uint16_t *port)
 {
@@ -134,6 +135,10 @@ port_parse(const char *s, uint16_t *port)
 	return 0;
 }
 
+/*
+ * A bracket opens an IPv6 literal; otherwise the last ':' separates the port, and a second
+ * ':' means an IPv6 address written without brackets, refused rather than guessed at.
+ */
 int
 proxy_parse_hostport(struct conf_hostport *out, const char *s, char *err, size_t errlen)
 {
@@ -293,6 +298,11 @@ pct_encode(char *out, size_t outlen, const char *s)
 		out[o] = '\0';
 }
 
+/*
+ * scheme "://" [ user ":" password "@" ] host ":" port [ "/" ]. The scheme is matched
+ * without case; anything after the authority (path, query, fragment) is refused, since a
+ * hop has none and a stray one is more likely a typo than intent.
+ */
 int
 proxy_parse_via(struct conf_via *out, const char *uri, char *err, size_t errlen)
 {
@@ -482,6 +492,10 @@ socks5_request(struct proxy_hop *h)
 	h->state = PROXY_S_REPLY;
 }
 
+/*
+ * RFC 4648 base64 with padding, for the Basic credentials. out must hold 4 * ceil(n / 3) + 1
+ * bytes. Written here so the module needs nothing beyond libc.
+ */
 static void
 base64(char *out, const uint8_t *in, size_t n)
 {
@@ -733,6 +747,10 @@ socks5_message(struct proxy_hop *h)
 	}
 }
 
+/*
+ * Assemble one message at a time in h->in, taking from the input only as many bytes as the
+ * message is known to need so far (socks5_need): nothing of what follows is consumed.
+ */
 static int
 socks5_input(struct proxy_hop *h, const uint8_t *in, size_t len, size_t *used)
 {
@@ -835,6 +853,12 @@ http_status(struct proxy_hop *h)
 	return fail(h, "%d %s", h->http_code, meaning);
 }
 
+/*
+ * One byte at a time: the status line is collected into h->in (bounded), the header fields
+ * after it are only counted, line by line, until the empty line that ends the header. A
+ * line ends at LF; a CR before it is ignored (RFC 9112 2.2 lets a recipient accept bare LF).
+ * header_len bounds the whole answer, interim 1xx ones included.
+ */
 static int
 http_input(struct proxy_hop *h, const uint8_t *in, size_t len, size_t *used)
 {

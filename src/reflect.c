@@ -367,6 +367,7 @@ conn_established(struct reflect_conn *c)
 	conn_pump(c, SIDE_TARGET);
 }
 
+/* Writable: completes the connect to TARGET, or drains the direction that feeds this side. */
 static void
 write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -456,6 +457,7 @@ conn_connect_next(struct reflect_conn *c)
 	conn_close(c, "target unreachable");
 }
 
+/* Give a direction its pipe (or, with --no-splice, its copy buffer). */
 static int
 dir_init(struct reflect_dir *d, int no_splice)
 {
@@ -471,6 +473,11 @@ dir_init(struct reflect_dir *d, int no_splice)
 	return 0;
 }
 
+/*
+ * A connection accepted: allocate it (the only allocation per connection, besides its pipes),
+ * then dial TARGET. Reading the client waits until TARGET has accepted, so early bytes stay
+ * in the kernel's queue and the client feels TCP back pressure, not a buffer of ours.
+ */
 static void
 conn_new(struct reflect *r, int fd)
 {
@@ -573,6 +580,7 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+/* host:port through the shared parser, then getaddrinfo (once, at start). */
 static int
 resolve(const char *what, const char *arg, int passive, struct addrinfo **res)
 {

@@ -23,7 +23,7 @@
 
 #define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
-#define TUN_QUEUE_BYTES (384 * 1024)
+#define TUN_QUEUE_BYTES (128 * 1024)
 #define TUN_QUEUE_MIN 16
 
 int

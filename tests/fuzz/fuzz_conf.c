@@ -5,6 +5,8 @@
  * printable line starting with "fuzz.conf:". An accepted input must round-trip: its
  * canonical form parses, and prints the same text again (abort otherwise).
  */
+/* fuzz-sources: src/conf.c src/conf_value.c src/conf_print.c src/proxy.c src/buf.c src/log.c */
+/* fuzz-libs: libsodium */
 #include "config.h"
 
 #include <stdint.h>

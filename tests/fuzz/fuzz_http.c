@@ -6,6 +6,7 @@
  * the header unconsumed, an error always has a message, and at most PROXY_HTTP_HEADER_MAX
  * bytes are ever taken as header.
  */
+/* fuzz-sources: src/proxy.c src/buf.c src/log.c */
 #include "config.h"
 
 #include <stdint.h>

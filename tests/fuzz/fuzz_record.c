@@ -7,6 +7,8 @@
  * Target 1 seals the rest as records (with a tiny rekey policy) and must open them again
  * byte for byte: a round-trip check across rekeys.
  */
+/* fuzz-sources: src/crypto.c src/noise.c src/buf.c src/log.c */
+/* fuzz-libs: libsodium */
 #include "config.h"
 
 #include <stdlib.h>

@@ -5,6 +5,7 @@
  * byte 1 seeds the chunk sizes; the rest is what the proxy sends. Checked: nothing is
  * consumed past a chunk, an error always has a message, DONE and ERR are final.
  */
+/* fuzz-sources: src/proxy.c src/buf.c src/log.c */
 #include "config.h"
 
 #include <stdint.h>

@@ -3,6 +3,9 @@
  * (rst_parse, then rst_forge on whatever parsed) and setting words (opt_setting, which
  * also serves the control socket). Printing what parsed must parse again.
  */
+/* fuzz-sources: tests/synnet/opt.c tests/synnet/imp.c tests/synnet/rng.c tests/synnet/rst.c */
+/* fuzz-sources: src/buf.c src/log.c */
+/* fuzz-libs: -lm */
 #include "config.h"
 
 #include <stdint.h>

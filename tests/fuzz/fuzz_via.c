@@ -2,6 +2,7 @@
  * fuzz_via: arbitrary text into the host:port and hop URI parsers. Whatever parses must
  * print to a form that parses back to the same struct (round trip).
  */
+/* fuzz-sources: src/proxy.c src/buf.c src/log.c */
 #include "config.h"
 
 #include <stdint.h>

@@ -14,10 +14,13 @@
 #   mpt_wait_up NS FILE N [SECS]   wait until N paths are up (default 10 s)
 #   mpt_json NS FILE               print `mptun show --json`
 #   mpt_path_tx NS FILE NAME       tx_bytes of one path
-# MPTUN names the binary (default: $top_builddir/mptun).
+#   mpt_stop FILE                  stop the daemon running FILE
+# MPTUN names the binary (default: $top_builddir/mptun); MPT_MTU and MPT_CC, when set, give
+# every config an MTU and every path a Congestion.
 
 MPTUN=${MPTUN:-${top_builddir:-.}/mptun}
 MPT_MTU=${MPT_MTU:-}
+MPT_CC=${MPT_CC:-}
 declare -A MPT_PATH_EXTRA
 
 mpt_keys() {
@@ -67,6 +70,7 @@ mpt_client_conf() {
 			echo "Name = p$i"
 			echo "Interface = l$i"
 			echo "Endpoint = 10.77.$i.2:7000"
+			[ -n "$MPT_CC" ] && echo "Congestion = $MPT_CC"
 			[ -n "${MPT_PATH_EXTRA[$i]:-}" ] && echo "${MPT_PATH_EXTRA[$i]}"
 		done
 	} >"$f"
@@ -95,4 +99,15 @@ mpt_wait_up() {
 
 mpt_path_tx() {
 	mpt_json "$1" "$2" | jq --arg n "$3" '.paths[] | select(.name == $n) | .tx_bytes'
+}
+
+# mpt_stop FILE: stop the daemon running FILE and wait until it is gone.
+mpt_stop() {
+	local i
+	pkill -f "mptun run $1\$" || return 0
+	for i in $(seq 50); do
+		pgrep -f "mptun run $1\$" >/dev/null || return 0
+		sleep 0.1
+	done
+	pkill -9 -f "mptun run $1\$"
 }

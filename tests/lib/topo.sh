@@ -56,6 +56,7 @@ topo_init() {
 
 topo_cleanup() {
 	local rc=$? p n
+	set +e # a test's `set -e` must not cut the cleanup short
 	for p in "${TOPO_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${TOPO_PIDS[@]}"; do
 		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done

@@ -15,11 +15,7 @@ set -u
 topo_need socat cmp ss
 DIAL=$top_builddir/tests/proxy-dial
 [ -x "$DIAL" ] || { echo "SKIP: $DIAL not built"; exit 77; }
-if "$top_builddir/mptun" reflect --help >/dev/null 2>&1; then
-	REFLECT=("$top_builddir/mptun" reflect)
-else
-	REFLECT=("$top_builddir/tests/reflect-test")
-fi
+REFLECT=("$top_builddir/mptun" reflect)
 
 topo_init
 D=$TOPO_DIR

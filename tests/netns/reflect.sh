@@ -12,13 +12,7 @@ set -u
 . "$top_srcdir/tests/lib/topo.sh"
 topo_need iperf3 socat sha256sum ss
 
-if "$top_builddir/mptun" reflect --help >/dev/null 2>&1; then
-	REFLECT=("$top_builddir/mptun" reflect)
-elif [ -x "$top_builddir/tests/reflect-test" ]; then
-	REFLECT=("$top_builddir/tests/reflect-test")
-else
-	echo "SKIP: no reflect binary"; exit 77
-fi
+REFLECT=("$top_builddir/mptun" reflect)
 
 topo_init
 D=$TOPO_DIR

@@ -1,0 +1,102 @@
+/*
+ * test_sched: the path choice policies — balance follows expected delivery, ordered fills by
+ * priority and overflows, backup only without a primary, not-ready is never picked.
+ */
+#include "config.h"
+
+#include "check.h"
+#include "sched.h"
+
+#define MBIT(x) ((uint64_t)(x) * 1000000 / 8)
+
+static struct sched_cand c[4];
+static struct sched_cand *p[4] = {&c[0], &c[1], &c[2], &c[3]};
+
+static void
+reset(void)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		c[i] = (struct sched_cand){.up = 1, .ready = 1, .priority = i, .rate = MBIT(100),
+					   .rtt_us = 10000};
+	}
+}
+
+static void
+test_balance(void)
+{
+	int i, n[3] = {0, 0, 0}, k;
+
+	reset();
+	/* equal paths: the emptier queue wins */
+	c[0].queued = 50000;
+	c[1].queued = 10000;
+	c[2].queued = 30000;
+	CHECK(sched_pick(SCHED_BALANCE, p, 3, 1500) == 1);
+	/* lower RTT wins when queues are equal */
+	reset();
+	c[2].rtt_us = 1000;
+	CHECK(sched_pick(SCHED_BALANCE, p, 3, 1500) == 2);
+	/* under a load above the sum of the rates, shares follow the rates */
+	reset();
+	c[0].rate = MBIT(10);
+	c[1].rate = MBIT(20);
+	c[2].rate = MBIT(70);
+	for (i = 0; i < 10000; i++) {
+		k = sched_pick(SCHED_BALANCE, p, 3, 1000);
+		n[k]++;
+		c[k].queued += 1000;
+		if (i % 2 == 0) /* 2000 bytes offered per 100 us: 160 Mbit/s */
+			continue;
+		for (int j = 0; j < 3; j++) /* each drains at its rate for 100 us */
+			c[j].queued -= c[j].queued < c[j].rate / 10000 ? c[j].queued : c[j].rate / 10000;
+	}
+	CHECK(n[0] > 700 && n[0] < 1300);
+	CHECK(n[1] > 1600 && n[1] < 2400);
+	CHECK(n[2] > 6300 && n[2] < 7700);
+}
+
+static void
+test_ready_and_backup(void)
+{
+	reset();
+	c[0].ready = c[1].ready = c[2].ready = 0;
+	CHECK(sched_pick(SCHED_BALANCE, p, 3, 1500) == -1);
+	c[1].ready = 1;
+	CHECK(sched_pick(SCHED_BALANCE, p, 3, 1500) == 1);
+	/* a backup is not used while a primary is up, even when the primary is full */
+	reset();
+	c[2].backup = 1;
+	c[2].rtt_us = 1;
+	c[0].ready = c[1].ready = 0;
+	CHECK(sched_pick(SCHED_BALANCE, p, 3, 1500) == -1);
+	c[0].up = c[1].up = 0;
+	CHECK(sched_pick(SCHED_BALANCE, p, 3, 1500) == 2);
+}
+
+static void
+test_ordered(void)
+{
+	reset();
+	c[0].queued = 1000000; /* the first is busy but still ready: it is filled first */
+	CHECK(sched_pick(SCHED_ORDERED, p, 3, 1500) == 0);
+	c[0].ready = 0;
+	CHECK(sched_pick(SCHED_ORDERED, p, 3, 1500) == 1);
+	c[1].ready = 0;
+	CHECK(sched_pick(SCHED_ORDERED, p, 3, 1500) == 2);
+	/* redundant: a second, different path */
+	reset();
+	CHECK(sched_pick_other(p, 3, 1500, 0) != 0 && sched_pick_other(p, 3, 1500, 0) >= 0);
+	c[1].ready = c[2].ready = 0;
+	CHECK(sched_pick_other(p, 3, 1500, 0) == -1);
+}
+
+int
+main(void)
+{
+	test_balance();
+	test_ready_and_backup();
+	test_ordered();
+	return CHECK_RESULT();
+}
