@@ -66,6 +66,19 @@ reorder_put(struct reorder *r, uint64_t seq, const uint8_t *p, size_t len)
 	return REORDER_HELD;
 }
 
+int
+reorder_keep(struct reorder *r, const uint8_t *p, size_t len)
+{
+	uint32_t i = r->next & (r->nslots - 1);
+
+	if (len > r->slot_size || len == 0 || r->len[i] != 0)
+		return -1;
+	memcpy(r->mem + (size_t)i * r->slot_size, p, len);
+	r->len[i] = (uint32_t)len;
+	r->held++;
+	return 0;
+}
+
 static void
 release(struct reorder *r, uint64_t seq)
 {

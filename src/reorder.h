@@ -36,6 +36,8 @@ void reorder_free(struct reorder *r);
 void reorder_reset(struct reorder *r, uint64_t next);
 /* Classify seq; store a copy when it must wait. */
 enum reorder_verdict reorder_put(struct reorder *r, uint64_t seq, const uint8_t *p, size_t len);
+/* Copy the frame at r->next into its slot after all (the channel could not take it now). */
+int reorder_keep(struct reorder *r, const uint8_t *p, size_t len);
 /* The frame at r->next has been delivered: move past it. */
 void reorder_advance(struct reorder *r);
 /* The held frame that is next in order, or NULL. */

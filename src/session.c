@@ -55,12 +55,17 @@ session_count_drop(struct session *s, enum session_drop d)
 
 /* --- receive side --- */
 
-static void
+/* Hand one payload to the channel; -1 when it cannot take it now. */
+static int
 deliver(struct session *s, const uint8_t *p, size_t len)
 {
+	if (s->rx_blocked || s->chan->deliver(s->chan, p, len) == -1) {
+		s->rx_blocked = 1;
+		return -1;
+	}
 	s->st.rx_bytes += len;
 	s->st.rx_packets++;
-	s->chan->deliver(s->chan, p, len);
+	return 0;
 }
 
 /* Deliver every held frame that is now in order. */
@@ -70,10 +75,8 @@ drain(struct session *s)
 	const uint8_t *p;
 	size_t len;
 
-	while ((p = reorder_peek(&s->ro, &len)) != NULL) {
-		deliver(s, p, len);
+	while ((p = reorder_peek(&s->ro, &len)) != NULL && deliver(s, p, len) == 0)
 		reorder_advance(&s->ro);
-	}
 }
 
 static void send_ack(struct session *s);
@@ -98,7 +101,7 @@ gap_check(struct session *s)
 	int i;
 
 	while (s->ro.held > 0 && reorder_peek(&s->ro, &len) == NULL) {
-		if (s->chan->reliable)
+		if (s->chan->reliable || s->rx_blocked)
 			return;
 		min_mark = UINT64_MAX;
 		for (i = 0; i < s->nup; i++)
@@ -144,9 +147,13 @@ abandon_to(struct session *s, uint64_t seq)
 {
 	size_t len;
 
+	if (seq > s->abandoned)
+		s->abandoned = seq;
 	while (s->ro.next < seq && s->ro.held > 0) {
 		if (reorder_peek(&s->ro, &len) != NULL) {
 			drain(s);
+			if (s->rx_blocked)
+				return; /* the rest is skipped once the channel takes it */
 			continue;
 		}
 		s->st.drops[DROP_LOST]++;
@@ -172,9 +179,12 @@ on_data(struct session *s, struct conn *c, const struct frame *f)
 	c->rx_packets++;
 	switch (reorder_put(&s->ro, f->a, f->payload, f->len)) {
 	case REORDER_DELIVER:
-		deliver(s, f->payload, f->len);
-		reorder_advance(&s->ro);
-		drain(s);
+		if (deliver(s, f->payload, f->len) == 0) {
+			reorder_advance(&s->ro);
+			drain(s);
+		} else {
+			reorder_keep(&s->ro, f->payload, f->len);
+		}
 		break;
 	case REORDER_HELD:
 		break;
@@ -337,6 +347,18 @@ maybe_resume(struct session *s)
 }
 
 void
+session_rx_resume(struct session *s)
+{
+	s->rx_blocked = 0;
+	drain(s);
+	if (s->abandoned > s->ro.next)
+		abandon_to(s, s->abandoned);
+	gap_check(s);
+	maybe_ack(s);
+	session_flush(s);
+}
+
+void
 session_flush(struct session *s)
 {
 	int i;
@@ -427,7 +449,8 @@ session_conn_up(struct session *s, struct conn *c, const struct frame_hello *h)
 			log_info("peer restarted: session reset");
 		s->peer_sid = h->sid;
 		reorder_reset(&s->ro, h->tx_base);
-		s->acked = h->tx_base;
+		s->acked = s->abandoned = h->tx_base;
+		s->rx_blocked = 0;
 		/* connections to the previous run of the peer are dead */
 		for (i = 0; i < s->nup; i++)
 			if (s->up[i]->peer_sid != h->sid)

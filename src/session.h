@@ -33,8 +33,13 @@ struct path;
 
 /* Where payload comes from and goes to. */
 struct chan {
-	/* deliver one payload (an IP packet, a datagram, stream bytes) in order */
-	void (*deliver)(struct chan *ch, const uint8_t *p, size_t len);
+	/*
+	 * Deliver one payload (an IP packet, a datagram, stream bytes) in order: 0 when taken
+	 * (or dropped and counted), -1 when the channel cannot take it now. The session then
+	 * keeps it, delivers nothing more and stops acknowledging (so the peer's window
+	 * fills), until the channel calls session_rx_resume.
+	 */
+	int (*deliver)(struct chan *ch, const uint8_t *p, size_t len);
 	/* the session can take input again after session_tx_slot returned NULL */
 	void (*resume)(struct chan *ch);
 	int reliable; /* streams: never give up a gap, always re-send */
@@ -81,7 +86,9 @@ struct session {
 	uint64_t resend;  /* lowest seq that may wait for a re-send (UINT64_MAX: none) */
 	uint64_t gap_seq; /* the gap the hold timer runs for */
 	uint64_t acked;   /* the last ACK value we sent */
+	uint64_t abandoned; /* the peer sends nothing below this */
 	int src_paused;   /* the channel was told to wait */
+	int rx_blocked;   /* the channel cannot take deliveries now */
 	ev_timer ack_timer;
 	ev_timer gap_timer;
 	struct session_stats st;
@@ -99,6 +106,8 @@ void session_free(struct session *s);
 uint8_t *session_tx_slot(struct session *s, size_t *cap);
 /* Send the len bytes written at the slot. */
 void session_tx_commit(struct session *s, size_t len);
+/* The channel can take deliveries again. */
+void session_rx_resume(struct session *s);
 /* End of an input batch: push queued records to the sockets. */
 void session_flush(struct session *s);
 

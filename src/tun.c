@@ -95,13 +95,15 @@ tun_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	session_flush(t->s);
 }
 
-static void
+static int
 tun_deliver(struct chan *ch, const uint8_t *p, size_t len)
 {
 	struct tun *t = (struct tun *)ch;
 
+	/* the kernel takes or drops it: a tun device never pushes back */
 	if (write(t->fd, p, len) != (ssize_t)len)
 		session_count_drop(t->s, DROP_DELIVERY);
+	return 0;
 }
 
 static void

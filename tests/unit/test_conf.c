@@ -127,7 +127,7 @@ test_defaults(void)
 	CHECK(c1.mtu == CONF_MTU_DEFAULT);
 	CHECK(c1.cipher == CIPHER_AUTO);
 	CHECK(c1.sched == SCHED_BALANCE);
-	CHECK(c1.reorder_hold_ms == 20 && c1.retransmit_age_ms == 200);
+	CHECK(c1.reorder_hold_ms == 100 && c1.retransmit_age_ms == 200);
 	CHECK(c1.heartbeat_ms == 200 && c1.dead_ms == 1000);
 	CHECK(conf_is_client(&c1));
 	/* A client without [Path] gets the implicit path "default". */
