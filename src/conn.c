@@ -641,11 +641,17 @@ conn_update(struct conn *c, int force)
 					     ti.tcpi_rtt;
 			if (ti.tcpi_delivery_rate > c->sc.rate)
 				c->sc.rate = ti.tcpi_delivery_rate;
+			/* fast paths batch more per write; slow ones keep decisions late */
+			c->ready_max = c->sc.rate / 1000;
+			if (c->ready_max < CONN_OUT_READY)
+				c->ready_max = CONN_OUT_READY;
+			if (c->ready_max > CONN_OUT_READY_MAX)
+				c->ready_max = CONN_OUT_READY_MAX;
 		}
 	}
 	c->sc.up = c->state == CONN_UP;
 	c->sc.queued = bq_len(&c->out) + c->unsent;
-	c->sc.ready = c->sc.up && !c->blocked && bq_len(&c->out) < CONN_OUT_READY;
+	c->sc.ready = c->sc.up && !c->blocked && bq_len(&c->out) < c->ready_max;
 }
 
 /* --- timers --- */

@@ -26,7 +26,8 @@
 
 #define CONN_IN_CAP (512 * 1024)
 #define CONN_OUT_CAP (256 * 1024)
-#define CONN_OUT_READY (16 * 1024)     /* our own queue beyond this: not ready */
+#define CONN_OUT_READY (16 * 1024)     /* our own queue beyond this: not ready... */
+#define CONN_OUT_READY_MAX (128 * 1024) /* ...or beyond 1 ms at the path's rate, up to this */
 #define CONN_NOTSENT_LOWAT (32 * 1024) /* the kernel's unsent queue */
 #define CONN_PHASE_TIMEOUT 5.0         /* seconds for connect, each proxy hop, handshake */
 #define CONN_HS_BUF 1024               /* handshake and proxy replies, before buffers exist */
@@ -70,6 +71,7 @@ struct conn {
 
 	struct bq in, out;
 	int blocked; /* the last write met EAGAIN */
+	size_t ready_max; /* our own queue's limit: CONN_OUT_READY .. CONN_OUT_READY_MAX */
 	struct sched_cand sc;
 	uint64_t unsent;  /* the kernel's unsent bytes at the last TCP_INFO, plus writes since */
 	ev_tstamp info_at;

@@ -32,6 +32,9 @@ topo_bg m python3 "$SEC_TOOL" mitm 7000 10.77.4.2 7000 "$CTL" 2>"$D/mitm.log"
 ctl() { topo_exec m python3 "$SEC_TOOL" ctl "$CTL" "$@"; }
 sec_wait 10 test -S "$CTL" || sec_fail "mitm does not start"
 
+# a daemon that honours MPTUN_REKEY_BYTES ratchets every 256 MiB, several times here; one
+# that does not still ratchets once, at 1 GiB
+export MPTUN_REKEY_BYTES=$((256 << 20))
 mpt_server_conf "$D/s.conf" "Cipher = chacha20poly1305"
 mpt_client_conf "$D/c.conf" 1 "Cipher = chacha20poly1305"
 sec_server s "$D/s.conf"
