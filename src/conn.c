@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <linux/tcp.h>
@@ -68,12 +69,19 @@ format_addr(const struct sockaddr *sa, char *out, size_t len)
 
 /* Options every connection gets, on either side. */
 static void
-tune_socket(int fd, const char *congestion)
+tune_socket(int fd, const char *congestion, int dead_ms)
 {
-	int one = 1, lowat = CONN_NOTSENT_LOWAT;
+	int one = 1, lowat = CONN_NOTSENT_LOWAT, idle = 1, cnt = 3;
+	unsigned int user_timeout = (unsigned int)dead_ms;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
+	/* the kernel agrees with our heartbeats: data unacknowledged for DeadTimeout kills it */
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof(user_timeout));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	if (congestion[0] != '\0' &&
 	    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, congestion, strlen(congestion)) == -1)
 		log_debug("congestion control %s not available", congestion);
@@ -174,6 +182,7 @@ resolve(const struct conf_hostport *hp, struct sockaddr_storage *ss, socklen_t *
 }
 
 static void start_handshake(struct conn *c);
+static void local_ifindex(struct conn *c);
 static void hop_start(struct conn *c);
 
 struct conn *
@@ -220,7 +229,8 @@ conn_dial(struct session *s, struct path *p, int slot)
 			goto fail;
 		}
 	}
-	tune_socket(fd, cp->congestion[0] ? cp->congestion : CONF_CONGESTION_DEFAULT);
+	tune_socket(fd, cp->congestion[0] ? cp->congestion : CONF_CONGESTION_DEFAULT,
+		    s->conf->dead_ms);
 	if (connect(fd, (struct sockaddr *)&ss, sslen) == -1 && errno != EINPROGRESS) {
 		log_warn("path %s: connect", p->name);
 		goto fail;
@@ -440,13 +450,43 @@ go_up(struct conn *c, const struct frame_hello *h)
 		send_hello(c);
 	}
 	c->state = CONN_UP;
-	c->up_at = c->last_rx = ev_now(c->loop);
+	c->up_at = c->last_rx = c->progress_at = ev_now(c->loop);
+	local_ifindex(c);
 	ev_timer_stop(c->loop, &c->timer);
 	ev_timer_set(&c->timer, c->s->conf->heartbeat_ms / 1000., c->s->conf->heartbeat_ms / 1000.);
 	ev_timer_start(c->loop, &c->timer);
 	session_conn_up(c->s, c, h);
 	path_conn_up(c->path, c);
 	conn_update(c, 1);
+}
+
+/* Which interface holds our end's address: a link going down there kills this connection. */
+static void
+local_ifindex(struct conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct ifaddrs *ifa, *i;
+
+	c->ifindex = 0;
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == -1 || getifaddrs(&ifa) == -1)
+		return;
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != ss.ss_family)
+			continue;
+		if ((ss.ss_family == AF_INET &&
+		     memcmp(&((struct sockaddr_in *)i->ifa_addr)->sin_addr,
+			    &((struct sockaddr_in *)&ss)->sin_addr, 4) == 0) ||
+		    (ss.ss_family == AF_INET6 &&
+		     memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
+			    &((struct sockaddr_in6 *)&ss)->sin6_addr, 16) == 0)) {
+			c->ifindex = (int)if_nametoindex(i->ifa_name);
+			break;
+		}
+	}
+	freeifaddrs(ifa);
+	if (c->path->cp != NULL && c->path->cp->ifname[0] != '\0')
+		c->ifindex = (int)if_nametoindex(c->path->cp->ifname);
 }
 
 /* --- records --- */
@@ -579,8 +619,16 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if ((size_t)n < room)
 			break;
 	}
-	if (c->state == CONN_UP)
+	if (c->state == CONN_UP) {
+		/*
+		 * Acknowledge at once, not after the delayed-ACK timer (up to 200 ms): the
+		 * sender reads our ACKs as its sign of life (see check_progress).
+		 */
+		int one = 1;
+
+		setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 		session_flush(c->s);
+	}
 }
 
 static void
@@ -623,6 +671,39 @@ conn_flush(struct conn *c)
 	conn_update(c, 0);
 }
 
+/*
+ * A connection that has data outstanding and sees no acknowledgement for longer than
+ * max(CONN_STALL_MIN, RTT + 4 RTT variations) — the kernel's own retransmission timeout
+ * without its 200 ms floor — is suspected: the session stops giving it packets and re-sends
+ * what it carried elsewhere, long before a heartbeat could time out. The receiving end
+ * acknowledges at once (TCP_QUICKACK), so silence means trouble. Progress clears it.
+ */
+static void
+check_progress(struct conn *c, const struct tcp_info *ti, ev_tstamp now)
+{
+	double stall = (ti->tcpi_rtt + CONN_STALL_RTTVARS * ti->tcpi_rttvar) / 1e6;
+
+	if (stall < CONN_STALL_MIN)
+		stall = CONN_STALL_MIN;
+	if (ti->tcpi_bytes_acked != c->acked_seen || ti->tcpi_unacked == 0) {
+		c->acked_seen = ti->tcpi_bytes_acked;
+		c->progress_at = now;
+		if (c->suspect) {
+			c->suspect = 0;
+			log_info("path %s: connection %d moving again", c->path->name, c->slot);
+		}
+		return;
+	}
+	if (!c->suspect && c->state == CONN_UP && now - c->progress_at > stall) {
+		c->suspect = 1;
+		c->stalls++;
+		log_info("path %s: connection %d stalled for %.0f ms: traffic moved", c->path->name,
+			 c->slot, (now - c->progress_at) * 1000);
+		c->sc.up = c->sc.ready = 0;
+		session_conn_suspect(c->s, c);
+	}
+}
+
 void
 conn_update(struct conn *c, int force)
 {
@@ -634,6 +715,7 @@ conn_update(struct conn *c, int force)
 		memset(&ti, 0, sizeof(ti));
 		if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
 			c->info_at = now;
+			check_progress(c, &ti, now);
 			c->unsent = ti.tcpi_notsent_bytes;
 			c->sc.rtt_us = ti.tcpi_rtt;
 			if (ti.tcpi_rtt > 0)
@@ -649,7 +731,7 @@ conn_update(struct conn *c, int force)
 				c->ready_max = CONN_OUT_READY_MAX;
 		}
 	}
-	c->sc.up = c->state == CONN_UP;
+	c->sc.up = c->state == CONN_UP && !c->suspect;
 	c->sc.queued = bq_len(&c->out) + c->unsent;
 	c->sc.ready = c->sc.up && !c->blocked && bq_len(&c->out) < c->ready_max;
 }
@@ -711,7 +793,7 @@ conn_accept(struct session *s, struct listener *l, int fd, const struct sockaddr
 		close(fd);
 		return NULL;
 	}
-	tune_socket(fd, CONF_CONGESTION_DEFAULT);
+	tune_socket(fd, CONF_CONGESTION_DEFAULT, s->conf->dead_ms);
 	format_addr(sa, c->peer, sizeof(c->peer));
 	c->listener = l;
 	start_handshake(c);

@@ -33,6 +33,8 @@
 #define CONN_HS_BUF 1024               /* handshake and proxy replies, before buffers exist */
 #define CONN_READ_BUDGET 16            /* reads per wake-up before others get a turn */
 #define CONN_INFO_INTERVAL 0.001       /* TCP_INFO at most this often, seconds */
+#define CONN_STALL_MIN 0.05            /* no ack progress this long (seconds)... */
+#define CONN_STALL_RTTVARS 4           /* ...and past RTT + this many RTT variations: suspect */
 
 enum conn_state {
 	CONN_DIAL,
@@ -76,6 +78,11 @@ struct conn {
 	uint64_t unsent;  /* the kernel's unsent bytes at the last TCP_INFO, plus writes since */
 	ev_tstamp info_at;
 	uint64_t peer_sid; /* the peer's run this connection belongs to */
+	int ifindex;       /* interface of our end's address (0: unknown) */
+	int suspect;       /* stalled: no new traffic until acks move again */
+	uint64_t stalls;   /* times suspected */
+	uint64_t acked_seen; /* tcpi_bytes_acked at the last progress */
+	ev_tstamp progress_at;
 	uint64_t mark;    /* every seq below this sent on this connection has arrived */
 	ev_tstamp last_rx, up_at;
 	double rtt_ms;    /* from heartbeats */

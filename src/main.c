@@ -1,5 +1,5 @@
 /*
- * main: the mptun command — run, check, show, genkey, pubkey, reflect.
+ * main: the mptun command — run, check, show, genkey, pubkey, reflect, pipe.
  *
  * `run` wires the pieces: configuration, keys, the tun device, the session, paths (dialing
  * side) or listeners (listening side), the control socket and signals. Signals only set
@@ -26,10 +26,13 @@
 #include "ctl.h"
 #include "listener.h"
 #include "log.h"
+#include "netlink.h"
 #include "path.h"
 #include "reflect.h"
 #include "session.h"
 #include "tun.h"
+#include "udpchan.h"
+#include "pipe.h"
 
 struct daemon {
 	struct ev_loop *loop;
@@ -37,7 +40,9 @@ struct daemon {
 	struct crypto_id cid;
 	struct session s;
 	struct tun tun;
+	struct udpchan udp; /* instead of tun when Mode = udp */
 	struct listener *listeners[CONF_MAX_LISTEN];
+	struct nl_monitor *nlmon;
 	struct ctl *ctl;
 	ev_signal sig_int, sig_term, sig_usr1, sig_usr2;
 };
@@ -51,7 +56,8 @@ usage(void)
 		"       mptun show [-c CONFIG | -s SOCKET] [--json]\n"
 		"       mptun genkey\n"
 		"       mptun pubkey < private.key\n"
-		"       mptun reflect [options] LISTEN TARGET\n");
+		"       mptun reflect [options] LISTEN TARGET\n"
+		"       mptun pipe listen|connect ... (mptun pipe --help)\n");
 	exit(2);
 }
 
@@ -216,6 +222,40 @@ keys_init(struct daemon *d)
 	return 0;
 }
 
+/* --- the channel: the tun device, or a UDP socket when Mode = udp --- */
+
+static struct chan *
+chan_of(struct daemon *d)
+{
+	return d->conf->mode == MODE_UDP ? &d->udp.ch : &d->tun.ch;
+}
+
+static int
+chan_open(struct daemon *d)
+{
+	int fd, ifindex;
+
+	if (d->conf->mode == MODE_UDP) {
+		if (udpchan_open(&d->udp, d->conf) == -1)
+			return -1;
+		udpchan_start(&d->udp, d->loop, &d->s);
+		return 0;
+	}
+	if ((fd = tun_open(d->conf, &ifindex)) == -1)
+		return -1;
+	tun_start(&d->tun, d->loop, &d->s, fd, ifindex);
+	return 0;
+}
+
+static void
+chan_stop(struct daemon *d)
+{
+	if (d->conf->mode == MODE_UDP)
+		udpchan_stop(&d->udp);
+	else
+		tun_stop(&d->tun);
+}
+
 static int
 cmd_run(int argc, char **argv)
 {
@@ -227,7 +267,7 @@ cmd_run(int argc, char **argv)
 	struct daemon d;
 	struct rlimit nocore = {0, 0};
 	char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int ch, i, fd, ifindex, use_syslog = 0, verbose = 0, rc = 1;
+	int ch, i, use_syslog = 0, verbose = 0, rc = 1;
 
 	while ((ch = getopt_long(argc, argv, "Sv", opts, NULL)) != -1) {
 		switch (ch) {
@@ -256,13 +296,12 @@ cmd_run(int argc, char **argv)
 	if (crypto_init() == -1)
 		fatalx("libsodium initialisation failed");
 	d.loop = ev_default_loop(EVFLAG_AUTO);
-	if (session_init(&d.s, d.loop, d.conf, &d.tun.ch, &d.cid) == -1)
+	if (session_init(&d.s, d.loop, d.conf, chan_of(&d), &d.cid) == -1)
 		fatalx("out of memory");
 	if (keys_init(&d) == -1)
 		goto out;
-	if ((fd = tun_open(d.conf, &ifindex)) == -1)
+	if (chan_open(&d) == -1)
 		goto out;
-	tun_start(&d.tun, d.loop, &d.s, fd, ifindex);
 	for (i = 0; i < d.conf->nlisten; i++)
 		if ((d.listeners[i] = listener_new(&d.s, &d.conf->listen[i])) == NULL)
 			goto out_tun;
@@ -274,6 +313,8 @@ cmd_run(int argc, char **argv)
 		d.s.paths[d.s.npaths++] = p;
 		path_start(p);
 	}
+	/* links and addresses coming and going take paths down and up at once */
+	d.nlmon = nl_monitor_open(d.loop, session_net_event, &d.s);
 	ctl_path(d.conf, sock, sizeof(sock));
 	if ((d.ctl = ctl_open(d.loop, sock, &d.s)) == NULL)
 		goto out_tun;
@@ -285,8 +326,9 @@ cmd_run(int argc, char **argv)
 	ev_run(d.loop, 0);
 	rc = 0;
 	ctl_close(d.ctl);
+	nl_monitor_close(d.nlmon);
 out_tun:
-	tun_stop(&d.tun);
+	chan_stop(&d);
 out:
 	for (i = 0; i < CONF_MAX_LISTEN; i++)
 		listener_free(d.listeners[i]);
@@ -320,6 +362,8 @@ main(int argc, char **argv)
 		return crypto_cmd_pubkey(stdin);
 	if (strcmp(cmd, "reflect") == 0)
 		return reflect_main(argc, argv);
+	if (strcmp(cmd, "pipe") == 0)
+		return pipe_main(argc, argv);
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0)
 		usage();
 	fprintf(stderr, "mptun: unknown command %s\n", cmd);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "hooks.h"
 #include "log.h"
 #include "path.h"
 #include "session.h"
@@ -73,6 +74,33 @@ path_free(struct path *p)
 	free(p);
 }
 
+/*
+ * Close every connection now, telling the session first (it re-sends their unacknowledged
+ * frames on the other paths), and stop dialing; for a reload that removes or changes p.
+ */
+void
+path_close(struct path *p, const char *reason)
+{
+	int i;
+
+	for (i = 0; i < CONF_MAX_CONNS; i++) {
+		struct conn *c = p->slots[i].conn;
+
+		ev_timer_stop(p->s->loop, &p->slots[i].retry);
+		if (c == NULL)
+			continue;
+		p->slots[i].conn = NULL;
+		if (c->up_at != 0)
+			session_conn_down(p->s, c);
+		conn_free(c);
+	}
+	if (p->up_since != 0) {
+		p->up_since = 0;
+		log_info("path %s: down (%s)", p->name, reason);
+		hooks_path(p, "down", reason);
+	}
+}
+
 void
 path_start(struct path *p)
 {
@@ -119,6 +147,7 @@ path_conn_up(struct path *p, struct conn *c)
 	if (p->up_since == 0) {
 		p->up_since = ev_now(p->s->loop);
 		log_info("path %s: up (%s)", p->name, c->peer);
+		hooks_path(p, "up", c->peer);
 	}
 }
 
@@ -148,11 +177,12 @@ slot_failed(struct path *p, struct path_slot *sl, int was_up, const char *reason
 	if (p->up_since != 0 && path_up_count(p) == 0) {
 		p->up_since = 0;
 		log_info("path %s: down (%s)", p->name, reason);
+		hooks_path(p, "down", reason);
 	} else if (!was_up) {
 		log_debug("path %s: connection %d: %s", p->name, sl->idx, reason);
 	}
-	if (p->cp == NULL)
-		return; /* the listening side does not dial */
+	if (p->cp == NULL || p->link_down)
+		return; /* the listening side does not dial; a path without its link waits */
 	wait = sl->backoff * (1.0 + (double)(rand() % 250) / 1000.0);
 	sl->backoff = sl->backoff * 2 > PATH_BACKOFF_MAX ? PATH_BACKOFF_MAX : sl->backoff * 2;
 	ev_timer_stop(p->s->loop, &sl->retry);
@@ -173,4 +203,25 @@ path_conn_closed(struct path *p, struct conn *c, const char *reason)
 	p->tx_packets += c->tx_packets;
 	p->rx_packets += c->rx_packets;
 	slot_failed(p, sl, c->up_at != 0, reason);
+}
+
+void
+path_link(struct path *p, int up, const char *reason)
+{
+	int i;
+
+	if (up == !p->link_down)
+		return;
+	p->link_down = !up;
+	log_info("path %s: %s", p->name, reason);
+	for (i = 0; i < p->nslots; i++) {
+		struct path_slot *sl = &p->slots[i];
+
+		ev_timer_stop(p->s->loop, &sl->retry);
+		sl->backoff = PATH_BACKOFF_MIN;
+		if (!up && sl->conn != NULL)
+			conn_fail(sl->conn, "%s", reason);
+	}
+	if (up)
+		path_start(p);
 }

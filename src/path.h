@@ -41,18 +41,26 @@ struct path {
 	uint64_t failures;
 	ev_tstamp up_since; /* 0 while down */
 	char last_error[PATH_ERR_MAX];
+	int link_down; /* its interface or source address is gone: no dialing until back */
 };
 
 /* Create a path. cp NULL: a listening-side path. Dialing starts with path_start. */
 struct path *path_new(struct session *s, int index, const char *name, const struct conf_path *cp);
 void path_free(struct path *p);
 void path_start(struct path *p);
+/* Close its connections now (the session re-sends their frames elsewhere); stop dialing. */
+void path_close(struct path *p, const char *reason);
 /* Connections that are established. */
 int path_up_count(const struct path *p);
 const char *path_state(const struct path *p);
 /* A connection of this path came up / went away (reason: why, for the log and show). */
 void path_conn_up(struct path *p, struct conn *c);
 void path_conn_closed(struct path *p, struct conn *c, const char *reason);
+/*
+ * The path's interface or source address went away (up 0) or came back (up 1). Down: its
+ * connections close now and nothing is dialed; up: dial every slot now, backoff reset.
+ */
+void path_link(struct path *p, int up, const char *reason);
 /* Attach a listening-side connection. -1 when the path is full. */
 int path_attach(struct path *p, struct conn *c);
 

@@ -18,9 +18,12 @@
 #include <string.h>
 
 #include <sodium.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 
 #include "conn.h"
 #include "log.h"
+#include "netlink.h"
 #include "path.h"
 #include "session.h"
 
@@ -80,6 +83,7 @@ drain(struct session *s)
 }
 
 static void send_ack(struct session *s);
+static void maybe_resume(struct session *s);
 
 static void
 maybe_ack(struct session *s)
@@ -240,6 +244,19 @@ send_ack(struct session *s)
 		s->acked = s->ro.next;
 }
 
+/* Every SESSION_MONITOR: fresh TCP_INFO from every connection, so stalls show at once. */
+static void
+monitor_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct session *s = container_of(w, struct session, monitor);
+	int i;
+
+	for (i = 0; i < s->nup; i++)
+		if (s->up[i]->state == CONN_UP)
+			conn_update(s->up[i], 1);
+	maybe_resume(s);
+}
+
 static void
 ack_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -248,6 +265,29 @@ ack_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (s->ro.next != s->acked)
 		send_ack(s);
 	session_flush(s);
+}
+
+/*
+ * Frames given up at the head of the window will never come: say so, so the peer closes
+ * its gap at once instead of waiting for ReorderHold.
+ */
+static void
+abandon_expired(struct session *s)
+{
+	uint8_t buf[FRAME_CTL_MAX];
+	struct sendq_meta *m;
+	struct conn *c;
+	uint64_t seq;
+
+	for (seq = s->sq.base; seq < s->sq.next; seq++) {
+		sendq_get(&s->sq, seq, &m);
+		if (m->conn_id != UINT32_MAX)
+			break;
+	}
+	if (seq <= s->abandon_sent || seq == s->sq.base || (c = ctl_conn(s)) == NULL)
+		return;
+	if (conn_queue(c, buf, frame_put_abandon(buf, seq)) == 0)
+		s->abandon_sent = seq;
 }
 
 /* Re-send frames whose connection died. Returns 1 when none is left waiting. */
@@ -282,6 +322,7 @@ pump_resend(struct session *s)
 		send_on(s, s->up[i], fr, m->len);
 	}
 	s->resend = NO_RESEND;
+	abandon_expired(s);
 	return 1;
 }
 
@@ -470,11 +511,26 @@ session_conn_up(struct session *s, struct conn *c, const struct frame_hello *h)
 	maybe_resume(s);
 }
 
+/* The frames c carried that are not acknowledged go out again on the others. */
+static void
+requeue(struct session *s, struct conn *c)
+{
+	struct sendq_meta *m;
+	uint64_t seq;
+
+	for (seq = s->sq.base; seq < s->sq.next; seq++) {
+		sendq_get(&s->sq, seq, &m);
+		if (m->conn_id == c->id) {
+			m->conn_id = 0;
+			if (s->resend == NO_RESEND || seq < s->resend)
+				s->resend = seq;
+		}
+	}
+}
+
 void
 session_conn_down(struct session *s, struct conn *c)
 {
-	uint64_t seq;
-	struct sendq_meta *m;
 	int i;
 
 	for (i = 0; i < s->nup; i++) {
@@ -485,17 +541,64 @@ session_conn_down(struct session *s, struct conn *c)
 			break;
 		}
 	}
-	/* its unacknowledged frames go out again on the survivors */
-	for (seq = s->sq.base; seq < s->sq.next; seq++) {
-		sendq_get(&s->sq, seq, &m);
-		if (m->conn_id == c->id) {
-			m->conn_id = 0;
-			if (s->resend == NO_RESEND || seq < s->resend)
-				s->resend = seq;
-		}
-	}
+	requeue(s, c);
 	gap_check(s);
 	maybe_resume(s);
+}
+
+void
+session_conn_suspect(struct session *s, struct conn *c)
+{
+	requeue(s, c);
+	pump_resend(s);
+	session_flush(s);
+}
+
+/* Does c's local end have this address? */
+static int
+conn_has_local(struct conn *c, int family, const uint8_t *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == -1 || ss.ss_family != family)
+		return 0;
+	if (family == AF_INET)
+		return memcmp(&((struct sockaddr_in *)&ss)->sin_addr, addr, 4) == 0;
+	return memcmp(&((struct sockaddr_in6 *)&ss)->sin6_addr, addr, 16) == 0;
+}
+
+void
+session_net_event(void *arg, const struct nl_event *ev)
+{
+	struct session *s = arg;
+	const struct conf_path *cp;
+	size_t alen = ev->family == AF_INET ? 4 : 16;
+	int i;
+
+	for (i = 0; i < s->npaths; i++) {
+		cp = s->paths[i]->cp;
+		if (cp == NULL)
+			continue;
+		if (ev->kind == NL_EV_LINK && cp->ifname[0] != '\0' &&
+		    strcmp(cp->ifname, ev->ifname) == 0)
+			path_link(s->paths[i], ev->up, ev->up ? "link up" : "link down");
+		if (ev->kind == NL_EV_ADDR && cp->has_source && cp->source.family == ev->family &&
+		    memcmp(cp->source.addr, ev->addr, alen) == 0)
+			path_link(s->paths[i], ev->up,
+				  ev->up ? "source address back" : "source address gone");
+	}
+	/* connections that are not bound to a device: by the address of their end */
+	for (i = 0; i < s->nup; i++) {
+		struct conn *c = s->up[i];
+
+		if (c->state != CONN_UP)
+			continue;
+		if (ev->kind == NL_EV_LINK && !ev->up && c->ifindex == ev->ifindex)
+			conn_fail(c, "link %s down", ev->ifname);
+		else if (ev->kind == NL_EV_ADDR && !ev->up && conn_has_local(c, ev->family, ev->addr))
+			conn_fail(c, "local address gone");
+	}
 }
 
 struct path *
@@ -542,6 +645,8 @@ session_init(struct session *s, struct ev_loop *loop, const struct conf *conf, s
 	}
 	ev_timer_init(&s->ack_timer, ack_timer_cb, SESSION_ACK_DELAY, 0.);
 	ev_timer_init(&s->gap_timer, gap_timer_cb, 0., 0.);
+	ev_timer_init(&s->monitor, monitor_cb, SESSION_MONITOR, SESSION_MONITOR);
+	ev_timer_start(loop, &s->monitor);
 	return 0;
 }
 
@@ -553,6 +658,7 @@ session_free(struct session *s)
 	if (s->loop != NULL) {
 		ev_timer_stop(s->loop, &s->ack_timer);
 		ev_timer_stop(s->loop, &s->gap_timer);
+		ev_timer_stop(s->loop, &s->monitor);
 	}
 	for (i = 0; i < s->npaths; i++)
 		path_free(s->paths[i]);

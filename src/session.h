@@ -6,8 +6,9 @@
  * socket, byte streams). One session per peer; nothing global. Connections report to it
  * (session_conn_up / _down / _on_frame); channels feed it (session_tx_slot / _commit).
  *
- * Timers owned here: the ack timer (an ACK at most SESSION_ACK_DELAY after a delivery)
- * and the gap timer (a tun/udp gap is given up after ReorderHold).
+ * Timers owned here: the ack timer (an ACK at most SESSION_ACK_DELAY after a delivery),
+ * the gap timer (a tun/udp gap is given up after ReorderHold) and the monitor (TCP_INFO of
+ * every connection each SESSION_MONITOR, so a stalled one is suspected at once).
  */
 #ifndef MPTUN_SESSION_H
 #define MPTUN_SESSION_H
@@ -27,6 +28,7 @@
 #define SESSION_WINDOW_MIN 64
 #define SESSION_WINDOW_MAX 4096
 #define SESSION_ACK_DELAY 0.002 /* seconds */
+#define SESSION_MONITOR 0.02    /* seconds between stall checks */
 
 struct conn;
 struct path;
@@ -91,6 +93,8 @@ struct session {
 	int rx_blocked;   /* the channel cannot take deliveries now */
 	ev_timer ack_timer;
 	ev_timer gap_timer;
+	ev_timer monitor;
+	uint64_t abandon_sent; /* the last ABANDON we sent */
 	struct session_stats st;
 };
 
@@ -114,11 +118,16 @@ void session_flush(struct session *s);
 /* Connection events. */
 void session_conn_up(struct session *s, struct conn *c, const struct frame_hello *h);
 void session_conn_down(struct session *s, struct conn *c);
+/* c stalled: send what it carried again elsewhere (it gets no new traffic meanwhile). */
+void session_conn_suspect(struct session *s, struct conn *c);
 void session_conn_writable(struct session *s, struct conn *c);
 void session_on_frame(struct session *s, struct conn *c, const struct frame *f);
 void session_count_drop(struct session *s, enum session_drop d);
 /* The HELLO this side sends on a new connection. */
 void session_hello(struct session *s, struct frame_hello *h);
+struct nl_event;
+/* A link or address changed (the netlink monitor's callback; arg is the session). */
+void session_net_event(void *arg, const struct nl_event *ev);
 /* Find the path named name, creating a listening-side one. NULL when full. */
 struct path *session_path(struct session *s, const char *name);
 

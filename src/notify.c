@@ -1,0 +1,185 @@
+/*
+ * notify: sd_notify messages over NOTIFY_SOCKET (see notify.h). Messages are best effort:
+ * a service manager that went away must not disturb the daemon.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "notify.h"
+#include "path.h"
+#include "session.h"
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+struct notify {
+	struct ev_loop *loop;
+	struct session *s;
+	int fd;
+	struct sockaddr_un sun;
+	socklen_t sunlen;
+	int ready;
+	ev_check ready_check; /* after each loop turn until READY=1: is a connection up? */
+	ev_timer ready_max;
+	ev_timer status;
+	ev_timer watchdog;
+	char last_status[NOTIFY_MSG_MAX];
+};
+
+static void
+send_msg(struct notify *n, const char *msg)
+{
+	if (sendto(n->fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&n->sun, n->sunlen) ==
+		    -1 &&
+	    errno != EAGAIN)
+		log_debug("notify %s: %s", msg, strerror(errno));
+}
+
+static void
+status_text(struct notify *n, char *out, size_t len)
+{
+	const struct session *s = n->s;
+	int i, up = 0;
+
+	for (i = 0; i < s->npaths; i++)
+		if (path_up_count(s->paths[i]) > 0)
+			up++;
+	snprintf(out, len, "STATUS=%s: %d of %d path%s up, %d connection%s", s->conf->ifname, up,
+		 s->npaths, s->npaths == 1 ? "" : "s", s->nup, s->nup == 1 ? "" : "s");
+}
+
+static void
+status_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct notify *n = container_of(w, struct notify, status);
+	char msg[NOTIFY_MSG_MAX];
+
+	status_text(n, msg, sizeof(msg));
+	if (strcmp(msg, n->last_status) != 0) {
+		send_msg(n, msg);
+		memcpy(n->last_status, msg, sizeof(msg));
+	}
+}
+
+static void
+become_ready(struct notify *n, const char *why)
+{
+	char msg[NOTIFY_MSG_MAX];
+
+	n->ready = 1;
+	ev_check_stop(n->loop, &n->ready_check);
+	ev_timer_stop(n->loop, &n->ready_max);
+	status_text(n, msg, sizeof(msg));
+	memcpy(n->last_status, msg, sizeof(msg));
+	snprintf(msg, sizeof(msg), "READY=1\n%s", n->last_status);
+	send_msg(n, msg);
+	log_debug("notify: ready (%s)", why);
+}
+
+static void
+ready_check_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct notify *n = container_of(w, struct notify, ready_check);
+
+	if (n->s->nup > 0)
+		become_ready(n, "a connection is up");
+}
+
+static void
+ready_max_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct notify *n = container_of(w, struct notify, ready_max);
+
+	log_info("no path up after %.0f s: telling the service manager we are ready anyway",
+		 NOTIFY_READY_MAX);
+	become_ready(n, "timeout");
+}
+
+static void
+watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	send_msg(container_of(w, struct notify, watchdog), "WATCHDOG=1");
+}
+
+/* The watchdog interval systemd asked for, in seconds; 0 for none (or not for us). */
+static double
+watchdog_interval(void)
+{
+	const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+	char *end;
+	unsigned long long v;
+
+	if (usec == NULL)
+		return 0;
+	if (pid != NULL && strtol(pid, NULL, 10) != (long)getpid())
+		return 0;
+	errno = 0;
+	v = strtoull(usec, &end, 10);
+	if (errno != 0 || *end != '\0' || v == 0)
+		return 0;
+	return (double)v / 1e6;
+}
+
+struct notify *
+notify_start(struct ev_loop *loop, struct session *s, int wait_path)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct notify *n;
+	double wd;
+	size_t len;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    (len = strlen(path)) >= sizeof(n->sun.sun_path))
+		return NULL;
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		return NULL;
+	n->loop = loop;
+	n->s = s;
+	n->sun.sun_family = AF_UNIX;
+	memcpy(n->sun.sun_path, path, len);
+	if (n->sun.sun_path[0] == '@')
+		n->sun.sun_path[0] = '\0'; /* abstract namespace */
+	n->sunlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+	if ((n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1) {
+		log_warn("notify socket");
+		free(n);
+		return NULL;
+	}
+	ev_check_init(&n->ready_check, ready_check_cb);
+	ev_timer_init(&n->ready_max, ready_max_cb, NOTIFY_READY_MAX, 0.);
+	ev_timer_init(&n->status, status_cb, NOTIFY_STATUS_EVERY, NOTIFY_STATUS_EVERY);
+	ev_timer_start(loop, &n->status);
+	if ((wd = watchdog_interval()) > 0) {
+		ev_timer_init(&n->watchdog, watchdog_cb, wd / 2, wd / 2);
+		ev_timer_start(loop, &n->watchdog);
+		send_msg(n, "WATCHDOG=1");
+	}
+	if (wait_path) {
+		ev_check_start(loop, &n->ready_check);
+		ev_timer_start(loop, &n->ready_max);
+	} else {
+		become_ready(n, "listening");
+	}
+	return n;
+}
+
+void
+notify_stop(struct notify *n)
+{
+	if (n == NULL)
+		return;
+	send_msg(n, "STOPPING=1");
+	ev_check_stop(n->loop, &n->ready_check);
+	ev_timer_stop(n->loop, &n->ready_max);
+	ev_timer_stop(n->loop, &n->status);
+	ev_timer_stop(n->loop, &n->watchdog);
+	close(n->fd);
+	free(n);
+}
