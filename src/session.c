@@ -107,6 +107,9 @@ gap_check(struct session *s)
 	while (s->ro.held > 0 && reorder_peek(&s->ro, &len) == NULL) {
 		if (s->chan->reliable || s->rx_blocked)
 			return;
+		/* a connection just died: what it carried is being re-sent, wait for it */
+		if (ev_now(s->loop) < s->regrace_until)
+			break;
 		min_mark = UINT64_MAX;
 		for (i = 0; i < s->nup; i++)
 			if (s->up[i]->state == CONN_UP && s->up[i]->mark < min_mark)
@@ -542,6 +545,7 @@ session_conn_down(struct session *s, struct conn *c)
 		}
 	}
 	requeue(s, c);
+	s->regrace_until = ev_now(s->loop) + s->conf->retransmit_age_ms / 1000.;
 	gap_check(s);
 	maybe_resume(s);
 }

@@ -95,6 +95,7 @@ struct session {
 	ev_timer gap_timer;
 	ev_timer monitor;
 	uint64_t abandon_sent; /* the last ABANDON we sent */
+	ev_tstamp regrace_until; /* a connection died: gaps wait for re-sends until then */
 	struct session_stats st;
 };
 
