@@ -605,6 +605,10 @@ set_value(struct parser *p, int id, const char *val)
 	case K_PATH_NAME:
 		return set_path_name(p, val);
 	case K_PATH_IF:
+		if (strcmp(val, CONF_PATH_ANY_IFACE) == 0) { /* a template: one path per interface */
+			strcpy(pa->ifname, val);
+			return 0;
+		}
 		return set_ifname(p, id, val, pa->ifname);
 	case K_PATH_SOURCE:
 		pa->has_source = 1;

@@ -36,6 +36,9 @@
  */
 #define CONF_CONGESTION_DEFAULT "cubic"
 
+/* [Path] Interface = * : a template that opens one path per usable local interface */
+#define CONF_PATH_ANY_IFACE "*"
+
 enum conf_mode { MODE_TUN, MODE_UDP };
 enum conf_sched { SCHED_BALANCE, SCHED_ORDERED, SCHED_REDUNDANT };
 enum conf_cipher { CIPHER_AUTO, CIPHER_CHACHA20POLY1305, CIPHER_AES256GCM, CIPHER_NONE };

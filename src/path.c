@@ -71,6 +71,7 @@ path_free(struct path *p)
 			p->slots[i].conn = NULL;
 		}
 	}
+	free(p->own_cp);
 	free(p);
 }
 
@@ -101,11 +102,19 @@ path_close(struct path *p, const char *reason)
 	}
 }
 
+int
+path_is_template(const struct path *p)
+{
+	return p->cp != NULL && strcmp(p->cp->ifname, CONF_PATH_ANY_IFACE) == 0;
+}
+
 void
 path_start(struct path *p)
 {
 	int i;
 
+	if (path_is_template(p))
+		return; /* session_net_event opens its paths as interfaces appear */
 	for (i = 0; i < p->nslots; i++) {
 		struct path_slot *sl = &p->slots[i];
 
@@ -132,6 +141,8 @@ path_state(const struct path *p)
 {
 	int i;
 
+	if (path_is_template(p))
+		return "template";
 	if (path_up_count(p) > 0)
 		return "up";
 	for (i = 0; i < CONF_MAX_CONNS; i++)

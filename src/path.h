@@ -42,6 +42,7 @@ struct path {
 	ev_tstamp up_since; /* 0 while down */
 	char last_error[PATH_ERR_MAX];
 	int link_down; /* its interface or source address is gone: no dialing until back */
+	struct conf_path *own_cp; /* a discovered path's own settings (cp points here) */
 };
 
 /* Create a path. cp NULL: a listening-side path. Dialing starts with path_start. */
@@ -50,6 +51,8 @@ void path_free(struct path *p);
 void path_start(struct path *p);
 /* Close its connections now (the session re-sends their frames elsewhere); stop dialing. */
 void path_close(struct path *p, const char *reason);
+/* Is this a template (Interface = *) that only spawns discovered paths? */
+int path_is_template(const struct path *p);
 /* Connections that are established. */
 int path_up_count(const struct path *p);
 const char *path_state(const struct path *p);

@@ -18,7 +18,10 @@
 #include <string.h>
 
 #include <sodium.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "conn.h"
@@ -572,13 +575,84 @@ conn_has_local(struct conn *c, int family, const uint8_t *addr)
 	return memcmp(&((struct sockaddr_in6 *)&ss)->sin6_addr, addr, 16) == 0;
 }
 
+/* Has ifname an address a path can use: up, not loopback, not link-local? */
+static int
+iface_usable(const char *ifname)
+{
+	struct ifaddrs *ifa, *i;
+	int ok = 0;
+
+	if (getifaddrs(&ifa) == -1)
+		return 0;
+	for (i = ifa; i != NULL && !ok; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || strcmp(i->ifa_name, ifname) != 0 ||
+		    (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_RUNNING))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			ok = (ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr) >> 16) !=
+			     0xa9fe; /* 169.254/16 */
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			ok = !IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr);
+	}
+	freeifaddrs(ifa);
+	return ok;
+}
+
+/*
+ * Path discovery: each template path (Interface = *) gets a path "NAME-IFNAME" for every
+ * usable interface as it appears; path_link then follows the interface down and up.
+ */
+static void
+discover(struct session *s, const char *ifname)
+{
+	const struct conf *c = s->conf;
+	char name[CONF_NAME_MAX];
+	struct conf_path *cp;
+	struct path *p;
+	int i, j;
+
+	if (ifname[0] == '\0' || strcmp(ifname, c->ifname) == 0 || !iface_usable(ifname))
+		return;
+	for (i = 0; i < c->npaths; i++) {
+		if (strcmp(c->paths[i].ifname, CONF_PATH_ANY_IFACE) != 0)
+			continue;
+		snprintf(name, sizeof(name), "%.15s-%s", c->paths[i].name, ifname);
+		for (j = 0; j < s->npaths; j++)
+			if (strcmp(s->paths[j]->name, name) == 0)
+				break;
+		if (j < s->npaths || s->npaths >= (int)(sizeof(s->paths) / sizeof(s->paths[0])))
+			continue;
+		if ((cp = malloc(sizeof(*cp))) == NULL)
+			continue;
+		*cp = c->paths[i];
+		snprintf(cp->name, sizeof(cp->name), "%s", name);
+		snprintf(cp->ifname, sizeof(cp->ifname), "%s", ifname);
+		if ((p = path_new(s, s->npaths, name, cp)) == NULL) {
+			free(cp);
+			continue;
+		}
+		p->own_cp = cp;
+		s->paths[s->npaths++] = p;
+		log_info("path %s: discovered", name);
+		path_start(p);
+	}
+}
+
 void
 session_net_event(void *arg, const struct nl_event *ev)
 {
 	struct session *s = arg;
 	const struct conf_path *cp;
 	size_t alen = ev->family == AF_INET ? 4 : 16;
+	char ifname[IFNAMSIZ];
 	int i;
+
+	if (conf_is_client(s->conf) && ev->up) {
+		if (ev->kind == NL_EV_LINK)
+			discover(s, ev->ifname);
+		else if (if_indextoname((unsigned int)ev->ifindex, ifname) != NULL)
+			discover(s, ifname);
+	}
 
 	for (i = 0; i < s->npaths; i++) {
 		cp = s->paths[i]->cp;
