@@ -69,7 +69,10 @@ mpt_client_conf() {
 			echo "[Path]"
 			echo "Name = p$i"
 			echo "Interface = l$i"
-			echo "Endpoint = 10.77.$i.2:7000"
+			case "${MPT_PATH_EXTRA[$i]:-}" in
+			*Endpoint*) ;; # the test gives its own
+			*) echo "Endpoint = 10.77.$i.2:7000" ;;
+			esac
 			[ -n "$MPT_CC" ] && echo "Congestion = $MPT_CC"
 			[ -n "${MPT_PATH_EXTRA[$i]:-}" ] && echo "${MPT_PATH_EXTRA[$i]}"
 		done

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tunnel: mp0 between two namespaces over three tbf-limited links of different rates.
+# tunnel: mp0 between two namespaces over three tbf-limited links of different rates (one
+# path dialing an IPv6 endpoint).
 # Ping both ways over IPv4 and IPv6; one iperf3 flow whose bytes split across the paths in
 # proportion to their rates; Scheduler = ordered keeps a light load on the first path; a
 # client sending garbage is dropped and counted while the tunnel carries on.
@@ -17,10 +18,13 @@ topo_link c s 2 rate 40
 topo_link c s 3 rate 60
 mpt_keys
 mpt_server_conf "$TOPO_DIR/s.conf"
+mpt_path_lines 3 "Endpoint = [fd77:3::2]:7000" # one path over IPv6
 mpt_client_conf "$TOPO_DIR/c.conf" 3
 mpt_start s "$TOPO_DIR/s.conf"
 mpt_start c "$TOPO_DIR/c.conf"
 mpt_wait_up c "$TOPO_DIR/c.conf" 3
+mpt_json c "$TOPO_DIR/c.conf" | jq -e '.paths[2].connections[0].peer == "[fd77:3::2]:7000"' >/dev/null ||
+	fail "path p3 is not on its IPv6 endpoint"
 
 echo "# ping through mp0, both ways, IPv4 and IPv6"
 topo_exec c ping -c 3 -i 0.1 -W 2 10.99.0.1 >/dev/null || fail "ping 10.99.0.1 from client"
