@@ -4,26 +4,34 @@
  * The default socket lives in /run/mptun/, named after the interface; daemons in other
  * network namespaces add the namespace's inode to the name, so two daemons with the same
  * interface name on one machine never collide.
+ *
+ * Timers owned here: each client's CTL_TIMEOUT deadline, and the rate sampler (every
+ * CTL_RATE_EVERY seconds: per-path bytes per second for `show`).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include <sodium.h>
+
 #include "ctl.h"
 #include "log.h"
-#include "path.h"
 #include "session.h"
+#include "show.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
-#define CTL_DIR "/run/mptun"
+#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
+#define CTL_DIR			      "/run/mptun"
+#define CTL_RELOAD_MSG_MAX	      2048
+#define CTL_WATCH_MAX		      3600 /* longest --watch interval, seconds */
 
 struct ctl {
 	ev_io io;
@@ -31,6 +39,11 @@ struct ctl {
 	struct ev_loop *loop;
 	struct session *s;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int (*reload)(void *arg, char *msg, size_t len);
+	void *reload_arg;
+	ev_timer rate_timer;
+	ev_tstamp rate_at;
+	struct show_rates rates;
 };
 
 struct ctl_client {
@@ -58,170 +71,19 @@ ctl_path(const struct conf *c, char *out, size_t len)
 
 	if (c->control_socket[0] != '\0')
 		snprintf(out, len, "%s", c->control_socket);
-	else if (self == init || self == 0)
+	else if (self == init || self == 0 || init == 0) /* init 0: /proc/1 hidden from us */
 		snprintf(out, len, CTL_DIR "/%s.sock", c->ifname);
 	else
 		snprintf(out, len, CTL_DIR "/%s.%lu.sock", c->ifname, self);
-}
-
-/* --- state as text --- */
-
-static void
-conn_totals(const struct path *p, uint64_t *tx, uint64_t *rx)
-{
-	int i;
-
-	*tx = p->tx_bytes;
-	*rx = p->rx_bytes;
-	for (i = 0; i < CONF_MAX_CONNS; i++) {
-		const struct conn *c = p->slots[i].conn;
-
-		if (c != NULL) {
-			*tx += c->tx_bytes;
-			*rx += c->rx_bytes;
-		}
-	}
-}
-
-static double
-conn_rtt(const struct conn *c)
-{
-	if (c->rtt_ms > 0)
-		return c->rtt_ms;
-	return c->sc.rtt_us / 1000.0;
-}
-
-static void
-write_json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void
-write_json(struct session *s, FILE *f)
-{
-	const struct session_stats *st = &s->st;
-	ev_tstamp now = ev_now(s->loop);
-	uint64_t tx, rx;
-	int i, j, first;
-
-	fprintf(f, "{\"interface\":");
-	write_json_string(f, s->conf->ifname);
-	fprintf(f, ",\"mode\":\"%s\",\"session\":{\"state\":\"%s\",\"tx_bytes\":%llu,"
-		   "\"rx_bytes\":%llu,\"tx_packets\":%llu,\"rx_packets\":%llu,"
-		   "\"retransmits\":%llu,\"window\":%u,\"drops\":{",
-		s->conf->mode == MODE_TUN ? "tun" : "udp", s->nup > 0 ? "up" : "down",
-		(unsigned long long)st->tx_bytes, (unsigned long long)st->rx_bytes,
-		(unsigned long long)st->tx_packets, (unsigned long long)st->rx_packets,
-		(unsigned long long)st->retransmits, sendq_count(&s->sq));
-	for (i = 0; i < DROP_MAX; i++)
-		fprintf(f, "%s\"%s\":%llu", i ? "," : "", session_drop_name(i),
-			(unsigned long long)st->drops[i]);
-	fprintf(f, "}},\"paths\":[");
-	for (i = 0; i < s->npaths; i++) {
-		const struct path *p = s->paths[i];
-
-		conn_totals(p, &tx, &rx);
-		fprintf(f, "%s{\"name\":", i ? "," : "");
-		write_json_string(f, p->name);
-		fprintf(f, ",\"state\":\"%s\",\"tx_bytes\":%llu,\"rx_bytes\":%llu,"
-			   "\"failures\":%llu,\"up_seconds\":%.1f,\"last_error\":",
-			path_state(p), (unsigned long long)tx, (unsigned long long)rx,
-			(unsigned long long)p->failures, p->up_since ? now - p->up_since : 0.0);
-		write_json_string(f, p->last_error);
-		fprintf(f, ",\"connections\":[");
-		for (j = 0, first = 1; j < CONF_MAX_CONNS; j++) {
-			const struct conn *c = p->slots[j].conn;
-
-			if (c == NULL)
-				continue;
-			fprintf(f, "%s{\"state\":\"%s\",\"peer\":", first ? "" : ",",
-				conn_state_name(c));
-			write_json_string(f, c->peer);
-			fprintf(f, ",\"rtt_ms\":%.2f,\"tx_bytes\":%llu,\"rx_bytes\":%llu,"
-				   "\"tx_packets\":%llu,\"rx_packets\":%llu,\"queued_bytes\":%llu}",
-				conn_rtt(c), (unsigned long long)c->tx_bytes,
-				(unsigned long long)c->rx_bytes, (unsigned long long)c->tx_packets,
-				(unsigned long long)c->rx_packets, (unsigned long long)c->sc.queued);
-			first = 0;
-		}
-		fprintf(f, "]}");
-	}
-	fprintf(f, "]}\n");
-}
-
-static void
-human_bytes(char *out, size_t len, uint64_t n)
-{
-	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	double v = (double)n;
-	int i = 0;
-
-	while (v >= 1024 && i < 4) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(out, len, i ? "%.1f %s" : "%.0f %s", v, unit[i]);
-}
-
-static void
-write_human(struct session *s, FILE *f)
-{
-	const struct session_stats *st = &s->st;
-	char a[32], b[32];
-	uint64_t tx, rx, drops = 0;
-	int i, j, up;
-
-	for (i = 0; i < DROP_MAX; i++)
-		drops += st->drops[i];
-	human_bytes(a, sizeof(a), st->tx_bytes);
-	human_bytes(b, sizeof(b), st->rx_bytes);
-	fprintf(f, "%s: %s, session %s, sent %s (%llu pkts), received %s (%llu pkts), drops %llu\n",
-		s->conf->ifname, s->conf->mode == MODE_TUN ? "tun" : "udp",
-		s->nup > 0 ? "up" : "down", a, (unsigned long long)st->tx_packets, b,
-		(unsigned long long)st->rx_packets, (unsigned long long)drops);
-	for (i = 0; i < DROP_MAX; i++)
-		if (st->drops[i])
-			fprintf(f, "  drop %s: %llu\n", session_drop_name(i),
-				(unsigned long long)st->drops[i]);
-	fprintf(f, "  %-12s %-10s %5s %9s %11s %11s\n", "path", "state", "conns", "rtt", "sent",
-		"received");
-	for (i = 0; i < s->npaths; i++) {
-		const struct path *p = s->paths[i];
-		double rtt = 0;
-
-		conn_totals(p, &tx, &rx);
-		up = path_up_count(p);
-		for (j = 0; j < CONF_MAX_CONNS; j++)
-			if (p->slots[j].conn != NULL && p->slots[j].conn->state == CONN_UP &&
-			    (rtt == 0 || conn_rtt(p->slots[j].conn) < rtt))
-				rtt = conn_rtt(p->slots[j].conn);
-		human_bytes(a, sizeof(a), tx);
-		human_bytes(b, sizeof(b), rx);
-		fprintf(f, "  %-12s %-10s %2d/%-2d %6.1f ms %11s %11s", p->name, path_state(p), up,
-			p->nslots, rtt, a, b);
-		if (up == 0 && p->last_error[0])
-			fprintf(f, "  (%s)", p->last_error);
-		fputc('\n', f);
-	}
 }
 
 void
 ctl_write_state(struct session *s, FILE *f, int json)
 {
 	if (json)
-		write_json(s, f);
+		show_json(s, f);
 	else
-		write_human(s, f);
+		show_text(s, NULL, f);
 }
 
 /* --- server --- */
@@ -247,12 +109,22 @@ client_answer(struct ctl_client *cl)
 
 	if ((f = open_memstream(&text, &len)) == NULL)
 		return;
-	if (strcmp(cl->req, "show") == 0)
-		ctl_write_state(s, f, 0);
-	else if (strcmp(cl->req, "show json") == 0)
-		ctl_write_state(s, f, 1);
-	else
+	if (strcmp(cl->req, "show") == 0) {
+		show_text(s, &cl->ctl->rates, f);
+	} else if (strcmp(cl->req, "show json") == 0) {
+		show_json(s, f);
+	} else if (strcmp(cl->req, "show table") == 0) {
+		show_table(s, &cl->ctl->rates, f);
+	} else if (strcmp(cl->req, "show prometheus") == 0) {
+		show_prometheus(s, f);
+	} else if (strcmp(cl->req, "reload") == 0 && cl->ctl->reload != NULL) {
+		char msg[CTL_RELOAD_MSG_MAX];
+
+		cl->ctl->reload(cl->ctl->reload_arg, msg, sizeof(msg));
+		fputs(msg, f);
+	} else {
 		fprintf(f, "error: unknown request\n");
+	}
 	fclose(f);
 	/* local and small: finish it now, bounded by the send timeout */
 	flags = fcntl(fd, F_GETFL);
@@ -319,6 +191,23 @@ ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ev_timer_start(loop, &cl->timer);
 }
 
+static void
+rate_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ctl *ctl = container_of(w, struct ctl, rate_timer);
+	ev_tstamp now = ev_now(loop);
+
+	show_rates_sample(&ctl->rates, ctl->s, now - ctl->rate_at);
+	ctl->rate_at = now;
+}
+
+void
+ctl_on_reload(struct ctl *ctl, int (*fn)(void *arg, char *msg, size_t len), void *arg)
+{
+	ctl->reload = fn;
+	ctl->reload_arg = arg;
+}
+
 struct ctl *
 ctl_open(struct ev_loop *loop, const char *path, struct session *s)
 {
@@ -358,6 +247,10 @@ ctl_open(struct ev_loop *loop, const char *path, struct session *s)
 	umask(old);
 	ev_io_init(&ctl->io, ctl_accept_cb, ctl->fd, EV_READ);
 	ev_io_start(loop, &ctl->io);
+	ctl->rate_at = ev_now(loop);
+	show_rates_sample(&ctl->rates, s, 0);
+	ev_timer_init(&ctl->rate_timer, rate_cb, CTL_RATE_EVERY, CTL_RATE_EVERY);
+	ev_timer_start(loop, &ctl->rate_timer);
 	return ctl;
 }
 
@@ -367,19 +260,22 @@ ctl_close(struct ctl *ctl)
 	if (ctl == NULL)
 		return;
 	ev_io_stop(ctl->loop, &ctl->io);
+	ev_timer_stop(ctl->loop, &ctl->rate_timer);
 	close(ctl->fd);
-	unlink(ctl->path);
+	unlink(ctl->path); /* fails after a privilege drop: the next start replaces it */
 	free(ctl);
 }
 
 /* --- client --- */
 
-int
-ctl_request(const char *path, const char *req, FILE *out)
+/* Connect to the daemon at path, send req, and read the whole answer into *out (malloc). */
+static int
+request(const char *path, const char *req, char **out, size_t *outlen)
 {
 	struct sockaddr_un sun;
 	char buf[4096];
 	ssize_t n;
+	FILE *f;
 	int fd;
 
 	memset(&sun, 0, sizeof(sun));
@@ -390,11 +286,168 @@ ctl_request(const char *path, const char *req, FILE *out)
 		fprintf(stderr, "mptun: %s: %s (is the daemon running?)\n", path, strerror(errno));
 		if (fd != -1)
 			close(fd);
-		return 1;
+		return -1;
+	}
+	if ((f = open_memstream(out, outlen)) == NULL) {
+		close(fd);
+		return -1;
 	}
 	dprintf(fd, "%s\n", req);
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)n, out);
+		fwrite(buf, 1, (size_t)n, f);
+	fclose(f);
 	close(fd);
 	return 0;
+}
+
+int
+ctl_request(const char *path, const char *req, FILE *out)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	if (request(path, req, &text, &len) == -1)
+		return 1;
+	fwrite(text, 1, len, out);
+	free(text);
+	return 0;
+}
+
+/* The socket of -c CONFIG, or the default one for mp0 in this network namespace. */
+static int
+socket_of_config(const char *file, char *path, size_t len)
+{
+	struct conf *c = calloc(1, sizeof(*c));
+	char err[1024];
+
+	if (c == NULL)
+		return -1;
+	if (file != NULL && conf_load(c, file, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		free(c);
+		return -1;
+	}
+	if (file == NULL)
+		snprintf(c->ifname, sizeof(c->ifname), "mp0");
+	ctl_path(c, path, len);
+	sodium_memzero(c, sizeof(*c));
+	free(c);
+	return 0;
+}
+
+static void
+client_usage(void)
+{
+	fprintf(stderr, "usage: mptun show [-c CONFIG | -s SOCKET] [--json | --prometheus] "
+			"[--watch [SECS]]\n"
+			"       mptun reload [-c CONFIG | -s SOCKET]\n");
+	exit(2);
+}
+
+/* Parse -c/-s (and, for show, the output options) into the socket path. */
+static void
+client_args(int argc, char **argv, int is_show, char *path, size_t len, int *form, double *watch)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"socket", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'j'},	  {"prometheus", no_argument, NULL, 'p'},
+		{"watch", optional_argument, NULL, 'w'},  {NULL, 0, NULL, 0},
+	};
+	const char *config = NULL;
+	char *end;
+	int ch;
+
+	path[0] = '\0';
+	while ((ch = getopt_long(argc, argv, is_show ? "c:s:jpw::" : "c:s:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
+		case 's':
+			snprintf(path, len, "%s", optarg);
+			break;
+		case 'j':
+		case 'p':
+			if (!is_show)
+				client_usage();
+			*form = ch;
+			break;
+		case 'w':
+			if (!is_show)
+				client_usage();
+			*watch = 1;
+			/* --watch=SECS, -wSECS, or --watch SECS */
+			if (optarg == NULL && optind < argc && argv[optind][0] >= '0' &&
+			    argv[optind][0] <= '9')
+				optarg = argv[optind++];
+			if (optarg != NULL) {
+				*watch = strtod(optarg, &end);
+				if (*end != '\0' || !(*watch > 0) || *watch > CTL_WATCH_MAX)
+					client_usage();
+			}
+			break;
+		default:
+			client_usage();
+		}
+	}
+	if (optind != argc || (config != NULL && path[0] != '\0'))
+		client_usage();
+	if (path[0] == '\0' && socket_of_config(config, path, len) == -1)
+		exit(1);
+}
+
+int
+ctl_cmd_show(int argc, char **argv)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)], *text;
+	const int tty = isatty(STDOUT_FILENO);
+	const char *req = "show";
+	double watch = 0;
+	int form = 0;
+	size_t len;
+
+	client_args(argc, argv, 1, path, sizeof(path), &form, &watch);
+	if (form == 'j')
+		req = "show json";
+	else if (form == 'p')
+		req = "show prometheus";
+	else if (tty)
+		req = "show table"; /* a person: the table; a pipe: the stable columns */
+	if (watch == 0)
+		return ctl_request(path, req, stdout);
+	for (;;) {
+		struct timespec ts = {(time_t)watch, (long)((watch - (double)(time_t)watch) * 1e9)};
+
+		text = NULL;
+		len = 0;
+		if (request(path, req, &text, &len) == 0) {
+			if (tty)
+				fputs("\033[H\033[2J", stdout); /* home, clear */
+			fwrite(text, 1, len, stdout);
+			if (!tty)
+				fputc('\n', stdout);
+			fflush(stdout);
+		}
+		free(text);
+		nanosleep(&ts, NULL);
+	}
+}
+
+int
+ctl_cmd_reload(int argc, char **argv)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)], *text = NULL;
+	double watch = 0;
+	int form = 0, rc;
+	size_t len = 0;
+
+	client_args(argc, argv, 0, path, sizeof(path), &form, &watch);
+	if (request(path, "reload", &text, &len) == -1)
+		return 1;
+	rc = len == 0 || strncmp(text, "error", 5) == 0;
+	fwrite(text, 1, len, rc ? stderr : stdout);
+	if (len == 0)
+		fprintf(stderr, "mptun: %s: no answer to reload\n", path);
+	free(text);
+	return rc;
 }

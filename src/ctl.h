@@ -1,9 +1,11 @@
 /*
  * ctl: the control socket and `mptun show`.
  *
- * A unix stream socket; a client sends one request line ("show", "show json") and reads
- * the answer until the daemon closes. The answer is text, never a raw struct. Only root
- * and the daemon's own user may connect (SO_PEERCRED).
+ * A unix stream socket; a client sends one request line and reads the answer until the
+ * daemon closes. Requests: "show" (stable columns), "show table" (for a terminal), "show
+ * json", "show prometheus" (see show.h), "reload" (answers "reloaded: ..." or "error:
+ * ..."). The answer is text, never a raw struct. Only root and the daemon's own user may
+ * connect (SO_PEERCRED); after a privilege drop the socket belongs to that user.
  */
 #ifndef MPTUN_CTL_H
 #define MPTUN_CTL_H
@@ -13,8 +15,9 @@
 
 #include "conf.h"
 
-#define CTL_REQ_MAX 256
-#define CTL_TIMEOUT 2.0
+#define CTL_REQ_MAX    256
+#define CTL_TIMEOUT    2.0
+#define CTL_RATE_EVERY 1.0 /* seconds between rate samples */
 
 struct session;
 struct ctl;
@@ -24,9 +27,14 @@ void ctl_path(const struct conf *c, char *out, size_t len);
 /* Listen on path (replacing a stale socket). NULL (logged) on failure. */
 struct ctl *ctl_open(struct ev_loop *loop, const char *path, struct session *s);
 void ctl_close(struct ctl *ctl);
+/* Answer "reload" requests with fn (0 applied, -1 refused; msg: text for the client). */
+void ctl_on_reload(struct ctl *ctl, int (*fn)(void *arg, char *msg, size_t len), void *arg);
 /* Write the state of s: JSON or the human table. */
 void ctl_write_state(struct session *s, FILE *f, int json);
-/* `mptun show`: connect to path, send req, copy the answer to out. Exit status. */
+/* Connect to path, send req, copy the answer to out. Exit status. */
 int ctl_request(const char *path, const char *req, FILE *out);
+/* The `mptun show` and `mptun reload` commands (argv[0] is the command). Exit status. */
+int ctl_cmd_show(int argc, char **argv);
+int ctl_cmd_reload(int argc, char **argv);
 
 #endif

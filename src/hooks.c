@@ -25,9 +25,9 @@
 #include "path.h"
 #include "session.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
-#define HOOKS_WHAT_MAX 64     /* "OnPathDown lte", for messages */
-#define HOOKS_POLL_NS 20000000 /* shutdown waits poll children this often */
+#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
+#define HOOKS_WHAT_MAX		      64       /* "OnPathDown lte", for messages */
+#define HOOKS_POLL_NS		      20000000 /* shutdown waits poll children this often */
 
 struct hook_env {
 	const char *name;
@@ -191,7 +191,8 @@ wait_bounded(const char *what, pid_t pid, const struct timespec *deadline)
 		if (r == -1 && errno != EINTR)
 			return; /* already reaped (by libev) or not ours */
 		if (past(deadline)) {
-			log_warnx("hook %s: still running after %.0f s, killed", what, HOOKS_TIMEOUT);
+			log_warnx("hook %s: still running after %.0f s, killed", what,
+				  HOOKS_TIMEOUT);
 			kill(-pid, SIGKILL);
 			while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 				;
@@ -236,9 +237,9 @@ hooks_path(const struct path *p, const char *event, const char *reason)
 	}
 	{
 		const struct hook_env env[] = {
-			{"MPTUN_EVENT", ev},         {"MPTUN_INTERFACE", c->ifname},
-			{"MPTUN_PATH", p->name},     {"MPTUN_LOCAL", local},
-			{"MPTUN_REMOTE", remote},    {"MPTUN_REASON", reason},
+			{"MPTUN_EVENT", ev},	  {"MPTUN_INTERFACE", c->ifname},
+			{"MPTUN_PATH", p->name},  {"MPTUN_LOCAL", local},
+			{"MPTUN_REMOTE", remote}, {"MPTUN_REASON", reason},
 		};
 
 		run_async(p->s->loop, what, cmd, env, (int)(sizeof(env) / sizeof(env[0])));

@@ -32,7 +32,7 @@
 #include "conf.h"
 
 #define HOOKS_TIMEOUT 10.0 /* seconds a hook may run before it is killed */
-#define HOOKS_MAX 16       /* hooks running at once */
+#define HOOKS_MAX     16   /* hooks running at once */
 
 struct path;
 

@@ -1,9 +1,12 @@
 /*
- * main: the mptun command — run, check, show, genkey, pubkey, reflect, pipe.
+ * main: the mptun command — run, check, show, reload, genkey, pubkey, reflect, pipe.
  *
  * `run` wires the pieces: configuration, keys, the tun device, the session, paths (dialing
  * side) or listeners (listening side), the control socket and signals. Signals only set
  * flags that loop-side watchers act on (libev's ev_signal does exactly that).
+ *
+ * Service life cycle: set-up as root, then the privilege drop (privs.h), PostUp, READY=1
+ * (notify.h); SIGHUP reloads (reload.h); at the end PreDown, teardown, PostDown.
  */
 #include "config.h"
 
@@ -24,11 +27,15 @@
 #include "conf.h"
 #include "crypto.h"
 #include "ctl.h"
+#include "hooks.h"
 #include "listener.h"
 #include "log.h"
+#include "notify.h"
 #include "netlink.h"
 #include "path.h"
+#include "privs.h"
 #include "reflect.h"
+#include "reload.h"
 #include "session.h"
 #include "tun.h"
 #include "udpchan.h"
@@ -44,7 +51,8 @@ struct daemon {
 	struct listener *listeners[CONF_MAX_LISTEN];
 	struct nl_monitor *nlmon;
 	struct ctl *ctl;
-	ev_signal sig_int, sig_term, sig_usr1, sig_usr2;
+	struct notify *notify;
+	ev_signal sig_int, sig_term, sig_usr1, sig_usr2, sig_hup;
 };
 
 static void
@@ -53,7 +61,8 @@ usage(void)
 	fprintf(stderr,
 		"usage: mptun run CONFIG [--syslog] [-v]\n"
 		"       mptun check CONFIG\n"
-		"       mptun show [-c CONFIG | -s SOCKET] [--json]\n"
+		"       mptun show [-c CONFIG | -s SOCKET] [--json | --prometheus] [--watch [SECS]]\n"
+		"       mptun reload [-c CONFIG | -s SOCKET]\n"
 		"       mptun genkey\n"
 		"       mptun pubkey < private.key\n"
 		"       mptun reflect [options] LISTEN TARGET\n"
@@ -90,48 +99,6 @@ cmd_check(int argc, char **argv)
 	return 0;
 }
 
-static int
-cmd_show(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"socket", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
-	};
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)] = "";
-	int ch, json = 0;
-	struct conf *c;
-
-	while ((ch = getopt_long(argc, argv, "c:s:j", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			c = load_or_exit(optarg);
-			ctl_path(c, path, sizeof(path));
-			sodium_memzero(c, sizeof(*c));
-			free(c);
-			break;
-		case 's':
-			snprintf(path, sizeof(path), "%s", optarg);
-			break;
-		case 'j':
-			json = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	if (path[0] == '\0') {
-		struct conf dflt;
-
-		memset(&dflt, 0, sizeof(dflt));
-		snprintf(dflt.ifname, sizeof(dflt.ifname), "mp0");
-		ctl_path(&dflt, path, sizeof(path));
-	}
-	return ctl_request(path, json ? "show json" : "show", stdout);
-}
 
 /* --- run --- */
 
@@ -168,6 +135,24 @@ sig_usr2_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	log_warnx("log level now %s", names[log_get_level()]);
 }
 
+/* SIGHUP and the control socket's "reload": both logged by reload_apply. */
+static int
+daemon_reload(void *arg, char *msg, size_t len)
+{
+	struct daemon *d = arg;
+
+	return reload_apply(&d->s, d->conf, msg, len);
+}
+
+static void
+sig_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	char msg[RELOAD_MSG_MAX];
+
+	log_info("signal %d: reloading %s", w->signum, ((struct daemon *)w->data)->conf->file);
+	daemon_reload(w->data, msg, sizeof(msg));
+}
+
 static void
 signals_start(struct daemon *d)
 {
@@ -175,35 +160,14 @@ signals_start(struct daemon *d)
 	ev_signal_init(&d->sig_term, sig_stop_cb, SIGTERM);
 	ev_signal_init(&d->sig_usr1, sig_usr1_cb, SIGUSR1);
 	ev_signal_init(&d->sig_usr2, sig_usr2_cb, SIGUSR2);
-	d->sig_usr1.data = d;
+	ev_signal_init(&d->sig_hup, sig_hup_cb, SIGHUP);
+	d->sig_usr1.data = d->sig_hup.data = d;
 	ev_signal_start(d->loop, &d->sig_int);
 	ev_signal_start(d->loop, &d->sig_term);
 	ev_signal_start(d->loop, &d->sig_usr1);
 	ev_signal_start(d->loop, &d->sig_usr2);
+	ev_signal_start(d->loop, &d->sig_hup);
 	signal(SIGPIPE, SIG_IGN);
-}
-
-/* Tell systemd we are ready, if it asked (Type=notify). */
-static void
-notify_ready(void)
-{
-	const char *sock = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sun;
-	int fd;
-
-	if (sock == NULL || (sock[0] != '/' && sock[0] != '@') ||
-	    strlen(sock) >= sizeof(sun.sun_path))
-		return;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, sock, strlen(sock));
-	if (sun.sun_path[0] == '@')
-		sun.sun_path[0] = '\0';
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return;
-	sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sun,
-	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(sock)));
-	close(fd);
 }
 
 static int
@@ -318,13 +282,21 @@ cmd_run(int argc, char **argv)
 	ctl_path(d.conf, sock, sizeof(sock));
 	if ((d.ctl = ctl_open(d.loop, sock, &d.s)) == NULL)
 		goto out_tun;
+	ctl_on_reload(d.ctl, daemon_reload, &d);
+	if (privs_drop(d.conf->user, sock) == -1)
+		goto out_ctl;
 	signals_start(&d);
-	notify_ready();
+	hooks_post_up(d.loop, d.conf);
+	/* READY=1 once a connection is up (dialing side) or now (listening side) */
+	d.notify = notify_start(d.loop, &d.s, conf_is_client(d.conf) && d.s.npaths > 0);
 	log_info("%s: running (%s side, %d path%s)", d.conf->ifname,
 		 conf_is_client(d.conf) ? "dialing" : "listening", d.s.npaths,
 		 d.s.npaths == 1 ? "" : "s");
 	ev_run(d.loop, 0);
 	rc = 0;
+	notify_stop(d.notify);
+	hooks_down(d.conf, "pre-down");
+out_ctl:
 	ctl_close(d.ctl);
 	nl_monitor_close(d.nlmon);
 out_tun:
@@ -333,6 +305,9 @@ out:
 	for (i = 0; i < CONF_MAX_LISTEN; i++)
 		listener_free(d.listeners[i]);
 	session_free(&d.s);
+	if (rc == 0)
+		hooks_down(d.conf, "post-down");
+	hooks_finish();
 	crypto_id_wipe(&d.cid);
 	sodium_memzero(d.conf, sizeof(*d.conf));
 	free(d.conf);
@@ -355,7 +330,9 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc, argv);
 	if (strcmp(cmd, "show") == 0)
-		return cmd_show(argc, argv);
+		return ctl_cmd_show(argc, argv);
+	if (strcmp(cmd, "reload") == 0)
+		return ctl_cmd_reload(argc, argv);
 	if (strcmp(cmd, "genkey") == 0)
 		return crypto_cmd_genkey();
 	if (strcmp(cmd, "pubkey") == 0)

@@ -17,7 +17,7 @@
 #include "path.h"
 #include "session.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
 struct notify {
 	struct ev_loop *loop;
@@ -71,13 +71,12 @@ status_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 become_ready(struct notify *n, const char *why)
 {
-	char msg[NOTIFY_MSG_MAX];
+	char msg[NOTIFY_MSG_MAX + 16];
 
 	n->ready = 1;
 	ev_check_stop(n->loop, &n->ready_check);
 	ev_timer_stop(n->loop, &n->ready_max);
-	status_text(n, msg, sizeof(msg));
-	memcpy(n->last_status, msg, sizeof(msg));
+	status_text(n, n->last_status, sizeof(n->last_status));
 	snprintf(msg, sizeof(msg), "READY=1\n%s", n->last_status);
 	send_msg(n, msg);
 	log_debug("notify: ready (%s)", why);

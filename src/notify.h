@@ -17,9 +17,9 @@
 
 #include <ev.h>
 
-#define NOTIFY_READY_MAX 15.0   /* seconds the dialing side waits for a path to say READY */
-#define NOTIFY_STATUS_EVERY 1.0 /* seconds between STATUS= checks */
-#define NOTIFY_MSG_MAX 256
+#define NOTIFY_READY_MAX    15.0 /* seconds the dialing side waits for a path to say READY */
+#define NOTIFY_STATUS_EVERY 1.0	 /* seconds between STATUS= checks */
+#define NOTIFY_MSG_MAX	    256
 
 struct session;
 struct notify;

@@ -1,7 +1,927 @@
+/*
+ * pipe: `mptun pipe listen|connect`, a byte stream or forwarded TCP ports (see pipe.h).
+ *
+ * The command line becomes configuration text that conf_parse checks like any config
+ * file, so every value (host:port, Via URIs, interfaces, keys) has one parser; the session,
+ * paths, connections and listeners are the daemon's own. Only the channel differs: the
+ * stream channel (stream.c) instead of a tun device, and it is reliable.
+ *
+ * Completion (stdin/stdout mode): the pipe is done when our FIN is committed and
+ * acknowledged (the session's send window is empty), the peer's FIN has been delivered and
+ * stdout closed, and our acknowledgement of it has been written to the sockets. Then each
+ * connection's write half is shut down and the pipe waits (at most PIPE_LINGER) for the
+ * peer to close, so that acknowledgement is not lost to a reset. Exit status 0 means every
+ * byte was delivered and acknowledged both ways.
+ *
+ * Timers owned here: tick (PIPE_TICK: progress line, the peer-gone timeout, linger), and a
+ * check watcher after every loop iteration (completion, failures, --chaos).
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include <ev.h>
+#include <sodium.h>
+
+#include "conf.h"
+#include "conf_value.h"
+#include "conn.h"
+#include "crypto.h"
+#include "listener.h"
+#include "log.h"
+#include "path.h"
 #include "pipe.h"
+#include "prbs.h"
+#include "proxy.h"
+#include "session.h"
+#include "stream.h"
+
+#define PIPE_TICK	     0.2 /* seconds between housekeeping ticks */
+#define PIPE_PROGRESS_TICKS  5	 /* a progress line every this many ticks */
+#define PIPE_LINGER	     2.0 /* longest wait for the peer to close at the end, s */
+#define PIPE_TIMEOUT_DEFAULT 10	 /* no connection for this long: give up, s */
+#define PIPE_MAX_TARGETS     CONF_MAX_PATHS
+#define PIPE_MAX_IFACES	     8
+#define PIPE_ARG_MAX	     1024 /* longest target argument */
+
+struct pipe_opts {
+	int listen;			 /* listen (1) or connect (0) */
+	char *targets[PIPE_MAX_TARGETS]; /* listen: [addr:]port; connect: host:port[@if][,via=] */
+	int ntargets;
+	char *ifaces[PIPE_MAX_IFACES]; /* -i: each target once per interface */
+	int nifaces;
+	int conns;
+	const char *config, *psk, *psk_file, *cipher, *sched, *congestion;
+	int mtu;
+	const char *forward, *target;
+	int has_prbs;
+	uint64_t prbs_seed;
+	uint64_t limit;
+	double rate;
+	uint64_t chaos;
+	double timeout;
+	int quiet, verbose;
+};
+
+struct pipe {
+	struct pipe_opts o;
+	struct conf *conf;
+	struct ev_loop *loop;
+	struct crypto_id cid;
+	struct session s;
+	struct stream_mux mux;
+	struct listener *listeners[CONF_MAX_LISTEN];
+	int stdio;    /* stdin/stdout (or --prbs) mode, not forwarding */
+	int fl0, fl1; /* stdin/stdout flags to restore */
+	uint64_t first_sid;
+	int ever_up;
+	ev_tstamp start, down_since, linger_start;
+	int lingering, done, rc, stopped;
+	ev_timer tick;
+	ev_check check;
+	ev_signal sig_int, sig_term, sig_usr1;
+	int ticks, progress;
+	uint64_t last_bytes;
+	ev_tstamp last_at;
+	uint64_t gen_off, chk_off; /* --prbs offsets */
+	int mismatch;
+	uint64_t chaos_next, chaos_k, cuts;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mptun pipe listen [ADDR:]PORT... [options]\n"
+		"       mptun pipe connect HOST:PORT[@IFACE][,via=URI]... [options]\n"
+		"Moves stdin to the peer's stdout and back over every path at once.\n"
+		"  -n, --connections N   TCP connections per path (default 1)\n"
+		"  -i, --interface IF    dial each target over IF too (repeatable)\n"
+		"  --psk KEY, --psk-file FILE\n"
+		"                        the pre-shared key (mptun genkey makes one)\n"
+		"  -c, --config FILE     keys (and, without targets, paths or Listen) from FILE\n"
+		"  --cipher NAME, --scheduler NAME, --congestion NAME, --mtu N\n"
+		"  -f, --forward [ADDR:]PORT\n"
+		"                        accept TCP connections here; the peer connects each\n"
+		"  -t, --target HOST:PORT\n"
+		"                        connect each connection the peer forwards to HOST:PORT\n"
+		"  --prbs SEED           send a test stream (--limit bytes) and verify the one "
+		"received\n"
+		"  --limit BYTES         send at most BYTES (suffixes k, M, G, T: powers of 1024)\n"
+		"  --rate BYTES          send at most BYTES per second\n"
+		"  --chaos N             cut a connection about every N records sent\n"
+		"  --timeout SECS        give up after SECS without a connection (default %d)\n"
+		"  -q, --quiet           no progress line;  -v, --verbose (twice: debug)\n"
+		"Exit status: 0 every byte delivered and acknowledged both ways, 1 incomplete,\n"
+		"2 usage, 3 --prbs mismatch.\n",
+		PIPE_TIMEOUT_DEFAULT);
+}
+
+/* --- the command line --- */
+
+/* A byte count with an optional binary suffix. -1 when malformed. */
+static int
+parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *s == '-')
+		return -1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0' && strcasecmp(end + 1, "iB") != 0 &&
+	    strcasecmp(end + 1, "B") != 0)
+		return -1;
+	if (shift > 0 && v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int
+parse_opts(struct pipe_opts *o, int argc, char **argv)
+{
+	enum {
+		O_PSK = 256,
+		O_PSKFILE,
+		O_CIPHER,
+		O_SCHED,
+		O_CC,
+		O_MTU,
+		O_PRBS,
+		O_LIMIT,
+		O_RATE,
+		O_CHAOS,
+		O_TIMEOUT
+	};
+	static const struct option opts[] = {
+		{"connections", required_argument, NULL, 'n'},
+		{"interface", required_argument, NULL, 'i'},
+		{"config", required_argument, NULL, 'c'},
+		{"psk", required_argument, NULL, O_PSK},
+		{"psk-file", required_argument, NULL, O_PSKFILE},
+		{"cipher", required_argument, NULL, O_CIPHER},
+		{"scheduler", required_argument, NULL, O_SCHED},
+		{"congestion", required_argument, NULL, O_CC},
+		{"mtu", required_argument, NULL, O_MTU},
+		{"forward", required_argument, NULL, 'f'},
+		{"target", required_argument, NULL, 't'},
+		{"prbs", required_argument, NULL, O_PRBS},
+		{"limit", required_argument, NULL, O_LIMIT},
+		{"rate", required_argument, NULL, O_RATE},
+		{"chaos", required_argument, NULL, O_CHAOS},
+		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	char why[128];
+	uint64_t v;
+	long n;
+	int ch;
+
+	o->conns = 1;
+	o->limit = UINT64_MAX;
+	o->timeout = PIPE_TIMEOUT_DEFAULT;
+	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		usage(stdout);
+		exit(PIPE_EXIT_OK);
+	}
+	if (argc < 2 || (strcmp(argv[1], "listen") != 0 && strcmp(argv[1], "connect") != 0))
+		return -1;
+	o->listen = strcmp(argv[1], "listen") == 0;
+	argc--;
+	argv++;
+	while ((ch = getopt_long(argc, argv, "n:i:c:f:t:qvh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			if (conf_value_num(optarg, 1, CONF_MAX_CONNS, &n, why, sizeof(why)) == -1) {
+				fprintf(stderr, "mptun pipe: -n %s: %s\n", optarg, why);
+				return -1;
+			}
+			o->conns = (int)n;
+			break;
+		case 'i':
+			if (o->nifaces >= PIPE_MAX_IFACES || !conf_value_ifname(optarg)) {
+				fprintf(stderr, "mptun pipe: -i %s: bad or too many interfaces\n",
+					optarg);
+				return -1;
+			}
+			o->ifaces[o->nifaces++] = optarg;
+			break;
+		case 'c':
+			o->config = optarg;
+			break;
+		case O_PSK:
+			o->psk = optarg;
+			break;
+		case O_PSKFILE:
+			o->psk_file = optarg;
+			break;
+		case O_CIPHER:
+			o->cipher = optarg;
+			break;
+		case O_SCHED:
+			o->sched = optarg;
+			break;
+		case O_CC:
+			o->congestion = optarg;
+			break;
+		case O_MTU:
+			if (conf_value_num(optarg, CONF_MTU_MIN, CONF_MTU_MAX, &n, why,
+					   sizeof(why)) == -1) {
+				fprintf(stderr, "mptun pipe: --mtu %s: %s\n", optarg, why);
+				return -1;
+			}
+			o->mtu = (int)n;
+			break;
+		case 'f':
+			o->forward = optarg;
+			break;
+		case 't':
+			o->target = optarg;
+			break;
+		case O_PRBS:
+		case O_LIMIT:
+		case O_RATE:
+		case O_CHAOS:
+			if (parse_size(optarg, &v) == -1) {
+				fprintf(stderr, "mptun pipe: %s: not a number\n", optarg);
+				return -1;
+			}
+			if (ch == O_PRBS) {
+				o->has_prbs = 1;
+				o->prbs_seed = v;
+			} else if (ch == O_LIMIT) {
+				o->limit = v;
+			} else if (ch == O_RATE) {
+				o->rate = (double)v;
+			} else {
+				o->chaos = v;
+			}
+			break;
+		case O_TIMEOUT:
+			if (conf_value_num(optarg, 1, 86400, &n, why, sizeof(why)) == -1) {
+				fprintf(stderr, "mptun pipe: --timeout %s: %s\n", optarg, why);
+				return -1;
+			}
+			o->timeout = (double)n;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(PIPE_EXIT_OK);
+		default:
+			return -1;
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (o->ntargets >= PIPE_MAX_TARGETS || strlen(argv[optind]) >= PIPE_ARG_MAX) {
+			fprintf(stderr, "mptun pipe: too many or too long targets\n");
+			return -1;
+		}
+		o->targets[o->ntargets++] = argv[optind];
+	}
+	if (o->ntargets == 0 && o->config == NULL) {
+		fprintf(stderr, "mptun pipe: %s\n",
+			o->listen ? "listen where? give [ADDR:]PORT"
+				  : "connect to what? give HOST:PORT");
+		return -1;
+	}
+	if (o->forward != NULL && o->has_prbs) {
+		fprintf(stderr,
+			"mptun pipe: --prbs is for the stdin/stdout stream, not --forward\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* No control characters: the value goes into configuration text as one line. */
+static int
+one_line(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+static void
+put_key(FILE *f, const char *name, const uint8_t key[CONF_KEY_LEN])
+{
+	char b64[sodium_base64_ENCODED_LEN(CONF_KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
+
+	sodium_bin2base64(b64, sizeof(b64), key, CONF_KEY_LEN, sodium_base64_VARIANT_ORIGINAL);
+	fprintf(f, "%s = %s\n", name, b64);
+	sodium_memzero(b64, sizeof(b64));
+}
+
+/* One [Path] for target t (host:port[@if][,via=URI]...), over interface ifc if set. */
+static int
+put_path(FILE *f, const struct pipe_opts *o, const char *t, const char *ifc, int idx)
+{
+	char buf[PIPE_ARG_MAX], *seg, *save = NULL, *at, *rb;
+
+	snprintf(buf, sizeof(buf), "%s", t);
+	seg = strtok_r(buf, ",", &save);
+	if (seg == NULL)
+		return -1;
+	/* '@' after the port (an IPv6 literal has ']' before it) names the interface */
+	rb = strrchr(seg, ']');
+	at = strrchr(rb != NULL ? rb : seg, '@');
+	if (at != NULL) {
+		*at = '\0';
+		ifc = at + 1;
+	}
+	fprintf(f, "[Path]\nName = p%d\nEndpoint = %s\nConnections = %d\n", idx, seg, o->conns);
+	if (ifc != NULL)
+		fprintf(f, "Interface = %s\n", ifc);
+	if (o->congestion != NULL)
+		fprintf(f, "Congestion = %s\n", o->congestion);
+	while ((seg = strtok_r(NULL, ",", &save)) != NULL) {
+		if (strncmp(seg, "via=", 4) != 0) {
+			fprintf(stderr, "mptun pipe: %s: expected via=URI, not '%s'\n", t, seg);
+			return -1;
+		}
+		fprintf(f, "Via = %s\n", seg + 4);
+	}
+	return 0;
+}
+
+/* The configuration text for the command line; base: keys from -c. */
+static int
+write_conf(FILE *f, const struct pipe_opts *o, const struct conf *base)
+{
+	int i, j, idx = 1;
+
+	fprintf(f, "[Interface]\nName = pipe\n");
+	if (o->mtu > 0 || base != NULL)
+		fprintf(f, "MTU = %d\n", o->mtu > 0 ? o->mtu : base->mtu);
+	if (o->cipher != NULL)
+		fprintf(f, "Cipher = %s\n", o->cipher);
+	else if (base != NULL)
+		fprintf(f, "Cipher = %s\n", conf_cipher_name(base->cipher));
+	if (o->sched != NULL)
+		fprintf(f, "Scheduler = %s\n", o->sched);
+	if (base != NULL && base->has_private_key)
+		put_key(f, "PrivateKey", base->private_key);
+	if (o->psk != NULL)
+		fprintf(f, "PresharedKey = %s\n", o->psk);
+	else if (o->psk_file != NULL)
+		fprintf(f, "PresharedKeyFile = %s\n", o->psk_file);
+	else if (base != NULL && base->has_psk)
+		put_key(f, "PresharedKey", base->psk);
+	for (i = 0; o->listen && i < o->ntargets; i++) {
+		if (strspn(o->targets[i], "0123456789") == strlen(o->targets[i]))
+			fprintf(f, "Listen = 0.0.0.0:%s\nListen = [::]:%s\n", o->targets[i],
+				o->targets[i]);
+		else
+			fprintf(f, "Listen = %s\n", o->targets[i]);
+	}
+	if (base != NULL && base->has_peer_key) {
+		fprintf(f, "[Peer]\n");
+		put_key(f, "PublicKey", base->peer_key);
+	}
+	for (i = 0; !o->listen && i < o->ntargets; i++) {
+		if (o->nifaces == 0 || strchr(o->targets[i], '@') != NULL) {
+			if (put_path(f, o, o->targets[i], NULL, idx++) == -1)
+				return -1;
+			continue;
+		}
+		for (j = 0; j < o->nifaces; j++)
+			if (put_path(f, o, o->targets[i], o->ifaces[j], idx++) == -1)
+				return -1;
+	}
+	return 0;
+}
+
+/* Build the configuration: from the command line, with keys (or everything) from -c. */
+static struct conf *
+make_conf(const struct pipe_opts *o)
+{
+	struct conf *base = NULL, *c = calloc(1, sizeof(*c));
+	char err[1024], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int i, rc = -1;
+
+	if (c == NULL)
+		fatal("calloc");
+	for (i = 0; i < o->ntargets; i++) {
+		if (!one_line(o->targets[i])) {
+			fprintf(stderr, "mptun pipe: control character in an argument\n");
+			goto out;
+		}
+	}
+	if (o->config != NULL) {
+		if ((base = calloc(1, sizeof(*base))) == NULL)
+			fatal("calloc");
+		if (conf_load(base, o->config, err, sizeof(err)) == -1) {
+			fprintf(stderr, "%s\n", err);
+			goto out;
+		}
+		if (o->ntargets == 0) {
+			/* the file says where too */
+			if (o->listen != (base->nlisten > 0)) {
+				fprintf(stderr, "mptun pipe: %s is a %s config\n", o->config,
+					base->nlisten > 0 ? "listening" : "dialing");
+				goto out;
+			}
+			memcpy(c, base, sizeof(*c));
+			rc = 0;
+			goto out;
+		}
+	} else if (o->psk == NULL && o->psk_file == NULL) {
+		fprintf(stderr, "mptun pipe: a key is needed: --psk KEY, --psk-file FILE or "
+				"-c CONFIG (mptun genkey makes a key)\n");
+		goto out;
+	}
+	if ((f = open_memstream(&text, &len)) == NULL)
+		fatal("open_memstream");
+	i = write_conf(f, o, base);
+	fclose(f);
+	if (i == 0 && conf_parse(c, "command line", text, len, err, sizeof(err)) == 0)
+		rc = 0;
+	else if (i == 0)
+		fprintf(stderr, "mptun pipe: %s\n", err);
+out:
+	if (text != NULL) {
+		sodium_memzero(text, len);
+		free(text);
+	}
+	if (base != NULL) {
+		sodium_memzero(base, sizeof(*base));
+		free(base);
+	}
+	if (rc == -1) {
+		sodium_memzero(c, sizeof(*c));
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* --- --prbs: the test stream in place of stdin and stdout --- */
+
+static size_t
+prbs_produce(void *arg, uint8_t *buf, size_t cap)
+{
+	struct pipe *p = arg;
+
+	/* --limit bounds the stream in stream.c, as it bounds stdin */
+	prbs_fill(p->o.prbs_seed, p->gen_off, buf, cap);
+	p->gen_off += cap;
+	return cap;
+}
+
+static int
+prbs_consume(void *arg, const uint8_t *buf, size_t len)
+{
+	struct pipe *p = arg;
+	long bad = prbs_check(p->o.prbs_seed, p->chk_off, buf, len);
+	uint8_t want;
+
+	if (bad >= 0) {
+		prbs_fill(p->o.prbs_seed, p->chk_off + (uint64_t)bad, &want, 1);
+		fprintf(stderr,
+			"mptun pipe: prbs: mismatch at byte offset %llu: got 0x%02x, expected "
+			"0x%02x\n",
+			(unsigned long long)(p->chk_off + (uint64_t)bad), buf[bad], want);
+		p->mismatch = 1;
+		return -1;
+	}
+	p->chk_off += len;
+	return 0;
+}
+
+/* --- progress --- */
+
+static void
+human(char *out, size_t len, double v)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, len, u == 0 ? "%.0f %s" : "%.2f %s", v, units[u]);
+}
+
+static uint64_t
+path_bytes(const struct path *pa)
+{
+	uint64_t n = pa->tx_bytes + pa->rx_bytes;
+	int i;
+
+	for (i = 0; i < CONF_MAX_CONNS; i++)
+		if (pa->slots[i].conn != NULL)
+			n += pa->slots[i].conn->tx_bytes + pa->slots[i].conn->rx_bytes;
+	return n;
+}
+
+/* One line: bytes each way, the rate since the last line, each path's share. */
+static void
+progress_line(struct pipe *p, char *out, size_t len)
+{
+	char tx[32], rx[32], rate[32];
+	uint64_t total = 0, b;
+	ev_tstamp now = ev_now(p->loop);
+	size_t off;
+	int i;
+
+	human(tx, sizeof(tx), (double)p->mux.tx_bytes);
+	human(rx, sizeof(rx), (double)p->mux.rx_bytes);
+	b = p->mux.tx_bytes + p->mux.rx_bytes;
+	human(rate, sizeof(rate),
+	      now > p->last_at ? (double)(b - p->last_bytes) / (now - p->last_at) : 0);
+	p->last_bytes = b;
+	p->last_at = now;
+	off = (size_t)snprintf(out, len, "sent %s, received %s, %s/s, %d conn%s", tx, rx, rate,
+			       p->s.nup, p->s.nup == 1 ? "" : "s");
+	for (i = 0; i < p->s.npaths; i++)
+		total += path_bytes(p->s.paths[i]);
+	for (i = 0; i < p->s.npaths && total > 0 && off < len; i++)
+		off += (size_t)snprintf(out + off, len - off, "%s %s %.0f%%", i == 0 ? ";" : ",",
+					p->s.paths[i]->name,
+					100.0 * (double)path_bytes(p->s.paths[i]) / (double)total);
+}
+
+static void
+summary(struct pipe *p)
+{
+	char tx[32], rx[32], rate[32];
+	double secs = ev_now(p->loop) - p->start;
+
+	human(tx, sizeof(tx), (double)p->mux.tx_bytes);
+	human(rx, sizeof(rx), (double)p->mux.rx_bytes);
+	human(rate, sizeof(rate),
+	      secs > 0 ? (double)(p->mux.tx_bytes + p->mux.rx_bytes) / secs : 0);
+	fprintf(stderr,
+		"mptun pipe: sent %s, received %s in %.2f s (%s/s), %llu re-sent, "
+		"%llu connection%s cut\n",
+		tx, rx, secs, rate, (unsigned long long)p->s.st.retransmits,
+		(unsigned long long)p->cuts, p->cuts == 1 ? "" : "s");
+	if (p->o.has_prbs)
+		fprintf(stderr, "mptun pipe: prbs: %llu bytes verified\n",
+			(unsigned long long)p->chk_off);
+}
+
+/* --- the end --- */
+
+static void
+stop(struct pipe *p, int rc)
+{
+	if (p->stopped)
+		return;
+	p->stopped = 1;
+	p->rc = rc;
+	if (p->progress)
+		fputc('\n', stderr);
+	session_flush(&p->s);
+	ev_break(p->loop, EVBREAK_ALL);
+}
+
+static void linger(struct pipe *p);
+
+/* The transfer cannot complete: say why (unless why is NULL), tell the peer, then stop. */
+static void
+fail(struct pipe *p, int rc, const char *why)
+{
+	char line[256];
+
+	if (p->lingering)
+		return;
+	if (p->progress)
+		fputc('\n', stderr);
+	p->progress = 0;
+	if (why != NULL) {
+		progress_line(p, line, sizeof(line));
+		fprintf(stderr,
+			"mptun pipe: %s; the stream is incomplete (%s, %u frame%s not "
+			"acknowledged)\n",
+			why, line, sendq_count(&p->s.sq), sendq_count(&p->s.sq) == 1 ? "" : "s");
+	}
+	p->rc = rc;
+	stream_mux_flush(&p->mux); /* the RESET of stream 0: the peer stops at once too */
+	linger(p);
+}
+
+/* Everything is delivered and acknowledged both ways, our last ACK is on the wire. */
+static int
+finished(struct pipe *p)
+{
+	int i;
+
+	if (!stream_mux_stdio_done(&p->mux) || sendq_count(&p->s.sq) > 0 ||
+	    p->s.acked != p->s.ro.next)
+		return 0;
+	for (i = 0; i < p->s.nup; i++)
+		if (bq_len(&p->s.up[i]->out) > 0)
+			return 0;
+	return 1;
+}
+
+/* Shut our write halves and wait for the peer to close; refuse new connections. */
+static void
+linger(struct pipe *p)
+{
+	int i;
+
+	p->lingering = 1;
+	p->linger_start = ev_now(p->loop);
+	for (i = 0; i < CONF_MAX_LISTEN; i++) {
+		listener_free(p->listeners[i]);
+		p->listeners[i] = NULL;
+	}
+	for (i = 0; i < p->s.nup; i++)
+		if (p->s.up[i]->state == CONN_UP)
+			shutdown(p->s.up[i]->fd, SHUT_WR);
+}
+
+/* Connections that were up when the linger began. */
+static int
+old_conns(struct pipe *p)
+{
+	int i, n = 0;
+
+	for (i = 0; i < p->s.nup; i++)
+		if (p->s.up[i]->up_at <= p->linger_start)
+			n++;
+	return n;
+}
+
+/* --- loop watchers --- */
+
+static void
+chaos(struct pipe *p)
+{
+	struct conn *c;
+
+	if (p->o.chaos == 0 || p->s.st.tx_packets < p->chaos_next)
+		return;
+	p->chaos_next = p->s.st.tx_packets + p->o.chaos;
+	if (p->s.nup < 2)
+		return; /* keep one: the point is re-sending, not a dead pipe */
+	c = p->s.up[p->chaos_k++ % (uint64_t)p->s.nup];
+	p->cuts++;
+	conn_fail(c, "chaos: cut after %llu records", (unsigned long long)p->s.st.tx_packets);
+}
+
+static void
+check_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct pipe *p = w->data;
+
+	if (p->stopped)
+		return;
+	if (p->mismatch)
+		fail(p, PIPE_EXIT_MISMATCH, NULL); /* prbs_consume said where */
+	else if (p->mux.failed)
+		fail(p, PIPE_EXIT_FAIL, p->mux.error);
+	if (p->s.peer_sid != 0) {
+		if (p->first_sid == 0)
+			p->first_sid = p->s.peer_sid;
+		if (p->s.peer_sid != p->first_sid && p->stdio)
+			fail(p, PIPE_EXIT_FAIL, "the peer restarted");
+	}
+	if (p->s.nup > 0)
+		p->ever_up = 1;
+	if (!p->lingering)
+		chaos(p);
+	if (p->stdio && !p->lingering && finished(p)) {
+		p->done = 1;
+		p->rc = PIPE_EXIT_OK;
+		linger(p);
+	}
+	if (p->lingering && old_conns(p) == 0)
+		stop(p, p->rc);
+}
+
+static void
+tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct pipe *p = w->data;
+	ev_tstamp now = ev_now(loop);
+	char line[256];
+
+	if (p->lingering) {
+		if (now - p->linger_start >= PIPE_LINGER)
+			stop(p, p->rc);
+		return;
+	}
+	if (p->s.nup > 0) {
+		p->down_since = 0;
+	} else if (p->down_since == 0) {
+		p->down_since = now;
+	} else if (p->stdio && (p->ever_up || !p->o.listen) &&
+		   now - p->down_since >= p->o.timeout) {
+		snprintf(line, sizeof(line), "no connection to the peer for %.0f s", p->o.timeout);
+		fail(p, PIPE_EXIT_FAIL, line);
+		return;
+	}
+	if (p->progress && ++p->ticks % PIPE_PROGRESS_TICKS == 0) {
+		progress_line(p, line, sizeof(line));
+		fprintf(stderr, "\r%-100.100s", line);
+	}
+}
+
+static void
+sig_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct pipe *p = w->data;
+	char line[256];
+
+	if (w->signum == SIGUSR1) {
+		progress_line(p, line, sizeof(line));
+		fprintf(stderr, "%smptun pipe: %s\n", p->progress ? "\n" : "", line);
+		return;
+	}
+	if (p->stdio && !p->lingering)
+		fail(p, PIPE_EXIT_FAIL, "interrupted");
+	else
+		stop(p, p->stdio ? p->rc : PIPE_EXIT_OK); /* a second signal, or forwarding */
+}
+
+/* --- set-up --- */
+
+static void
+set_nonblock(int fd, int *saved)
+{
+	*saved = fcntl(fd, F_GETFL);
+	if (*saved != -1)
+		fcntl(fd, F_SETFL, *saved | O_NONBLOCK);
+}
+
+static int
+channel_start(struct pipe *p)
+{
+	struct stream_hooks h = {prbs_produce, prbs_consume, p};
+	struct conf_hostport hp;
+	char err[256], addr[CONF_HOST_MAX + 8];
+
+	if (p->o.forward != NULL || p->o.target != NULL) {
+		if (p->o.forward != NULL) {
+			/* a bare port listens on loopback: forwarding is for local clients */
+			if (strspn(p->o.forward, "0123456789") == strlen(p->o.forward))
+				snprintf(addr, sizeof(addr), "127.0.0.1:%s", p->o.forward);
+			else
+				snprintf(addr, sizeof(addr), "%s", p->o.forward);
+			if (proxy_parse_hostport(&hp, addr, err, sizeof(err)) == -1) {
+				fprintf(stderr, "mptun pipe: --forward %s: %s\n", p->o.forward,
+					err);
+				return -1;
+			}
+			if (stream_mux_forward(&p->mux, &hp) == -1)
+				return -1;
+		}
+		if (p->o.target != NULL) {
+			if (proxy_parse_hostport(&hp, p->o.target, err, sizeof(err)) == -1) {
+				fprintf(stderr, "mptun pipe: --target %s: %s\n", p->o.target, err);
+				return -1;
+			}
+			if (stream_mux_target(&p->mux, &hp) == -1)
+				return -1;
+		}
+		return 0;
+	}
+	p->stdio = 1;
+	p->mux.limit = p->o.limit;
+	if (p->o.has_prbs)
+		return stream_mux_stdio(&p->mux, -1, -1, &h);
+	set_nonblock(STDIN_FILENO, &p->fl0);
+	set_nonblock(STDOUT_FILENO, &p->fl1);
+	return stream_mux_stdio(&p->mux, STDIN_FILENO, STDOUT_FILENO, NULL);
+}
+
+static int
+run(struct pipe *p)
+{
+	const struct conf *c = p->conf;
+	int i, rc;
+
+	rc = crypto_id_init(&p->cid, c->has_private_key ? c->private_key : NULL,
+			    c->has_psk ? c->psk : NULL, (enum crypto_cipher)c->cipher);
+	if (rc != CRYPTO_OK) {
+		fprintf(stderr, "mptun pipe: keys: %s\n", crypto_strerror(rc));
+		return PIPE_EXIT_USAGE;
+	}
+	stream_mux_init(&p->mux, p->loop, &p->s, conf_is_client(c));
+	if (session_init(&p->s, p->loop, c, &p->mux.ch, &p->cid) == -1)
+		fatalx("out of memory");
+	crypto_peer_init(&p->s.peer, c->has_peer_key ? c->peer_key : NULL);
+	if (channel_start(p) == -1)
+		return PIPE_EXIT_USAGE;
+	stream_mux_rate(&p->mux, p->o.rate);
+	for (i = 0; i < c->nlisten; i++)
+		if ((p->listeners[i] = listener_new(&p->s, &c->listen[i])) == NULL)
+			return PIPE_EXIT_FAIL;
+	for (i = 0; conf_is_client(c) && i < c->npaths; i++) {
+		struct path *pa = path_new(&p->s, i, c->paths[i].name, &c->paths[i]);
+
+		if (pa == NULL)
+			fatalx("out of memory");
+		p->s.paths[p->s.npaths++] = pa;
+		path_start(pa);
+	}
+	p->start = p->last_at = ev_now(p->loop);
+	p->progress = !p->o.quiet && isatty(STDERR_FILENO);
+	p->chaos_next = p->o.chaos;
+	ev_timer_init(&p->tick, tick_cb, PIPE_TICK, PIPE_TICK);
+	ev_check_init(&p->check, check_cb);
+	ev_signal_init(&p->sig_int, sig_cb, SIGINT);
+	ev_signal_init(&p->sig_term, sig_cb, SIGTERM);
+	ev_signal_init(&p->sig_usr1, sig_cb, SIGUSR1);
+	p->tick.data = p->check.data = p->sig_int.data = p->sig_term.data = p->sig_usr1.data = p;
+	ev_timer_start(p->loop, &p->tick);
+	ev_check_start(p->loop, &p->check);
+	ev_signal_start(p->loop, &p->sig_int);
+	ev_signal_start(p->loop, &p->sig_term);
+	ev_signal_start(p->loop, &p->sig_usr1);
+	ev_run(p->loop, 0);
+	if (p->done && (p->progress || p->o.verbose || p->o.has_prbs))
+		summary(p);
+	return p->rc;
+}
+
 int
 pipe_main(int argc, char **argv)
 {
-	return PIPE_EXIT_USAGE;
+	struct pipe *p = calloc(1, sizeof(*p));
+	int i, rc;
+
+	if (p == NULL)
+		fatal("calloc");
+	p->fl0 = p->fl1 = -1;
+	if (parse_opts(&p->o, argc, argv) == -1) {
+		usage(stderr);
+		free(p);
+		return PIPE_EXIT_USAGE;
+	}
+	log_init("mptun pipe", 0);
+	log_set_level(p->o.verbose >= 2	  ? LOG_LVL_DEBUG
+		      : p->o.verbose == 1 ? LOG_LVL_INFO
+					  : LOG_LVL_WARN);
+	if ((p->conf = make_conf(&p->o)) == NULL) {
+		free(p);
+		return PIPE_EXIT_USAGE;
+	}
+	if (crypto_init() == -1)
+		fatalx("libsodium initialisation failed");
+	signal(SIGPIPE, SIG_IGN);
+	p->loop = ev_default_loop(EVFLAG_AUTO);
+	rc = run(p);
+	for (i = 0; i < CONF_MAX_LISTEN; i++)
+		listener_free(p->listeners[i]);
+	stream_mux_free(&p->mux);
+	session_free(&p->s);
+	crypto_id_wipe(&p->cid);
+	if (p->fl0 != -1)
+		fcntl(STDIN_FILENO, F_SETFL, p->fl0);
+	if (p->fl1 != -1)
+		fcntl(STDOUT_FILENO, F_SETFL, p->fl1);
+	sodium_memzero(p->conf, sizeof(*p->conf));
+	free(p->conf);
+	free(p);
+	return rc;
 }

@@ -27,7 +27,7 @@
 #include "proxy.h"
 #include "stream.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
 static void stream_read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void stream_write_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -140,21 +140,24 @@ want_ctl(struct stream_mux *m)
 		ev_timer_start(m->loop, &m->ctl_timer);
 }
 
-/* The local end failed (why): stream 0 fails the pipe; others are reset at the peer. */
+/* The local end failed (what: why): stream 0 fails the pipe; others are reset at the peer. */
 static void
-local_fail(struct stream *st, const char *why)
+local_fail(struct stream *st, const char *what, const char *why)
 {
 	struct stream_mux *m = st->m;
 
 	if (st->stdio) {
+		/* the pipe fails; the peer hears of it at once rather than by a timeout */
 		if (!m->failed)
-			snprintf(m->error, sizeof(m->error), "%s", why);
+			snprintf(m->error, sizeof(m->error), "%s: %s", what, why);
 		m->failed = 1;
 		close_local(st, 0);
-		st->fin_sent = st->wdone = 1;
+		st->resetting = 1;
+		st->need_reset = 1;
+		want_ctl(m);
 		return;
 	}
-	log_debug("stream %u: %s", st->id, why);
+	log_debug("stream %u: %s: %s", st->id, what, why);
 	close_local(st, 1);
 	m->resets++;
 	st->resetting = 1;
@@ -209,6 +212,7 @@ flush_ctl(struct stream_mux *m)
 		if (st->need_reset) {
 			if (send_ctl(m, STREAM_RESET, st->id) == -1)
 				return -1;
+			st->need_reset = 0;
 			stream_remove(st); /* i now holds another stream, already visited */
 		}
 	}
@@ -298,7 +302,7 @@ source_read(struct stream *st)
 		}
 		if (errno == EAGAIN || errno == EINTR)
 			return;
-		local_fail(st, strerror(errno));
+		local_fail(st, st->stdio ? "stdin" : "read", strerror(errno));
 		return;
 	}
 }
@@ -420,7 +424,8 @@ drain_out(struct stream *st)
 			return 0;
 		}
 		if (n <= 0) {
-			local_fail(st, n == 0 ? "short write" : strerror(errno));
+			local_fail(st, st->stdio ? "stdout" : "write",
+				   n == 0 ? "short write" : strerror(errno));
 			return -1;
 		}
 		bq_consume(&st->out, (size_t)n);
@@ -438,7 +443,7 @@ connect_done(struct stream *st)
 
 	getsockopt(st->wfd, SOL_SOCKET, SO_ERROR, &err, &len);
 	if (err != 0) {
-		local_fail(st, strerror(err));
+		local_fail(st, "connect", strerror(err));
 		return;
 	}
 	st->connecting = 0;
@@ -464,7 +469,7 @@ stream_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	if (m->blocked == st && bq_room(&st->out) >= m->s->payload_max) {
 		m->blocked = NULL;
-		shut_write(st);      /* may remove st: not touched below */
+		shut_write(st);		 /* may remove st: not touched below */
 		session_rx_resume(m->s); /* delivers what waited, then flushes */
 		return;
 	}
@@ -496,12 +501,12 @@ peer_open(struct stream_mux *m, uint32_t id)
 	}
 	st->opened = 1;
 	if (fd == -1) {
-		local_fail(st, m->has_target ? "cannot open a socket" : "no target: refused");
+		local_fail(st, "open", m->has_target ? "no socket" : "no --target here");
 		return;
 	}
 	if (connect(fd, (struct sockaddr *)&m->target, m->target_len) == -1 &&
 	    errno != EINPROGRESS) {
-		local_fail(st, strerror(errno));
+		local_fail(st, "connect", strerror(errno));
 		return;
 	}
 	st->connecting = 1;
@@ -517,7 +522,7 @@ peer_data(struct stream *st, const uint8_t *p, size_t len)
 
 	if (st->stdio && m->hooks.consume != NULL) {
 		if (m->hooks.consume(m->hooks.arg, p, len) == -1)
-			local_fail(st, "output refused");
+			local_fail(st, "stdout", "output refused");
 		return 0;
 	}
 	if (bq_len(&st->out) + len > st->out.cap) {
@@ -527,7 +532,7 @@ peer_data(struct stream *st, const uint8_t *p, size_t len)
 	if (bq_len(&st->out) == 0 && !st->connecting) {
 		n = write(st->wfd, p, len);
 		if (n == -1 && errno != EAGAIN && errno != EINTR) {
-			local_fail(st, strerror(errno));
+			local_fail(st, st->stdio ? "stdout" : "write", strerror(errno));
 			return 0;
 		}
 		if (n == -1)
@@ -557,7 +562,7 @@ mux_deliver(struct chan *ch, const uint8_t *p, size_t len)
 		return 0;
 	}
 	st = find(m, msg.id);
-	if (st == NULL || st->resetting || st->rx_fin) {
+	if (st == NULL || st->resetting) {
 		/* a stream we reset or finished; or stream 0 where there is none: refuse it */
 		if (st == NULL && msg.id == STREAM_ID_STDIO && msg.kind != STREAM_RESET &&
 		    m->reset_stdio_sent == 0) {
@@ -570,8 +575,8 @@ mux_deliver(struct chan *ch, const uint8_t *p, size_t len)
 	}
 	switch (msg.kind) {
 	case STREAM_DATA:
-		if (st->wdone) {
-			session_count_drop(m->s, DROP_DELIVERY); /* the local end is gone */
+		if (st->rx_fin) {
+			session_count_drop(m->s, DROP_MALFORMED); /* data after the end */
 			return 0;
 		}
 		if (peer_data(st, msg.data, msg.len) == -1)
@@ -589,8 +594,10 @@ mux_deliver(struct chan *ch, const uint8_t *p, size_t len)
 	case STREAM_RESET:
 		m->resets++;
 		if (st->stdio) {
-			local_fail(st, "the peer reset the stream (does it run a pipe, not "
-				       "--forward or --target?)");
+			local_fail(st, "peer",
+				   "reset the stream (its output failed, or it "
+				   "runs --forward or --target)");
+			st->need_reset = 0; /* it knows */
 			return 0;
 		}
 		close_local(st, 1);
@@ -633,8 +640,7 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 static int
-resolve(const struct conf_hostport *hp, int passive, struct sockaddr_storage *ss,
-	socklen_t *len)
+resolve(const struct conf_hostport *hp, int passive, struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct addrinfo hints, *res;
 	char port[8], label[CONF_HOST_MAX + 8];
@@ -750,6 +756,13 @@ stream_mux_stdio_done(const struct stream_mux *m)
 		if (m->v[i]->stdio)
 			return m->v[i]->fin_sent && m->v[i]->wdone;
 	return 0;
+}
+
+void
+stream_mux_flush(struct stream_mux *m)
+{
+	flush_ctl(m);
+	session_flush(m->s);
 }
 
 int

@@ -33,29 +33,29 @@
 #include "session.h"
 #include "stream_hdr.h"
 
-#define STREAM_MAX 128                      /* streams one side may open at once */
-#define STREAM_TABLE_MAX (2 * STREAM_MAX)   /* ours and the peer's */
-#define STREAM_OUT_CAP (256 * 1024)         /* bytes waiting for one local socket */
-#define STREAM_READ_BUDGET 16               /* reads per wake-up of one source */
-#define STREAM_ACCEPT_BUDGET 16             /* connections accepted per wake-up */
-#define STREAM_RATE_TICK 0.005              /* seconds between token refills */
-#define STREAM_RATE_BURST 0.02              /* seconds of rate a burst may use */
-#define STREAM_ERR_MAX 160
+#define STREAM_MAX	     128	      /* streams one side may open at once */
+#define STREAM_TABLE_MAX     (2 * STREAM_MAX) /* ours and the peer's */
+#define STREAM_OUT_CAP	     (256 * 1024)     /* bytes waiting for one local socket */
+#define STREAM_READ_BUDGET   16		      /* reads per wake-up of one source */
+#define STREAM_ACCEPT_BUDGET 16		      /* connections accepted per wake-up */
+#define STREAM_RATE_TICK     0.005	      /* seconds between token refills */
+#define STREAM_RATE_BURST    0.02	      /* seconds of rate a burst may use */
+#define STREAM_ERR_MAX	     160
 
 struct stream_mux;
 
 /* One byte stream: its local end and the state of both halves. */
 struct stream {
 	uint32_t id;
-	int rfd, wfd; /* the local end: one socket, or stdin and stdout; -1: none */
-	int stdio;    /* stream 0 */
+	int rfd, wfd;	/* the local end: one socket, or stdin and stdout; -1: none */
+	int stdio;	/* stream 0 */
 	int connecting; /* the target's connect is in progress */
-	int opened;     /* the peer knows the stream (we sent OPEN or it did) */
-	int need_open;  /* OPEN waits for room */
-	int fin_sent;   /* our half is finished: FIN committed */
-	int rx_fin;     /* the peer's half is finished */
-	int wdone;      /* ... and the local write half is shut down */
-	int resetting;  /* local end gone; RESET waits for room when need_reset */
+	int opened;	/* the peer knows the stream (we sent OPEN or it did) */
+	int need_open;	/* OPEN waits for room */
+	int fin_sent;	/* our half is finished: FIN committed */
+	int rx_fin;	/* the peer's half is finished */
+	int wdone;	/* ... and the local write half is shut down */
+	int resetting;	/* local end gone; RESET waits for room when need_reset */
 	int need_reset;
 	struct bq out; /* bytes for the local end */
 	ev_io rio, wio;
@@ -79,14 +79,14 @@ struct stream_mux {
 	struct session *s;
 	struct stream *v[STREAM_TABLE_MAX];
 	int n;
-	uint32_t next_id; /* for streams we open */
-	int nours;        /* streams we opened that are still open */
+	uint32_t next_id;	/* for streams we open */
+	int nours;		/* streams we opened that are still open */
 	struct stream *blocked; /* deliver refused bytes for it: resume when it drains */
-	int paused;       /* the session has no room: sources wait for resume */
+	int paused;		/* the session has no room: sources wait for resume */
 
 	/* stream 0 */
 	struct stream_hooks hooks;
-	ev_idle gen; /* feeds stream 0 from hooks.produce while the session has room */
+	ev_idle gen;	/* feeds stream 0 from hooks.produce while the session has room */
 	uint64_t limit; /* bytes stream 0 may still send (UINT64_MAX: no limit) */
 	int reset_stdio_sent;
 
@@ -123,6 +123,8 @@ int stream_mux_target(struct stream_mux *m, const struct conf_hostport *hp);
 void stream_mux_rate(struct stream_mux *m, double bytes_per_sec);
 /* Stream 0 is finished both ways: FIN committed, the peer's FIN delivered, output shut. */
 int stream_mux_stdio_done(const struct stream_mux *m);
+/* Send the control messages that wait (a RESET before exiting), as far as there is room. */
+void stream_mux_flush(struct stream_mux *m);
 /* Streams open now. */
 int stream_mux_count(const struct stream_mux *m);
 

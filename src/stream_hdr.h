@@ -15,13 +15,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STREAM_HDR_LEN 5
+#define STREAM_HDR_LEN	5
 #define STREAM_ID_STDIO 0 /* the pipe's stdin/stdout stream: open from the start */
 
 enum stream_kind {
 	STREAM_OPEN = 1,  /* a new stream: connect it to the target */
 	STREAM_DATA = 2,  /* bytes of the stream */
-	STREAM_FIN = 3,   /* the sender's half is finished: no more DATA on it */
+	STREAM_FIN = 3,	  /* the sender's half is finished: no more DATA on it */
 	STREAM_RESET = 4, /* the stream is gone (refused, failed): forget it at once */
 	STREAM_KIND_MAX = 4
 };

@@ -19,11 +19,10 @@
 #include "proxy.h"
 #include "udpchan.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
 static int
-resolve(const struct conf_hostport *hp, int family, struct sockaddr_storage *ss,
-	socklen_t *len)
+resolve(const struct conf_hostport *hp, int family, struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct addrinfo hints, *res;
 	char port[8], label[CONF_HOST_MAX + 8];
@@ -133,9 +132,8 @@ udpchan_deliver(struct chan *ch, const uint8_t *p, size_t len)
 	struct udpchan *u = (struct udpchan *)ch;
 
 	/* like a link, UDP takes or drops: never push back on the session */
-	if (u->dstlen == 0 ||
-	    sendto(u->fd, p, len, MSG_DONTWAIT, (struct sockaddr *)&u->dst, u->dstlen) !=
-		    (ssize_t)len)
+	if (u->dstlen == 0 || sendto(u->fd, p, len, MSG_DONTWAIT, (struct sockaddr *)&u->dst,
+				     u->dstlen) != (ssize_t)len)
 		session_count_drop(u->s, DROP_DELIVERY);
 	return 0;
 }

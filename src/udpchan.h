@@ -17,7 +17,7 @@
 #include "conf.h"
 #include "session.h"
 
-#define UDPCHAN_BATCH 64              /* datagrams read per wake-up before others get a turn */
+#define UDPCHAN_BATCH	64		  /* datagrams read per wake-up before others get a turn */
 #define UDPCHAN_SOCKBUF (2 * 1024 * 1024) /* socket buffers asked for, each way */
 
 struct udpchan {
@@ -27,8 +27,8 @@ struct udpchan {
 	struct ev_loop *loop;
 	struct session *s;
 	struct sockaddr_storage dst; /* where the peer's datagrams go */
-	socklen_t dstlen;            /* 0: nowhere yet (no target, nobody has sent) */
-	int fixed;                   /* dst is UdpTarget, not the latest sender */
+	socklen_t dstlen;	     /* 0: nowhere yet (no target, nobody has sent) */
+	int fixed;		     /* dst is UdpTarget, not the latest sender */
 };
 
 /* Open the socket of c (bound to UdpListen, if set) and resolve UdpTarget. -1 (logged). */

@@ -2,7 +2,7 @@
 # namespaces of a topo.sh topology, configured as doc/relays.md says.
 #
 # Source after topo.sh (and topo_init). Every function starts one relay in the background
-# (killed at cleanup with its namespace), logs to $TOPO_DIR/NAME.log, waits until it
+# (killed at cleanup with its namespace), logs to $TOPO_DIR/KIND-NS-IP-PORT.log, waits until it
 # listens and returns non-zero when it does not (or its program is missing): callers say
 # `relay_x ... || fail "..."`.
 #
@@ -49,7 +49,7 @@ relay_wait_listen() {
 relay_socat() {
 	relay_have socat || return 1
 	topo_bg "$1" socat TCP-LISTEN:"$3",bind="$2",reuseaddr,fork,keepalive TCP:"$4":"$5" \
-		2>>"$TOPO_DIR/socat-$1-$3.log"
+		2>>"$TOPO_DIR/socat-$1-$2-$3.log"
 	relay_wait_listen "$1" "$3"
 }
 
@@ -57,7 +57,7 @@ relay_reflect() {
 	local ns=$1 listen=$2 target=$3
 	shift 3
 	topo_bg "$ns" "${MPTUN:-${top_builddir:-.}/mptun}" reflect "$@" "$listen" "$target" \
-		2>>"$TOPO_DIR/reflect-$ns-${listen##*:}.log"
+		2>>"$TOPO_DIR/reflect-$ns-$listen.log"
 	relay_wait_listen "$ns" "${listen##*:}"
 }
 
@@ -81,7 +81,7 @@ EOF
 }
 
 relay_xinetd() {
-	local ns=$1 ip=$2 port=$3 f=$TOPO_DIR/xinetd-$1-$3
+	local ns=$1 ip=$2 port=$3 f=$TOPO_DIR/xinetd-$1-$2-$3
 	relay_have xinetd || return 1
 	cat >"$f.conf" <<EOF
 service mptun-relay-$port
@@ -104,12 +104,12 @@ relay_microsocks() {
 	local auth=()
 	relay_have microsocks || return 1
 	[ $# -ge 5 ] && auth=(-u "$4" -P "$5")
-	topo_bg "$1" microsocks -i "$2" -p "$3" "${auth[@]}" 2>>"$TOPO_DIR/microsocks-$1-$3.log"
+	topo_bg "$1" microsocks -i "$2" -p "$3" "${auth[@]}" 2>>"$TOPO_DIR/microsocks-$1-$2-$3.log"
 	relay_wait_listen "$1" "$3"
 }
 
 relay_dante() {
-	local f=$TOPO_DIR/danted-$1-$3
+	local f=$TOPO_DIR/danted-$1-$2-$3
 	relay_have danted || return 1
 	cat >"$f.conf" <<EOF
 logoutput: stderr
@@ -128,7 +128,7 @@ EOF
 }
 
 relay_tinyproxy() {
-	local ns=$1 ip=$2 port=$3 user=${4:-} pass=${5:-} f=$TOPO_DIR/tinyproxy-$1-$3 l
+	local ns=$1 ip=$2 port=$3 user=${4:-} pass=${5:-} f=$TOPO_DIR/tinyproxy-$1-$2-$3 l
 	relay_have tinyproxy || return 1
 	shift 5 2>/dev/null || shift $#
 	{
@@ -147,7 +147,7 @@ relay_tinyproxy() {
 }
 
 relay_junk() {
-	local f=$TOPO_DIR/junk-$1-$3
+	local f=$TOPO_DIR/junk-$1-$2-$3
 	relay_have socat || return 1
 	printf '%s\r\n' "$4" >"$f.txt"
 	# the answer goes out at once and the connection stays open
@@ -159,7 +159,7 @@ relay_junk() {
 relay_silent() {
 	relay_have socat || return 1
 	topo_bg "$1" socat TCP-LISTEN:"$3",bind="$2",reuseaddr,fork \
-		SYSTEM:"exec cat >/dev/null" 2>>"$TOPO_DIR/silent-$1-$3.log"
+		SYSTEM:"exec cat >/dev/null" 2>>"$TOPO_DIR/silent-$1-$2-$3.log"
 	relay_wait_listen "$1" "$3"
 }
 

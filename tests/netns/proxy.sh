@@ -12,16 +12,16 @@
 # IPv6. Parts whose program is missing are skipped; the test skips when none can run.
 set -u
 . "$top_srcdir/tests/lib/topo.sh"
+. "$top_srcdir/tests/lib/relays.sh"
 topo_need socat cmp ss
 DIAL=$top_builddir/tests/proxy-dial
 [ -x "$DIAL" ] || { echo "SKIP: $DIAL not built"; exit 77; }
-REFLECT=("$top_builddir/mptun" reflect)
 
 topo_init
 D=$TOPO_DIR
 RAN=0
 fail() { echo "FAIL: $*"; for f in "$D"/*.log; do echo "--- $f"; tail -n 15 "$f"; done; exit 1; }
-have() { command -v "$1" >/dev/null 2>&1; }
+have() { relay_have "$1"; }
 
 topo_ns c; topo_ns a; topo_ns b; topo_ns s
 topo_link c a 1 && topo_link a b 2 && topo_link b s 3 || fail "links"
@@ -36,14 +36,7 @@ topo_exec a ip -6 route add fd77:3::/64 via fd77:2::2
 topo_exec s ip -6 route add default via fd77:3::1
 topo_exec b ip -6 route add fd77:1::/64 via fd77:2::1
 
-wait_listen() {
-	local i
-	for i in $(seq 100); do
-		topo_exec "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
-		sleep 0.05
-	done
-	fail "nothing listens on port $2 in $1"
-}
+wait_listen() { relay_wait_listen "$1" "$2" || fail "nothing listens on port $2 in $1"; }
 
 # dial_ok WHAT ENDPOINT HOP...: send a line through the chain, expect it back (echo
 # server); the sending side stays open HOLD seconds (0.5) before its end of stream, since
@@ -78,27 +71,14 @@ wait_listen s 6000; wait_listen s 6006; wait_listen a 6100
 dial_ok "direct" 10.77.3.2:6000
 
 # --- mptun reflect (b) and socat (a) as tcp:// hops ---
-topo_bg b "${REFLECT[@]}" 10.77.2.2:7000 10.77.3.2:6000 2>"$D/reflect.log"
-topo_bg a socat TCP-LISTEN:7001,bind=10.77.1.2,reuseaddr,fork TCP:10.77.3.2:6000
-wait_listen b 7000; wait_listen a 7001
+relay_reflect b 10.77.2.2:7000 10.77.3.2:6000 || fail "mptun reflect"
+relay_socat a 10.77.1.2 7001 10.77.3.2 6000 || fail "socat"
 dial_ok "tcp:// mptun reflect" 10.77.3.2:6000 tcp://10.77.2.2:7000
 dial_ok "tcp:// socat" 10.77.3.2:6000 tcp://10.77.1.2:7001
 dial_ok "tcp:// socat, then mptun reflect" 10.77.3.2:6000 tcp://10.77.1.2:7001 tcp://10.77.2.2:7000
 
 # --- nftables DNAT on a ---
-if have nft && topo_exec a nft -f - <<'EOF'
-table ip mptun_reflect {
-	chain prerouting {
-		type nat hook prerouting priority dstnat; policy accept;
-		tcp dport 7100 dnat to 10.77.3.2:6000
-	}
-	chain postrouting {
-		type nat hook postrouting priority srcnat; policy accept;
-		ip daddr 10.77.3.2 tcp dport 6000 masquerade
-	}
-}
-EOF
-then
+if relay_dnat a 7100 10.77.3.2 6000; then
 	dial_ok "tcp:// nftables DNAT" 10.77.3.2:6000 tcp://10.77.1.2:7100
 else
 	echo "skip: nftables DNAT (no nft or no nat support)"
@@ -106,22 +86,7 @@ fi
 
 # --- xinetd redirect on a ---
 if have xinetd; then
-	cat >"$D/xinetd.conf" <<EOF
-service mptun-relay
-{
-	type        = UNLISTED
-	socket_type = stream
-	protocol    = tcp
-	wait        = no
-	user        = nobody
-	bind        = 10.77.1.2
-	port        = 7200
-	redirect    = 10.77.3.2 6000
-}
-EOF
-	topo_bg a xinetd -dontfork -stayalive -f "$D/xinetd.conf" -pidfile "$D/xinetd.pid" \
-		2>"$D/xinetd.log"
-	wait_listen a 7200
+	relay_xinetd a 10.77.1.2 7200 10.77.3.2 6000 || fail "xinetd"
 	# xinetd's redirect closes both ways on the first end of stream (no half-close; mptun
 	# never half-closes its connections, so that is fine): keep sending until the echo
 	HOLD=1 dial_ok "tcp:// xinetd redirect" 10.77.3.2:6000 tcp://10.77.1.2:7200
@@ -131,8 +96,7 @@ fi
 
 # --- microsocks with a user and password on a ---
 if have microsocks; then
-	topo_bg a microsocks -i 10.77.1.2 -p 1080 -u alice -P 's3cr:t' 2>"$D/microsocks.log"
-	wait_listen a 1080
+	relay_microsocks a 10.77.1.2 1080 alice 's3cr:t' || fail "microsocks"
 	M=socks5://alice:s3cr%3At@10.77.1.2:1080
 	dial_ok "socks5 microsocks, IPv4 target" 10.77.3.2:6000 $M
 	dial_ok "socks5 microsocks, name target" localhost:6100 $M
@@ -148,20 +112,7 @@ fi
 
 # --- dante without authentication on a ---
 if have danted; then
-	cat >"$D/danted.conf" <<'EOF'
-logoutput: stderr
-internal: 10.77.1.2 port = 1081
-external: l2
-clientmethod: none
-socksmethod: none
-user.privileged: root
-user.unprivileged: nobody
-client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
-socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
-socks pass { from: 0.0.0.0/0 to: ::/0 }
-EOF
-	topo_bg a danted -f "$D/danted.conf" -p "$D/danted.pid" 2>"$D/danted.log"
-	wait_listen a 1081
+	relay_dante a 10.77.1.2 1081 l2 || fail "dante"
 	dial_ok "socks5 dante, IPv4 target" 10.77.3.2:6000 socks5://10.77.1.2:1081
 	dial_ok "socks5 dante, IPv6 target" "[fd77:3::2]:6006" socks5://10.77.1.2:1081
 	dial_err "socks5 dante, refused target" "connection refused (REP 5)" 10.77.3.2:6999 \
@@ -172,18 +123,7 @@ fi
 
 # --- tinyproxy with Basic auth on b ---
 if have tinyproxy; then
-	cat >"$D/tinyproxy.conf" <<'EOF'
-User nobody
-Group nogroup
-Port 3128
-Listen 10.77.2.2
-Timeout 60
-MaxClients 20
-Allow 10.77.0.0/16
-BasicAuth bob hunter2
-EOF
-	topo_bg b tinyproxy -d -c "$D/tinyproxy.conf" 2>"$D/tinyproxy.log" >&2
-	wait_listen b 3128
+	relay_tinyproxy b 10.77.2.2 3128 bob hunter2 || fail "tinyproxy"
 	T=http://bob:hunter2@10.77.2.2:3128
 	dial_err "http no credentials" "give user:password@ in the hop" 10.77.3.2:6000 \
 		http://10.77.2.2:3128

@@ -9,10 +9,10 @@
 #
 # During the flood: the server's VmRSS stays below baseline + RSS_BOUND_KIB (16 MiB: the
 # listener keeps at most LISTENER_HALF_OPEN_MAX handshakes of a few KiB each) and its open
-# descriptors below FD_BOUND (the flood churns thousands of connections a second, since
-# the server evicts the oldest handshake for each new one), pings and an
-# iperf3 run through mp0 succeed, the legitimate path never fails, and a restarted client
-# gets its handshake through. Afterwards drops.halfopen has counted the evictions.
+# descriptors below FD_BOUND (the server evicts the oldest handshake for each new one, so
+# the flood churns thousands of connections a second); pings and an iperf3 run through mp0
+# succeed, the legitimate path never fails, and a restarted client gets its handshake
+# through. The flood receives no byte, and drops.halfopen counts the evictions.
 set -u
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/mptun.sh"

@@ -14,11 +14,10 @@
 #   sec_sync NS ADDR FILE           send pings to ADDR carrying a random 16-byte pattern
 #                                   until the capture FILE holds it: everything sent on the
 #                                   captured link before is then in FILE too
-#   sec_payload_pkts PCAP           TCP segments with payload in a capture
 #   sec_listening NS tcp|udp PORT   something listens on PORT in NS
 #   sec_rss PID                     VmRSS of PID in KiB
-#   sec_tool ARGS...                tests/tools/sectool.py
-# Each test prints "ok: ..." lines and ends with FAIL or exit 0.
+# SEC_TOOL is tests/tools/sectool.py (raw peers, flood, man in the middle). Each test prints
+# "ok: ..." lines and ends with FAIL or exit 0.
 
 SEC_TOOL=${top_srcdir:-.}/tests/tools/sectool.py
 declare -A SEC_PID
@@ -88,11 +87,6 @@ sec_sync() {
 	sec_fail "capture $file never saw the sync pattern"
 }
 
-sec_payload_pkts() {
-	# IP total length minus the IP and TCP header lengths: segments that carry data
-	tcpdump -n -r "$1" 'tcp and (((ip[2:2] - ((ip[0]&0xf)<<2)) - ((tcp[12]&0xf0)>>2)) != 0)' 2>/dev/null | wc -l
-}
-
 sec_listening() {
 	local o
 	o=$(topo_exec "$1" ss -Hln --"$2" "sport = :$3" 2>/dev/null)
@@ -101,8 +95,4 @@ sec_listening() {
 
 sec_rss() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
-}
-
-sec_tool() {
-	python3 "$SEC_TOOL" "$@"
 }
