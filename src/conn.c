@@ -685,7 +685,9 @@ check_progress(struct conn *c, const struct tcp_info *ti, ev_tstamp now)
 
 	if (stall < CONN_STALL_MIN)
 		stall = CONN_STALL_MIN;
-	if (ti->tcpi_bytes_acked != c->acked_seen || ti->tcpi_unacked == 0) {
+	/* outstanding: sent and unacknowledged, or written and not even sent (a dead device) */
+	if (ti->tcpi_bytes_acked != c->acked_seen ||
+	    (ti->tcpi_unacked == 0 && ti->tcpi_notsent_bytes == 0)) {
 		c->acked_seen = ti->tcpi_bytes_acked;
 		c->progress_at = now;
 		if (c->suspect) {
@@ -776,6 +778,8 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		if (c->initiator)
 			log_warnx("path %s: %s with %s timed out", c->path->name, conn_state_name(c),
 				  c->peer);
+		else
+			session_count_drop(c->s, DROP_HANDSHAKE); /* silent to the end: counted */
 		conn_fail(c, "%s timed out", conn_state_name(c));
 		return;
 	}

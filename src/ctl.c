@@ -191,6 +191,10 @@ ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ev_timer_start(loop, &cl->timer);
 }
 
+/*
+ * The daemon keeps one rate sample per path, a second old at most, so a single `show`
+ * from a client has rates at once (a client sampling twice would make every call wait).
+ */
 static void
 rate_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -268,7 +272,10 @@ ctl_close(struct ctl *ctl)
 
 /* --- client --- */
 
-/* Connect to the daemon at path, send req, and read the whole answer into *out (malloc). */
+/*
+ * Connect to the daemon at path, send req, and read the whole answer into *out (malloc).
+ * The whole answer first, so that --watch redraws a screen in one write without flicker.
+ */
 static int
 request(const char *path, const char *req, char **out, size_t *outlen)
 {
@@ -313,7 +320,11 @@ ctl_request(const char *path, const char *req, FILE *out)
 	return 0;
 }
 
-/* The socket of -c CONFIG, or the default one for mp0 in this network namespace. */
+/*
+ * The socket of -c CONFIG, or the default one for mp0 in this network namespace. Loading
+ * the config checks its key files too: a user who cannot read them cannot use -c (and
+ * should use -s, or no option for mp0).
+ */
 static int
 socket_of_config(const char *file, char *path, size_t len)
 {

@@ -145,7 +145,11 @@ timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	kill(-h->pid, SIGKILL); /* the child_cb reaps it */
 }
 
-/* Start cmd in the background and watch it. */
+/*
+ * Start cmd in the background and watch it: the ev_child reaps it (libev's SIGCHLD handler
+ * runs waitpid for us), the timer kills its whole process group, since `sh -c` may have
+ * started children of its own that would otherwise outlive the kill.
+ */
 static void
 run_async(struct ev_loop *loop, const char *what, const char *cmd, const struct hook_env *env,
 	  int nenv)
@@ -174,7 +178,10 @@ run_async(struct ev_loop *loop, const char *what, const char *cmd, const struct 
 	log_debug("hook %s: started (pid %d)", what, (int)h->pid);
 }
 
-/* Wait for pid until deadline, then kill its group; returns once it is reaped. */
+/*
+ * Wait for pid until deadline, then kill its group; returns once it is reaped. Used only
+ * when the loop no longer runs (shutdown), so polling waitpid is the simplest correct way.
+ */
 static void
 wait_bounded(const char *what, pid_t pid, const struct timespec *deadline)
 {

@@ -33,6 +33,7 @@ struct notify {
 	char last_status[NOTIFY_MSG_MAX];
 };
 
+/* One datagram per message; a full or missing socket only costs that message. */
 static void
 send_msg(struct notify *n, const char *msg)
 {
@@ -55,6 +56,7 @@ status_text(struct notify *n, char *out, size_t len)
 		 s->npaths, s->npaths == 1 ? "" : "s", s->nup, s->nup == 1 ? "" : "s");
 }
 
+/* STATUS= only when the text changes: systemd keeps the last one, no need to repeat it. */
 static void
 status_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -82,6 +84,11 @@ become_ready(struct notify *n, const char *why)
 	log_debug("notify: ready (%s)", why);
 }
 
+/*
+ * A check watcher rather than a call from the path code: readiness is the service
+ * manager's business, and the session's count of established connections says it all.
+ * It runs after every loop iteration only until READY=1 is sent.
+ */
 static void
 ready_check_cb(struct ev_loop *loop, ev_check *w, int revents)
 {
@@ -101,6 +108,7 @@ ready_max_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	become_ready(n, "timeout");
 }
 
+/* From the loop on purpose: a loop that no longer turns stops the pings and is restarted. */
 static void
 watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {

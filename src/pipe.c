@@ -1,10 +1,10 @@
 /*
  * pipe: `mptun pipe listen|connect`, a byte stream or forwarded TCP ports (see pipe.h).
  *
- * The command line becomes configuration text that conf_parse checks like any config
- * file, so every value (host:port, Via URIs, interfaces, keys) has one parser; the session,
- * paths, connections and listeners are the daemon's own. Only the channel differs: the
- * stream channel (stream.c) instead of a tun device, and it is reliable.
+ * The command line becomes a struct conf (pipe_args.c); the session, paths, connections
+ * and listeners are then the daemon's own. Only the channel differs: the stream channel
+ * (stream.c) instead of a tun device, and it is reliable. This file is the life cycle:
+ * set-up, the test stream hooks, progress, failure and the orderly end.
  *
  * Completion (stdin/stdout mode): the pipe is done when our FIN is committed and
  * acknowledged (the session's send window is empty), the peer's FIN has been delivered and
@@ -20,57 +20,34 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 
 #include <ev.h>
 #include <sodium.h>
 
 #include "conf.h"
-#include "conf_value.h"
 #include "conn.h"
 #include "crypto.h"
 #include "listener.h"
 #include "log.h"
 #include "path.h"
 #include "pipe.h"
+#include "pipe_args.h"
 #include "prbs.h"
 #include "proxy.h"
 #include "session.h"
 #include "stream.h"
 
-#define PIPE_TICK	     0.2 /* seconds between housekeeping ticks */
-#define PIPE_PROGRESS_TICKS  5	 /* a progress line every this many ticks */
-#define PIPE_LINGER	     2.0 /* longest wait for the peer to close at the end, s */
-#define PIPE_TIMEOUT_DEFAULT 10	 /* no connection for this long: give up, s */
-#define PIPE_MAX_TARGETS     CONF_MAX_PATHS
-#define PIPE_MAX_IFACES	     8
-#define PIPE_ARG_MAX	     1024 /* longest target argument */
-
-struct pipe_opts {
-	int listen;			 /* listen (1) or connect (0) */
-	char *targets[PIPE_MAX_TARGETS]; /* listen: [addr:]port; connect: host:port[@if][,via=] */
-	int ntargets;
-	char *ifaces[PIPE_MAX_IFACES]; /* -i: each target once per interface */
-	int nifaces;
-	int conns;
-	const char *config, *psk, *psk_file, *cipher, *sched, *congestion;
-	int mtu;
-	const char *forward, *target;
-	int has_prbs;
-	uint64_t prbs_seed;
-	uint64_t limit;
-	double rate;
-	uint64_t chaos;
-	double timeout;
-	int quiet, verbose;
-};
+#define PIPE_TICK	    0.2 /* seconds between housekeeping ticks */
+#define PIPE_PROGRESS_TICKS 5	/* a progress line every this many ticks */
+#define PIPE_LINGER	    2.0 /* longest wait for the peer to close at the end, s */
 
 struct pipe {
 	struct pipe_opts o;
@@ -85,7 +62,7 @@ struct pipe {
 	uint64_t first_sid;
 	int ever_up;
 	ev_tstamp start, down_since, linger_start;
-	int lingering, done, rc, stopped;
+	int lingering, shut, done, rc, stopped;
 	ev_timer tick;
 	ev_check check;
 	ev_signal sig_int, sig_term, sig_usr1;
@@ -96,410 +73,6 @@ struct pipe {
 	int mismatch;
 	uint64_t chaos_next, chaos_k, cuts;
 };
-
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-		"usage: mptun pipe listen [ADDR:]PORT... [options]\n"
-		"       mptun pipe connect HOST:PORT[@IFACE][,via=URI]... [options]\n"
-		"Moves stdin to the peer's stdout and back over every path at once.\n"
-		"  -n, --connections N   TCP connections per path (default 1)\n"
-		"  -i, --interface IF    dial each target over IF too (repeatable)\n"
-		"  --psk KEY, --psk-file FILE\n"
-		"                        the pre-shared key (mptun genkey makes one)\n"
-		"  -c, --config FILE     keys (and, without targets, paths or Listen) from FILE\n"
-		"  --cipher NAME, --scheduler NAME, --congestion NAME, --mtu N\n"
-		"  -f, --forward [ADDR:]PORT\n"
-		"                        accept TCP connections here; the peer connects each\n"
-		"  -t, --target HOST:PORT\n"
-		"                        connect each connection the peer forwards to HOST:PORT\n"
-		"  --prbs SEED           send a test stream (--limit bytes) and verify the one "
-		"received\n"
-		"  --limit BYTES         send at most BYTES (suffixes k, M, G, T: powers of 1024)\n"
-		"  --rate BYTES          send at most BYTES per second\n"
-		"  --chaos N             cut a connection about every N records sent\n"
-		"  --timeout SECS        give up after SECS without a connection (default %d)\n"
-		"  -q, --quiet           no progress line;  -v, --verbose (twice: debug)\n"
-		"Exit status: 0 every byte delivered and acknowledged both ways, 1 incomplete,\n"
-		"2 usage, 3 --prbs mismatch.\n",
-		PIPE_TIMEOUT_DEFAULT);
-}
-
-/* --- the command line --- */
-
-/* A byte count with an optional binary suffix. -1 when malformed. */
-static int
-parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	int shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *s == '-')
-		return -1;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		shift = 10;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		break;
-	case 't':
-	case 'T':
-		shift = 40;
-		break;
-	default:
-		return -1;
-	}
-	if (*end != '\0' && end[1] != '\0' && strcasecmp(end + 1, "iB") != 0 &&
-	    strcasecmp(end + 1, "B") != 0)
-		return -1;
-	if (shift > 0 && v > (UINT64_MAX >> shift))
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
-static int
-parse_opts(struct pipe_opts *o, int argc, char **argv)
-{
-	enum {
-		O_PSK = 256,
-		O_PSKFILE,
-		O_CIPHER,
-		O_SCHED,
-		O_CC,
-		O_MTU,
-		O_PRBS,
-		O_LIMIT,
-		O_RATE,
-		O_CHAOS,
-		O_TIMEOUT
-	};
-	static const struct option opts[] = {
-		{"connections", required_argument, NULL, 'n'},
-		{"interface", required_argument, NULL, 'i'},
-		{"config", required_argument, NULL, 'c'},
-		{"psk", required_argument, NULL, O_PSK},
-		{"psk-file", required_argument, NULL, O_PSKFILE},
-		{"cipher", required_argument, NULL, O_CIPHER},
-		{"scheduler", required_argument, NULL, O_SCHED},
-		{"congestion", required_argument, NULL, O_CC},
-		{"mtu", required_argument, NULL, O_MTU},
-		{"forward", required_argument, NULL, 'f'},
-		{"target", required_argument, NULL, 't'},
-		{"prbs", required_argument, NULL, O_PRBS},
-		{"limit", required_argument, NULL, O_LIMIT},
-		{"rate", required_argument, NULL, O_RATE},
-		{"chaos", required_argument, NULL, O_CHAOS},
-		{"timeout", required_argument, NULL, O_TIMEOUT},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	char why[128];
-	uint64_t v;
-	long n;
-	int ch;
-
-	o->conns = 1;
-	o->limit = UINT64_MAX;
-	o->timeout = PIPE_TIMEOUT_DEFAULT;
-	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-		usage(stdout);
-		exit(PIPE_EXIT_OK);
-	}
-	if (argc < 2 || (strcmp(argv[1], "listen") != 0 && strcmp(argv[1], "connect") != 0))
-		return -1;
-	o->listen = strcmp(argv[1], "listen") == 0;
-	argc--;
-	argv++;
-	while ((ch = getopt_long(argc, argv, "n:i:c:f:t:qvh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'n':
-			if (conf_value_num(optarg, 1, CONF_MAX_CONNS, &n, why, sizeof(why)) == -1) {
-				fprintf(stderr, "mptun pipe: -n %s: %s\n", optarg, why);
-				return -1;
-			}
-			o->conns = (int)n;
-			break;
-		case 'i':
-			if (o->nifaces >= PIPE_MAX_IFACES || !conf_value_ifname(optarg)) {
-				fprintf(stderr, "mptun pipe: -i %s: bad or too many interfaces\n",
-					optarg);
-				return -1;
-			}
-			o->ifaces[o->nifaces++] = optarg;
-			break;
-		case 'c':
-			o->config = optarg;
-			break;
-		case O_PSK:
-			o->psk = optarg;
-			break;
-		case O_PSKFILE:
-			o->psk_file = optarg;
-			break;
-		case O_CIPHER:
-			o->cipher = optarg;
-			break;
-		case O_SCHED:
-			o->sched = optarg;
-			break;
-		case O_CC:
-			o->congestion = optarg;
-			break;
-		case O_MTU:
-			if (conf_value_num(optarg, CONF_MTU_MIN, CONF_MTU_MAX, &n, why,
-					   sizeof(why)) == -1) {
-				fprintf(stderr, "mptun pipe: --mtu %s: %s\n", optarg, why);
-				return -1;
-			}
-			o->mtu = (int)n;
-			break;
-		case 'f':
-			o->forward = optarg;
-			break;
-		case 't':
-			o->target = optarg;
-			break;
-		case O_PRBS:
-		case O_LIMIT:
-		case O_RATE:
-		case O_CHAOS:
-			if (parse_size(optarg, &v) == -1) {
-				fprintf(stderr, "mptun pipe: %s: not a number\n", optarg);
-				return -1;
-			}
-			if (ch == O_PRBS) {
-				o->has_prbs = 1;
-				o->prbs_seed = v;
-			} else if (ch == O_LIMIT) {
-				o->limit = v;
-			} else if (ch == O_RATE) {
-				o->rate = (double)v;
-			} else {
-				o->chaos = v;
-			}
-			break;
-		case O_TIMEOUT:
-			if (conf_value_num(optarg, 1, 86400, &n, why, sizeof(why)) == -1) {
-				fprintf(stderr, "mptun pipe: --timeout %s: %s\n", optarg, why);
-				return -1;
-			}
-			o->timeout = (double)n;
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'v':
-			o->verbose++;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(PIPE_EXIT_OK);
-		default:
-			return -1;
-		}
-	}
-	for (; optind < argc; optind++) {
-		if (o->ntargets >= PIPE_MAX_TARGETS || strlen(argv[optind]) >= PIPE_ARG_MAX) {
-			fprintf(stderr, "mptun pipe: too many or too long targets\n");
-			return -1;
-		}
-		o->targets[o->ntargets++] = argv[optind];
-	}
-	if (o->ntargets == 0 && o->config == NULL) {
-		fprintf(stderr, "mptun pipe: %s\n",
-			o->listen ? "listen where? give [ADDR:]PORT"
-				  : "connect to what? give HOST:PORT");
-		return -1;
-	}
-	if (o->forward != NULL && o->has_prbs) {
-		fprintf(stderr,
-			"mptun pipe: --prbs is for the stdin/stdout stream, not --forward\n");
-		return -1;
-	}
-	return 0;
-}
-
-/* No control characters: the value goes into configuration text as one line. */
-static int
-one_line(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
-static void
-put_key(FILE *f, const char *name, const uint8_t key[CONF_KEY_LEN])
-{
-	char b64[sodium_base64_ENCODED_LEN(CONF_KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
-
-	sodium_bin2base64(b64, sizeof(b64), key, CONF_KEY_LEN, sodium_base64_VARIANT_ORIGINAL);
-	fprintf(f, "%s = %s\n", name, b64);
-	sodium_memzero(b64, sizeof(b64));
-}
-
-/* One [Path] for target t (host:port[@if][,via=URI]...), over interface ifc if set. */
-static int
-put_path(FILE *f, const struct pipe_opts *o, const char *t, const char *ifc, int idx)
-{
-	char buf[PIPE_ARG_MAX], *seg, *save = NULL, *at, *rb;
-
-	snprintf(buf, sizeof(buf), "%s", t);
-	seg = strtok_r(buf, ",", &save);
-	if (seg == NULL)
-		return -1;
-	/* '@' after the port (an IPv6 literal has ']' before it) names the interface */
-	rb = strrchr(seg, ']');
-	at = strrchr(rb != NULL ? rb : seg, '@');
-	if (at != NULL) {
-		*at = '\0';
-		ifc = at + 1;
-	}
-	fprintf(f, "[Path]\nName = p%d\nEndpoint = %s\nConnections = %d\n", idx, seg, o->conns);
-	if (ifc != NULL)
-		fprintf(f, "Interface = %s\n", ifc);
-	if (o->congestion != NULL)
-		fprintf(f, "Congestion = %s\n", o->congestion);
-	while ((seg = strtok_r(NULL, ",", &save)) != NULL) {
-		if (strncmp(seg, "via=", 4) != 0) {
-			fprintf(stderr, "mptun pipe: %s: expected via=URI, not '%s'\n", t, seg);
-			return -1;
-		}
-		fprintf(f, "Via = %s\n", seg + 4);
-	}
-	return 0;
-}
-
-/* The configuration text for the command line; base: keys from -c. */
-static int
-write_conf(FILE *f, const struct pipe_opts *o, const struct conf *base)
-{
-	int i, j, idx = 1;
-
-	fprintf(f, "[Interface]\nName = pipe\n");
-	if (o->mtu > 0 || base != NULL)
-		fprintf(f, "MTU = %d\n", o->mtu > 0 ? o->mtu : base->mtu);
-	if (o->cipher != NULL)
-		fprintf(f, "Cipher = %s\n", o->cipher);
-	else if (base != NULL)
-		fprintf(f, "Cipher = %s\n", conf_cipher_name(base->cipher));
-	if (o->sched != NULL)
-		fprintf(f, "Scheduler = %s\n", o->sched);
-	if (base != NULL && base->has_private_key)
-		put_key(f, "PrivateKey", base->private_key);
-	if (o->psk != NULL)
-		fprintf(f, "PresharedKey = %s\n", o->psk);
-	else if (o->psk_file != NULL)
-		fprintf(f, "PresharedKeyFile = %s\n", o->psk_file);
-	else if (base != NULL && base->has_psk)
-		put_key(f, "PresharedKey", base->psk);
-	for (i = 0; o->listen && i < o->ntargets; i++) {
-		if (strspn(o->targets[i], "0123456789") == strlen(o->targets[i]))
-			fprintf(f, "Listen = 0.0.0.0:%s\nListen = [::]:%s\n", o->targets[i],
-				o->targets[i]);
-		else
-			fprintf(f, "Listen = %s\n", o->targets[i]);
-	}
-	if (base != NULL && base->has_peer_key) {
-		fprintf(f, "[Peer]\n");
-		put_key(f, "PublicKey", base->peer_key);
-	}
-	for (i = 0; !o->listen && i < o->ntargets; i++) {
-		if (o->nifaces == 0 || strchr(o->targets[i], '@') != NULL) {
-			if (put_path(f, o, o->targets[i], NULL, idx++) == -1)
-				return -1;
-			continue;
-		}
-		for (j = 0; j < o->nifaces; j++)
-			if (put_path(f, o, o->targets[i], o->ifaces[j], idx++) == -1)
-				return -1;
-	}
-	return 0;
-}
-
-/* Build the configuration: from the command line, with keys (or everything) from -c. */
-static struct conf *
-make_conf(const struct pipe_opts *o)
-{
-	struct conf *base = NULL, *c = calloc(1, sizeof(*c));
-	char err[1024], *text = NULL;
-	size_t len = 0;
-	FILE *f;
-	int i, rc = -1;
-
-	if (c == NULL)
-		fatal("calloc");
-	for (i = 0; i < o->ntargets; i++) {
-		if (!one_line(o->targets[i])) {
-			fprintf(stderr, "mptun pipe: control character in an argument\n");
-			goto out;
-		}
-	}
-	if (o->config != NULL) {
-		if ((base = calloc(1, sizeof(*base))) == NULL)
-			fatal("calloc");
-		if (conf_load(base, o->config, err, sizeof(err)) == -1) {
-			fprintf(stderr, "%s\n", err);
-			goto out;
-		}
-		if (o->ntargets == 0) {
-			/* the file says where too */
-			if (o->listen != (base->nlisten > 0)) {
-				fprintf(stderr, "mptun pipe: %s is a %s config\n", o->config,
-					base->nlisten > 0 ? "listening" : "dialing");
-				goto out;
-			}
-			memcpy(c, base, sizeof(*c));
-			rc = 0;
-			goto out;
-		}
-	} else if (o->psk == NULL && o->psk_file == NULL) {
-		fprintf(stderr, "mptun pipe: a key is needed: --psk KEY, --psk-file FILE or "
-				"-c CONFIG (mptun genkey makes a key)\n");
-		goto out;
-	}
-	if ((f = open_memstream(&text, &len)) == NULL)
-		fatal("open_memstream");
-	i = write_conf(f, o, base);
-	fclose(f);
-	if (i == 0 && conf_parse(c, "command line", text, len, err, sizeof(err)) == 0)
-		rc = 0;
-	else if (i == 0)
-		fprintf(stderr, "mptun pipe: %s\n", err);
-out:
-	if (text != NULL) {
-		sodium_memzero(text, len);
-		free(text);
-	}
-	if (base != NULL) {
-		sodium_memzero(base, sizeof(*base));
-		free(base);
-	}
-	if (rc == -1) {
-		sodium_memzero(c, sizeof(*c));
-		free(c);
-		return NULL;
-	}
-	return c;
-}
-
 /* --- --prbs: the test stream in place of stdin and stdout --- */
 
 static size_t
@@ -662,7 +235,7 @@ finished(struct pipe *p)
 	return 1;
 }
 
-/* Shut our write halves and wait for the peer to close; refuse new connections. */
+/* The end: refuse new connections; shut_down follows once our last bytes are through. */
 static void
 linger(struct pipe *p)
 {
@@ -674,6 +247,24 @@ linger(struct pipe *p)
 		listener_free(p->listeners[i]);
 		p->listeners[i] = NULL;
 	}
+}
+
+/*
+ * Once the peer's TCP has acknowledged every byte we wrote (our last ACK among them), shut
+ * our write halves: the peer closes in turn. Not before: a connection closed with unread
+ * input sends a reset, and a reset discards what is still unsent in our kernel.
+ */
+static void
+shut_down(struct pipe *p)
+{
+	int i, n;
+
+	for (i = 0; i < p->s.nup; i++)
+		if (p->s.up[i]->state == CONN_UP &&
+		    (bq_len(&p->s.up[i]->out) > 0 ||
+		     (ioctl(p->s.up[i]->fd, SIOCOUTQ, &n) == 0 && n > 0)))
+			return;
+	p->shut = 1;
 	for (i = 0; i < p->s.nup; i++)
 		if (p->s.up[i]->state == CONN_UP)
 			shutdown(p->s.up[i]->fd, SHUT_WR);
@@ -734,6 +325,8 @@ check_cb(struct ev_loop *loop, ev_check *w, int revents)
 		p->rc = PIPE_EXIT_OK;
 		linger(p);
 	}
+	if (p->lingering && !p->shut)
+		shut_down(p);
 	if (p->lingering && old_conns(p) == 0)
 		stop(p, p->rc);
 }
@@ -766,6 +359,27 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
+/* The session's window and each connection, for the debug log (SIGUSR1 with -vv). */
+static void
+debug_state(struct pipe *p)
+{
+	struct session *s = &p->s;
+	struct conn *c;
+	int i;
+
+	log_debug("window %llu..%llu, resend %lld, delivered to %llu, %u held, %s, %d streams",
+		  (unsigned long long)s->sq.base, (unsigned long long)s->sq.next,
+		  s->resend == UINT64_MAX ? -1LL : (long long)s->resend,
+		  (unsigned long long)s->ro.next, s->ro.held,
+		  s->rx_blocked ? "delivery blocked" : "delivering", stream_mux_count(&p->mux));
+	for (i = 0; i < s->nup; i++) {
+		c = s->up[i];
+		log_debug("  %s/%d %s%s: out %zu, ready %d, mark %llu", c->path->name, c->slot,
+			  conn_state_name(c), c->suspect ? " (suspect)" : "", bq_len(&c->out),
+			  c->sc.ready, (unsigned long long)c->mark);
+	}
+}
+
 static void
 sig_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -775,6 +389,7 @@ sig_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	if (w->signum == SIGUSR1) {
 		progress_line(p, line, sizeof(line));
 		fprintf(stderr, "%smptun pipe: %s\n", p->progress ? "\n" : "", line);
+		debug_state(p);
 		return;
 	}
 	if (p->stdio && !p->lingering)
@@ -893,8 +508,8 @@ pipe_main(int argc, char **argv)
 	if (p == NULL)
 		fatal("calloc");
 	p->fl0 = p->fl1 = -1;
-	if (parse_opts(&p->o, argc, argv) == -1) {
-		usage(stderr);
+	if (pipe_args_parse(&p->o, argc, argv) == -1) {
+		pipe_usage(stderr);
 		free(p);
 		return PIPE_EXIT_USAGE;
 	}
@@ -902,7 +517,7 @@ pipe_main(int argc, char **argv)
 	log_set_level(p->o.verbose >= 2	  ? LOG_LVL_DEBUG
 		      : p->o.verbose == 1 ? LOG_LVL_INFO
 					  : LOG_LVL_WARN);
-	if ((p->conf = make_conf(&p->o)) == NULL) {
+	if ((p->conf = pipe_args_conf(&p->o)) == NULL) {
 		free(p);
 		return PIPE_EXIT_USAGE;
 	}

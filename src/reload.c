@@ -177,7 +177,11 @@ fixed_changes(const struct conf *o, const struct conf *n, char *msg, size_t len)
 #undef FIXED
 }
 
-/* Copy what a reload may change from n into the live struct o. */
+/*
+ * Copy what a reload may change from n into the live struct o. The paths array is copied
+ * whole: the caller re-points every kept path at its new slot right after, and the paths
+ * that pointed into slots which now hold other settings were freed before.
+ */
 static void
 take_reloadable(struct conf *o, const struct conf *n)
 {
@@ -248,8 +252,7 @@ reload_apply(struct session *s, struct conf *live, char *msg, size_t len)
 			}
 			log_info("path %s: removed by reload (its template changed)", p->name);
 			path_close(p, "template changed by reload");
-			path_free(p);
-			nremoved++;
+			path_free(p); /* not counted: the summary counts [Path] sections */
 			continue;
 		}
 		j = find_path(nc, p->name);
@@ -292,6 +295,13 @@ reload_apply(struct session *s, struct conf *live, char *msg, size_t len)
 			templates = 1;
 	}
 	for (i = 0; i < nfound; i++) {
+		if (n == (int)(sizeof(s->paths) / sizeof(s->paths[0]))) {
+			/* more configured paths now: no room left for this discovered one */
+			log_warnx("path %s: removed by reload (too many paths)", found[i]->name);
+			path_close(found[i], "too many paths");
+			path_free(found[i]);
+			continue;
+		}
 		found[i]->index = n;
 		s->paths[n++] = found[i];
 	}

@@ -7,6 +7,8 @@
  * Address, MTU, Listen, keys, Cipher, User, ControlSocket, UDP settings) is fixed for the
  * life of the process: a changed value is reported and keeps its old value until a
  * restart. A file that does not parse is refused whole and the running setup stays.
+ * Paths discovered from a template (Interface = *) stay while their template stays the
+ * same; a new or changed template discovers the interfaces that are up at once.
  *
  * Pointers. The session (s->conf) and each dialing path (p->cp) point into the daemon's one
  * live struct conf, which never moves. A reload parses into a scratch struct; only once it

@@ -88,6 +88,14 @@ drain(struct session *s)
 static void send_ack(struct session *s);
 static void maybe_resume(struct session *s);
 
+/* Our last ACK may be lost (with a connection): say it again soon, even if unchanged. */
+static void
+ack_again(struct session *s)
+{
+	if (!ev_is_active(&s->ack_timer))
+		ev_timer_start(s->loop, &s->ack_timer);
+}
+
 static void
 maybe_ack(struct session *s)
 {
@@ -200,6 +208,7 @@ on_data(struct session *s, struct conn *c, const struct frame *f)
 		break;
 	case REORDER_DUP:
 		s->st.drops[DROP_DUPLICATE]++;
+		ack_again(s); /* the sender re-sends what we have: it lacks our ACK */
 		break;
 	case REORDER_BEYOND:
 	case REORDER_TOOBIG:
@@ -268,8 +277,7 @@ ack_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct session *s = container_of(w, struct session, ack_timer);
 
-	if (s->ro.next != s->acked)
-		send_ack(s);
+	send_ack(s); /* armed by new deliveries, or by ack_again */
 	session_flush(s);
 }
 
@@ -532,6 +540,8 @@ requeue(struct session *s, struct conn *c)
 				s->resend = seq;
 		}
 	}
+	/* so may our last ACK: without it a sender whose window is full waits for ever */
+	ack_again(s);
 }
 
 void

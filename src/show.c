@@ -1,6 +1,11 @@
 /*
  * show: state writers (see show.h). Every loop below is bounded by the session's paths and
  * their connection slots; nothing allocates.
+ *
+ * Consistency: every form reads the same counters through show_path_totals, so JSON, the
+ * text forms and Prometheus agree at one instant (tests/netns/ops-metrics.sh checks it).
+ * Rates are not counters of the daemon: they come from the control socket's sampler
+ * (ctl.c), which hands its last sample in; the daemon keeps no history beyond it.
  */
 #include "config.h"
 
@@ -33,6 +38,7 @@ show_path_totals(const struct path *p, uint64_t *tx_bytes, uint64_t *rx_bytes, u
 	}
 }
 
+/* The heartbeat RTT (end to end through any relays), else the kernel's from TCP_INFO. */
 static double
 conn_rtt(const struct conn *c)
 {
@@ -65,6 +71,7 @@ mode_name(const struct session *s)
 
 /* --- rates --- */
 
+/* Paths are found by name: a reload may free a path and make another at its address. */
 static const struct show_rate *
 rate_of(const struct show_rates *r, const char *name)
 {
@@ -107,7 +114,7 @@ show_rates_sample(struct show_rates *r, struct session *s, double dt)
 	*r = next;
 }
 
-/* --- JSON --- */
+/* --- JSON: field names are an interface; add fields, never rename or remove --- */
 
 static void
 json_string(FILE *f, const char *s)
@@ -171,11 +178,15 @@ show_json(struct session *s, FILE *f)
 			json_string(f, c->peer);
 			fprintf(f,
 				",\"rtt_ms\":%.2f,\"tx_bytes\":%llu,\"rx_bytes\":%llu,"
-				"\"tx_packets\":%llu,\"rx_packets\":%llu,\"queued_bytes\":%llu}",
+				"\"tx_packets\":%llu,\"rx_packets\":%llu,\"queued_bytes\":%llu,"
+				"\"suspect\":%s,\"stalls\":%llu,\"cipher\":\"%s\",\"rekeys\":%llu}",
 				conn_rtt(c), (unsigned long long)c->tx_bytes,
 				(unsigned long long)c->rx_bytes, (unsigned long long)c->tx_packets,
 				(unsigned long long)c->rx_packets,
-				(unsigned long long)c->sc.queued);
+				(unsigned long long)c->sc.queued, c->suspect ? "true" : "false",
+				(unsigned long long)c->stalls,
+				c->up_at != 0 ? crypto_cipher_name(c->tx.cipher) : "",
+				(unsigned long long)(c->tx.rekeys + c->rx.rekeys));
 			first = 0;
 		}
 		fprintf(f, "]}");
@@ -209,6 +220,11 @@ drops_total(const struct session *s)
 	return n;
 }
 
+/*
+ * The stable text: scripts and the SIGUSR1 log read it. Columns are fixed width and in a
+ * fixed order; the rate columns come last, after "received", so older readers of the first
+ * columns keep working.
+ */
 void
 show_text(struct session *s, const struct show_rates *r, FILE *f)
 {
@@ -253,6 +269,11 @@ show_text(struct session *s, const struct show_rates *r, FILE *f)
 	}
 }
 
+/*
+ * The table for a terminal, within 80 columns: a summary, then per path its rates and a bar
+ * of its share of the bytes moved in the last interval (both directions), SHOW_BAR_WIDTH
+ * wide. An idle tunnel shows empty bars rather than shares of nothing.
+ */
 void
 show_table(struct session *s, const struct show_rates *r, FILE *f)
 {
@@ -300,7 +321,14 @@ show_table(struct session *s, const struct show_rates *r, FILE *f)
 	}
 }
 
-/* --- Prometheus text exposition format --- */
+/*
+ * --- Prometheus text exposition format ---
+ *
+ * Each family is written whole (HELP, TYPE, then all its samples) before the next, as the
+ * format requires. Counters end in _total and are monotonic while a path lives; a path
+ * that a reload removed or made anew starts from zero, which Prometheus reads as a reset.
+ * Label values are escaped even though config labels cannot hold quotes today.
+ */
 
 static void
 prom_family(FILE *f, const char *name, const char *type, const char *help)

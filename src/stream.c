@@ -46,12 +46,14 @@ find(struct stream_mux *m, uint32_t id)
 	return NULL;
 }
 
+/* Did this side open stream id? (ids of the side that opens them have next_id's parity) */
 static int
 ours(const struct stream_mux *m, uint32_t id)
 {
 	return id != STREAM_ID_STDIO && (id & 1) == (m->next_id & 1);
 }
 
+/* A stream over the local end rfd/wfd (either may be -1); NULL when full or out of memory. */
 static struct stream *
 stream_new(struct stream_mux *m, uint32_t id, int rfd, int wfd)
 {
@@ -133,6 +135,7 @@ maybe_done(struct stream *st)
 		stream_remove(st);
 }
 
+/* Control messages go out from the loop (ctl_timer), never from inside a session callback. */
 static void
 want_ctl(struct stream_mux *m)
 {
@@ -171,6 +174,7 @@ local_fail(struct stream *st, const char *what, const char *why)
 
 /* --- send side --- */
 
+/* The session has no room: no source is read until mux_resume. */
 static void
 pause_sources(struct stream_mux *m)
 {
@@ -307,6 +311,7 @@ source_read(struct stream *st)
 	}
 }
 
+/* A local source is readable. */
 static void
 stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -317,6 +322,7 @@ stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	session_flush(m->s);
 }
 
+/* Stream 0 from the produce hook: runs every loop turn while the session has room. */
 static void
 gen_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
@@ -356,6 +362,7 @@ sources_update(struct stream_mux *m)
 	}
 }
 
+/* The session has room again (it said no to session_tx_slot before). */
 static void
 mux_resume(struct chan *ch)
 {
@@ -371,6 +378,7 @@ mux_resume(struct chan *ch)
 		want_ctl(m);
 }
 
+/* --rate: a token bucket refilled every STREAM_RATE_TICK, holding STREAM_RATE_BURST. */
 static void
 rate_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -450,6 +458,7 @@ connect_done(struct stream *st)
 	sources_update(st->m);
 }
 
+/* The local end is writable: a connect completed, or queued output can go. */
 static void
 stream_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -546,6 +555,7 @@ peer_data(struct stream *st, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* One payload from the peer, in session order (the chan contract: -1 pushes back). */
 static int
 mux_deliver(struct chan *ch, const uint8_t *p, size_t len)
 {
@@ -609,6 +619,7 @@ mux_deliver(struct chan *ch, const uint8_t *p, size_t len)
 
 /* --- forwarding --- */
 
+/* --forward: each accepted connection becomes a stream; its OPEN goes first. */
 static void
 accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {

@@ -8,8 +8,9 @@
 #
 #   relay_have CMD...              true when every CMD is installed
 #   relay_wait_listen NS PORT      until a TCP socket listens on PORT in NS (5 s)
-#   relay_socat NS IP PORT TIP TPORT
-#                                  socat forwarding IP:PORT to TIP:TPORT, a fork per connection
+#   relay_socat NS IP PORT TIP TPORT [OPT]
+#                                  socat forwarding IP:PORT to TIP:TPORT, a fork per connection;
+#                                  OPT (e.g. nodelay) is added to both of socat's addresses
 #   relay_reflect NS LISTEN TARGET [OPTION...]
 #                                  mptun reflect LISTEN TARGET (LISTEN and TARGET as host:port)
 #   relay_dnat NS PORT TIP TPORT   nftables: DNAT of TCP port PORT to TIP:TPORT, masqueraded
@@ -47,8 +48,9 @@ relay_wait_listen() {
 }
 
 relay_socat() {
+	local o=${6:+,$6}
 	relay_have socat || return 1
-	topo_bg "$1" socat TCP-LISTEN:"$3",bind="$2",reuseaddr,fork,keepalive TCP:"$4":"$5" \
+	topo_bg "$1" socat TCP-LISTEN:"$3",bind="$2",reuseaddr,fork,keepalive"$o" TCP:"$4":"$5""$o" \
 		2>>"$TOPO_DIR/socat-$1-$2-$3.log"
 	relay_wait_listen "$1" "$3"
 }

@@ -6,7 +6,12 @@ set -eu
 . "$top_srcdir/tests/lib/mptun.sh"
 topo_need jq ping
 topo_init
-fail() { echo "FAIL: $*"; exit 1; }
+fail() {
+	echo "FAIL: $*"
+	tail -n 15 "$TOPO_DIR/c.conf.log" "$TOPO_DIR/s.conf.log"
+	mpt_json c "$TOPO_DIR/c.conf" | jq -c ".session, [.paths[] | {name, state}]"
+	exit 1
+}
 
 topo_ns c
 topo_ns s

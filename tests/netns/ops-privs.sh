@@ -15,7 +15,16 @@ topo_need jq ping useradd userdel setpriv python3
 topo_init
 U=mptst$$
 useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$U"
-trap 'rc=$?; userdel "$U" 2>/dev/null; (exit $rc); topo_cleanup' EXIT
+# topo's cleanup first (in a subshell: it exits), so no process of the user is left
+drop_user() {
+	local rc=$? i
+	set +e
+	(topo_cleanup)
+	for i in $(seq 30); do userdel "$U" 2>/dev/null && break; sleep 0.1; done
+	id "$U" >/dev/null 2>&1 && userdel -f "$U"
+	exit "$rc"
+}
+trap drop_user EXIT
 UID_U=$(id -u "$U")
 GID_U=$(id -g "$U")
 KEEP=$(((1 << 12) | (1 << 13))) # CAP_NET_ADMIN, CAP_NET_RAW

@@ -100,4 +100,21 @@ echo "$out" | grep -q "^error: .*c.conf:[0-9]*:" || fail "mptun reload said: $ou
 [ "$(paths)" = "p2,p3" ] || fail "paths after a refused reload: $(paths)"
 kill -0 "$CPID" || fail "the daemon died"
 topo_exec c ping -c 3 -i 0.1 -W 2 10.99.0.1 >/dev/null || fail "ping after a refused reload"
+
+echo "# a template path (Interface = *) added by a reload discovers the interfaces there"
+cp "$C.good" "$C"
+printf '[Path]\nName = auto\nInterface = *\nEndpoint = 10.77.3.2:7000\n' >>"$C"
+out=$(topo_exec c "$MPTUN" reload -s "$C.sock") || fail "reload: $out"
+for i in $(seq 50); do
+	mpt_json c "$C" | jq -e '.paths[] | select(.name == "auto-l3" and .state == "up")' >/dev/null && break
+	sleep 0.1
+done
+mpt_json c "$C" | jq -e '.paths[] | select(.name == "auto-l3" and .state == "up")' >/dev/null ||
+	fail "auto-l3 not discovered after the reload: $(paths)"
+sleep 1.1
+out=$(topo_exec c "$MPTUN" reload -s "$C.sock") || fail "reload: $out"
+echo "$out" | grep -q "reloaded: 3 kept, 0 added, 0 removed, 0 changed" || fail "reload said: $out"
+mpt_json c "$C" | jq -e '.paths[] | select(.name == "auto-l3") | .up_seconds >= 1' >/dev/null ||
+	fail "an unchanged reload restarted a discovered path"
+echo "paths: $(paths)"
 echo "PASS"

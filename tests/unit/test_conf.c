@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include "check.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +17,6 @@
 #include "conf.h"
 #include "conf_value.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 #define KEY_A "lEnqJN1JCpqRhDi8anoOvDQ1gRwqxLcLtp9okCEczjU="
 #define KEY_B "dRm71oHpYq/1H5a3EIPVE6L7AT1a8Xn8q3lv5Mmi7Uw="

@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include "check.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,15 +20,6 @@
 
 #include "crypto_vectors.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 #define CHECK_EQ(a, b)                                                                             \
 	do {                                                                                       \
 		long long a_ = (long long)(a), b_ = (long long)(b);                                \

@@ -5,21 +5,14 @@
  */
 #include "config.h"
 
+#include "check.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "log.h"
 #include "proxy.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 static struct conf_hostport
 hp(const char *s)
