@@ -5,7 +5,8 @@
 MPTUN_BUILD_DEPS="gcc make autoconf automake pkg-config libev-dev libsodium-dev libmnl-dev"
 # to run the test suite and the benchmarks: real third-party peers, no mocks
 MPTUN_TEST_DEPS="iproute2 iputils-ping iperf3 socat jq python3 tcpdump nftables ethtool mptcpd
-	microsocks tinyproxy dante-server xinetd clang mandoc procps psmisc"
+	microsocks tinyproxy dante-server xinetd vtun openvpn openssh-server openssh-client clang
+	mandoc procps psmisc util-linux passwd systemd sysstat"
 
 # deps_install PKG...: apt-get install whatever is not installed yet (root only).
 deps_install() {
@@ -22,7 +23,7 @@ deps_install() {
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	# the packaged daemons must not keep running: tests start their own instances
-	for p in tinyproxy danted xinetd; do
+	for p in tinyproxy danted xinetd ssh openvpn vtun; do
 		systemctl disable --now "$p" >/dev/null 2>&1 || service "$p" stop >/dev/null 2>&1 || true
 	done
 }

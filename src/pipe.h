@@ -10,9 +10,9 @@
 #define MPTUN_PIPE_H
 
 /* Exit status values of mptun pipe. */
-#define PIPE_EXIT_OK 0       /* every byte delivered and acknowledged, both ways */
-#define PIPE_EXIT_FAIL 1     /* the transfer did not complete (peer gone, reset, error) */
-#define PIPE_EXIT_USAGE 2    /* bad command line or configuration */
+#define PIPE_EXIT_OK	   0 /* every byte delivered and acknowledged, both ways */
+#define PIPE_EXIT_FAIL	   1 /* the transfer did not complete (peer gone, reset, error) */
+#define PIPE_EXIT_USAGE	   2 /* bad command line or configuration */
 #define PIPE_EXIT_MISMATCH 3 /* --prbs: the received stream differs from the expected one */
 
 /* `mptun pipe ...`: argv[0] is "pipe". Returns the exit status. */
