@@ -361,6 +361,8 @@ send_hello(struct conn *c)
 	if (c->initiator) {
 		h.path = (uint8_t)c->path->index;
 		h.conn = (uint8_t)c->slot;
+		if (c->path->cp->backup)
+			h.flags |= FRAME_HELLO_F_BACKUP;
 		snprintf(h.name, sizeof(h.name), "%s", c->path->name);
 	}
 	conn_queue(c, buf, frame_put_hello(buf, &h));
@@ -594,7 +596,10 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 				conn_fail(c, "%s", proxy_error(&c->ph));
 				return;
 			}
-			conn_fail(c, "%s", n == 0 ? "closed by peer" : strerror(errno));
+			/* say in which phase: "handshake: closed by peer" tells a wrong key */
+			conn_fail(c, "%s%s%s", c->state == CONN_UP ? "" : conn_state_name(c),
+				  c->state == CONN_UP ? "" : ": ",
+				  n == 0 ? "closed by peer" : strerror(errno));
 			return;
 		}
 		c->last_rx = ev_now(loop);

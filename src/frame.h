@@ -24,6 +24,9 @@ enum frame_type {
 	FRAME_TYPE_MAX = 6
 };
 
+/* HELLO flags */
+#define FRAME_HELLO_F_BACKUP 0x01 /* the dialer's path is a backup: both ends spare it */
+
 /* DATA flags */
 #define FRAME_F_RETX 0x01 /* a re-send: says nothing about what this connection carried */
 

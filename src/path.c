@@ -181,6 +181,7 @@ path_attach(struct path *p, struct conn *c)
 static void
 slot_failed(struct path *p, struct path_slot *sl, int was_up, const char *reason)
 {
+	int news = strcmp(p->last_error, reason) != 0;
 	double wait;
 
 	snprintf(p->last_error, sizeof(p->last_error), "%s", reason);
@@ -189,6 +190,9 @@ slot_failed(struct path *p, struct path_slot *sl, int was_up, const char *reason
 		p->up_since = 0;
 		log_info("path %s: down (%s)", p->name, reason);
 		hooks_path(p, "down", reason);
+	} else if (!was_up && news && p->cp != NULL) {
+		/* a path that cannot come up says why once, and again when the reason changes */
+		log_warnx("path %s: connection %d: %s", p->name, sl->idx, reason);
 	} else if (!was_up) {
 		log_debug("path %s: connection %d: %s", p->name, sl->idx, reason);
 	}

@@ -521,7 +521,8 @@ session_conn_up(struct session *s, struct conn *c, const struct frame_hello *h)
 	s->cands[s->nup] = &c->sc;
 	s->nup++;
 	c->sc.priority = (c->path->cp ? c->path->cp->priority : 0) * CONF_MAX_PATHS + c->path->index;
-	c->sc.backup = c->path->cp ? c->path->cp->backup : 0;
+	/* the listening side learns from the HELLO which paths the dialer keeps as backups */
+	c->sc.backup = c->path->cp ? c->path->cp->backup : !!(h->flags & FRAME_HELLO_F_BACKUP);
 	maybe_resume(s);
 }
 

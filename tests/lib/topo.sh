@@ -214,7 +214,7 @@ topo_relay() {
 	local -a one=() two=()
 	shift 4
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do one+=("$1"); shift; done
-	[ "$1" = -- ] && shift
+	[ "${1:-}" = -- ] && shift
 	two=("$@")
 	n=$(topo_nsname "$r")
 	ip netns list | grep -qw "^$n" || topo_ns "$r" || return 1

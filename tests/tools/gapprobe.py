@@ -30,22 +30,23 @@ Every call is bounded by --timeout (default 120 s): nothing waits forever.
       for S seconds (default 10), then close. Prints JSON: records, late_ms (how far the
       writes ever fell behind the schedule), end.
 
-  gapprobe.py bulk-recv ADDR PORT [--ready FILE] [--bucket S]
+  gapprobe.py bulk-recv ADDR PORT [--ready FILE] [--bucket S] [--mptcp]
       Accept one connection, verify every byte against the generator's pattern, count
       bytes per bucket of S seconds (default 0.1) and, at EOF, send back the byte count.
       JSON: bytes, ok, bad_offset, eof, reset, max_gap_ms, gap_start, t0, bucket,
       buckets (bytes per bucket from t0).
 
-  gapprobe.py bulk-send ADDR PORT [--duration S]
+  gapprobe.py bulk-send ADDR PORT [--duration S] [--mptcp]
       Connect and send the pattern as fast as TCP takes it for S seconds (default 10),
       shut down the write side and wait for the receiver's count. JSON: sent, confirmed,
       end. Exit 0 only if the receiver confirmed every byte.
 
---mptcp opens the TCP socket as IPPROTO_MPTCP (kernel MPTCP; what mptcpize does).
+--mptcp opens the TCP socket as IPPROTO_MPTCP (kernel MPTCP; what mptcpize does). A TCP
+receiver keeps its listening socket open until it exits, since MPTCP subflows join through
+it; to accept joins on every address, listen on 0.0.0.0.
 """
 
 import argparse
-import errno
 import json
 import os
 import random
