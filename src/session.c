@@ -38,7 +38,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_MALFORMED] = "malformed", [DROP_AUTH] = "auth",
 	[DROP_HANDSHAKE] = "handshake", [DROP_HALFOPEN] = "halfopen",
 	[DROP_DELIVERY] = "delivery",   [DROP_OVERSIZE] = "oversize",
-	[DROP_EXPIRED] = "expired",
+	[DROP_EXPIRED] = "expired",     [DROP_NOPATH] = "nopath",
 };
 
 const char *
@@ -264,8 +264,17 @@ static void
 monitor_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct session *s = container_of(w, struct session, monitor);
+	ev_tstamp now = ev_now(loop);
 	int i;
 
+	/*
+	 * Late by several rounds: this process was not running, so acknowledgements may be
+	 * waiting unread. Restart every stall clock instead of suspecting everything at once.
+	 */
+	if (s->monitor_at != 0 && now - s->monitor_at > 3 * SESSION_MONITOR)
+		for (i = 0; i < s->nup; i++)
+			s->up[i]->progress_at = now;
+	s->monitor_at = now;
 	for (i = 0; i < s->nup; i++)
 		if (s->up[i]->state == CONN_UP)
 			conn_update(s->up[i], 1);
@@ -351,10 +360,32 @@ any_ready(struct session *s)
 	return 0;
 }
 
+/* Is any connection established (even a suspect one)? */
+static int
+any_up(struct session *s)
+{
+	int i;
+
+	for (i = 0; i < s->nup; i++)
+		if (s->up[i]->state == CONN_UP)
+			return 1;
+	return 0;
+}
+
 uint8_t *
 session_tx_slot(struct session *s, size_t *cap)
 {
 	uint8_t *slot;
+
+	/*
+	 * No path at all: tun/udp payloads are read and dropped, like a router without a route,
+	 * rather than left in the device queue to arrive seconds late when a path returns.
+	 */
+	s->discard = !s->chan->reliable && !any_up(s);
+	if (s->discard) {
+		*cap = s->payload_max;
+		return s->scratch;
+	}
 
 	if (!pump_resend(s) || !any_ready(s) || (slot = sendq_slot(&s->sq)) == NULL) {
 		s->src_paused = 1;
@@ -371,6 +402,11 @@ session_tx_commit(struct session *s, size_t len)
 	size_t flen = len + FRAME_DATA_OVERHEAD;
 	struct conn *c;
 	int i, j;
+
+	if (s->discard) {
+		s->st.drops[DROP_NOPATH]++;
+		return;
+	}
 
 	i = sched_pick(s->conf->sched, s->cands, s->nup, flen);
 	if (i < 0)
@@ -395,7 +431,11 @@ session_tx_commit(struct session *s, size_t len)
 static void
 maybe_resume(struct session *s)
 {
-	if (!s->src_paused || !pump_resend(s) || !any_ready(s) || sendq_slot(&s->sq) == NULL)
+	if (!s->src_paused)
+		return;
+	/* with no path at all the channel reads again, to drop (see session_tx_slot) */
+	if ((s->chan->reliable || any_up(s)) &&
+	    (!pump_resend(s) || !any_ready(s) || sendq_slot(&s->sq) == NULL))
 		return;
 	s->src_paused = 0;
 	s->chan->resume(s->chan);
@@ -728,7 +768,8 @@ session_init(struct session *s, struct ev_loop *loop, const struct conf *conf, s
 	do
 		randombytes_buf(&s->sid, sizeof(s->sid));
 	while (s->sid == 0);
-	if (sendq_init(&s->sq, w, slot) == -1 || reorder_init(&s->ro, w, s->payload_max) == -1) {
+	if (sendq_init(&s->sq, w, slot) == -1 || reorder_init(&s->ro, w, s->payload_max) == -1 ||
+	    (s->scratch = malloc(s->payload_max)) == NULL) {
 		session_free(s);
 		return -1;
 	}
@@ -754,4 +795,6 @@ session_free(struct session *s)
 	s->npaths = 0;
 	sendq_free(&s->sq);
 	reorder_free(&s->ro);
+	free(s->scratch);
+	s->scratch = NULL;
 }

@@ -57,6 +57,7 @@ enum session_drop {
 	DROP_DELIVERY,   /* the channel refused a payload (e.g. not an IP packet) */
 	DROP_OVERSIZE,   /* payloads larger than the MTU */
 	DROP_EXPIRED,    /* tun/udp frames of a dead connection too old to send again */
+	DROP_NOPATH,     /* tun/udp payloads read while no connection was up */
 	DROP_MAX
 };
 
@@ -94,6 +95,9 @@ struct session {
 	ev_timer ack_timer;
 	ev_timer gap_timer;
 	ev_timer monitor;
+	ev_tstamp monitor_at; /* when the monitor last ran */
+	uint8_t *scratch;     /* where payloads go to be dropped while no path is up */
+	int discard;          /* the slot handed out is the scratch one */
 	uint64_t abandon_sent; /* the last ABANDON we sent */
 	ev_tstamp regrace_until; /* a connection died: gaps wait for re-sends until then */
 	struct session_stats st;
