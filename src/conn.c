@@ -22,8 +22,7 @@
 #include "log.h"
 #include "path.h"
 #include "session.h"
-
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#include "util.h"
 
 static uint32_t conn_next_id = 1;
 

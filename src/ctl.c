@@ -27,8 +27,8 @@
 #include "log.h"
 #include "session.h"
 #include "show.h"
+#include "util.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 #define CTL_DIR			      "/run/mptun"
 #define CTL_RELOAD_MSG_MAX	      2048
 #define CTL_WATCH_MAX		      3600 /* longest --watch interval, seconds */

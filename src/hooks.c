@@ -24,8 +24,8 @@
 #include "log.h"
 #include "path.h"
 #include "session.h"
+#include "util.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 #define HOOKS_WHAT_MAX		      64       /* "OnPathDown lte", for messages */
 #define HOOKS_POLL_NS		      20000000 /* shutdown waits poll children this often */
 

@@ -16,8 +16,8 @@
 #include "log.h"
 #include "proxy.h"
 #include "session.h"
+#include "util.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
 static void
 listener_cb(struct ev_loop *loop, ev_io *w, int revents)

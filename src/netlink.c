@@ -19,8 +19,8 @@
 
 #include "log.h"
 #include "netlink.h"
+#include "util.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 #define NL_MON_LINKS 256 /* interfaces whose state the monitor remembers */
 
 #ifndef NETLINK_EXT_ACK

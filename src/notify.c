@@ -16,8 +16,8 @@
 #include "notify.h"
 #include "path.h"
 #include "session.h"
+#include "util.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
 struct notify {
 	struct ev_loop *loop;

@@ -17,8 +17,8 @@
 #include "log.h"
 #include "path.h"
 #include "session.h"
+#include "util.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
 static void slot_failed(struct path *p, struct path_slot *sl, int was_up, const char *reason);
 

@@ -44,6 +44,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "reflect.h"
+#include "util.h"
 
 #define REFLECT_MAX_CONNS	1024	     /* default --max-conns */
 #define REFLECT_CONNECT_TIMEOUT 10.0	     /* default --connect-timeout, seconds */
@@ -59,7 +60,6 @@
 #define SIDE_CLIENT 0
 #define SIDE_TARGET 1
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* Data moving from fd[i] to fd[1 - i]; dir[i] of a connection. */
 struct reflect_dir {

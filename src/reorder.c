@@ -7,14 +7,13 @@
 #include <string.h>
 
 #include "reorder.h"
+#include "util.h"
 
 int
 reorder_init(struct reorder *r, uint32_t nslots, size_t slot_size)
 {
-	uint32_t n = 1;
+	uint32_t n = pow2_at_least(nslots);
 
-	while (n < nslots)
-		n <<= 1;
 	r->nslots = n;
 	r->slot_size = slot_size;
 	r->mem = malloc((size_t)n * slot_size);

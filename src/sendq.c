@@ -6,14 +6,13 @@
 #include <stdlib.h>
 
 #include "sendq.h"
+#include "util.h"
 
 int
 sendq_init(struct sendq *q, uint32_t nslots, size_t slot_size)
 {
-	uint32_t n = 1;
+	uint32_t n = pow2_at_least(nslots);
 
-	while (n < nslots)
-		n <<= 1;
 	q->nslots = n;
 	q->slot_size = slot_size;
 	q->base = q->next = 0;

@@ -29,8 +29,8 @@
 #include "netlink.h"
 #include "path.h"
 #include "session.h"
+#include "util.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 #define NO_RESEND UINT64_MAX
 
 static const char *const drop_names[DROP_MAX] = {

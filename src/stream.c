@@ -26,8 +26,8 @@
 #include "log.h"
 #include "proxy.h"
 #include "stream.h"
+#include "util.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
 static void stream_read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void stream_write_cb(struct ev_loop *loop, ev_io *w, int revents);

@@ -20,8 +20,8 @@
 #include "log.h"
 #include "netlink.h"
 #include "tun.h"
+#include "util.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
 #define TUN_QUEUE_BYTES (128 * 1024)
 #define TUN_QUEUE_MIN 16

@@ -18,8 +18,8 @@
 #include "log.h"
 #include "proxy.h"
 #include "udpchan.h"
+#include "util.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
 static int
 resolve(const struct conf_hostport *hp, int family, struct sockaddr_storage *ss, socklen_t *len)
