@@ -777,6 +777,9 @@ check(struct parser *p)
 		return perr_at(p, p->seen[c->has_udp_listen ? K_UDPLISTEN : K_UDPTARGET],
 			       "%s needs Mode = udp",
 			       c->has_udp_listen ? "UdpListen" : "UdpTarget");
+	if (c->mode == MODE_TUN && c->mtu > CONF_TUN_MTU_MAX)
+		return perr_at(p, p->seen[K_MTU], "MTU '%d': at most %d with Mode = tun", c->mtu,
+			       CONF_TUN_MTU_MAX);
 	if (c->dead_ms < 2 * c->heartbeat_ms)
 		return perr_at(p, p->seen[K_DEAD] ? p->seen[K_DEAD] : p->seen[K_HEARTBEAT],
 			       "DeadTimeout (%dms) must be at least twice Heartbeat (%dms)",

@@ -25,6 +25,7 @@
 #define CONF_MTU_DEFAULT 16000
 #define CONF_MTU_MIN 576
 #define CONF_MTU_MAX 65535
+#define CONF_TUN_MTU_MAX 65525 /* a packet and its 10-byte offload header fill a frame */
 
 /*
  * Congestion control a path asks for when Congestion is unset. Cubic fills each path to its

@@ -500,7 +500,7 @@ conn_queue(struct conn *c, const uint8_t *plain, size_t len)
 	if (dst == NULL)
 		return -1;
 	bq_commit(&c->out, crypto_seal(&c->tx, now_ns(c), plain, len, dst));
-	c->sc.ready = 0; /* until conn_update says otherwise */
+	c->sc.ready = c->sc.room = 0; /* until conn_update says otherwise */
 	return 0;
 }
 
@@ -740,6 +740,7 @@ conn_update(struct conn *c, int force)
 	c->sc.up = c->state == CONN_UP && !c->suspect;
 	c->sc.queued = bq_len(&c->out) + c->unsent;
 	c->sc.ready = c->sc.up && !c->blocked && bq_len(&c->out) < c->ready_max;
+	c->sc.room = c->sc.up && bq_len(&c->out) < c->ready_max + CONN_OUT_QUEUE;
 }
 
 /* --- timers --- */

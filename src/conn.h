@@ -25,9 +25,10 @@
 #include "sched.h"
 
 #define CONN_IN_CAP (512 * 1024)
-#define CONN_OUT_CAP (256 * 1024)
+#define CONN_OUT_CAP (320 * 1024)
 #define CONN_OUT_READY (16 * 1024)     /* our own queue beyond this: not ready... */
 #define CONN_OUT_READY_MAX (128 * 1024) /* ...or beyond 1 ms at the path's rate, up to this */
+#define CONN_OUT_QUEUE (48 * 1024) /* tun/udp packets queue this far past ready, then drop */
 #define CONN_NOTSENT_LOWAT (32 * 1024) /* the kernel's unsent queue */
 #define CONN_PHASE_TIMEOUT 5.0         /* seconds for connect, each proxy hop, handshake */
 #define CONN_HS_BUF 1024               /* handshake and proxy replies, before buffers exist */

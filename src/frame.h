@@ -39,6 +39,7 @@ enum frame_type {
 #define FRAME_ABANDON_FIXED 8    /* lowest seq still to come */
 #define FRAME_DATA_OVERHEAD (FRAME_HDR_LEN + FRAME_DATA_FIXED)
 #define FRAME_PAYLOAD_MAX 65535  /* the length field */
+#define FRAME_WINDOW 4096        /* seqs a sender may have unacknowledged: the reorder window */
 #define FRAME_NAME_MAX 31        /* HELLO carries the path name as its payload */
 #define FRAME_MAX (FRAME_HDR_LEN + FRAME_HELLO_FIXED + FRAME_PAYLOAD_MAX)
 

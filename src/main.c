@@ -260,7 +260,8 @@ cmd_run(int argc, char **argv)
 	if (crypto_init() == -1)
 		fatalx("libsodium initialisation failed");
 	d.loop = ev_default_loop(EVFLAG_AUTO);
-	if (session_init(&d.s, d.loop, d.conf, chan_of(&d), &d.cid) == -1)
+	if (session_init(&d.s, d.loop, d.conf, chan_of(&d),
+			 d.conf->mode == MODE_UDP ? (size_t)d.conf->mtu : TUN_PAYLOAD_MAX, &d.cid) == -1)
 		fatalx("out of memory");
 	if (keys_init(&d) == -1)
 		goto out;

@@ -131,7 +131,7 @@ request(struct nl *nl, struct nlmsghdr *nlh, const char *what)
 }
 
 int
-nl_link_setup(struct nl *nl, int ifindex, int mtu, int txqlen)
+nl_link_setup(struct nl *nl, int ifindex, int mtu, int txqlen, unsigned int gso_max)
 {
 	char buf[NL_BUF];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -146,6 +146,8 @@ nl_link_setup(struct nl *nl, int ifindex, int mtu, int txqlen)
 	mnl_attr_put_u32(nlh, IFLA_MTU, (uint32_t)mtu);
 	if (txqlen > 0)
 		mnl_attr_put_u32(nlh, IFLA_TXQLEN, (uint32_t)txqlen);
+	if (gso_max > 0)
+		mnl_attr_put_u32(nlh, IFLA_GSO_MAX_SIZE, gso_max);
 	return request(nl, nlh, "set link");
 }
 

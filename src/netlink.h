@@ -28,8 +28,11 @@ struct nl_event {
 /* Open the request socket; NULL (logged) on failure. */
 struct nl *nl_open(void);
 void nl_close(struct nl *nl);
-/* Set MTU, transmit queue length (0: leave) and bring the link up. -1 (logged) on error. */
-int nl_link_setup(struct nl *nl, int ifindex, int mtu, int txqlen);
+/*
+ * Set MTU, transmit queue length and GSO size limit (0: leave each) and bring the link up.
+ * -1 (logged) on error.
+ */
+int nl_link_setup(struct nl *nl, int ifindex, int mtu, int txqlen, unsigned int gso_max);
 /* Add an address with prefix to the link. -1 (logged) on error. */
 int nl_addr_add(struct nl *nl, int ifindex, const struct conf_addr *a);
 

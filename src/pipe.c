@@ -8,7 +8,8 @@
  *
  * Completion (stdin/stdout mode): the pipe is done when our FIN is committed and
  * acknowledged (the session's send window is empty), the peer's FIN has been delivered and
- * stdout closed, and our acknowledgement of it has been written to the sockets. Then each
+ * stdout closed, and our acknowledgement of it has been written to the sockets. Then, once
+ * the peer has sent nothing for PIPE_QUIET (it re-sends what it lacks an ACK for), each
  * connection's write half is shut down and the pipe waits (at most PIPE_LINGER) for the
  * peer to close, so that acknowledgement is not lost to a reset. Exit status 0 means every
  * byte was delivered and acknowledged both ways.
@@ -48,6 +49,7 @@
 #define PIPE_TICK	    0.2 /* seconds between housekeeping ticks */
 #define PIPE_PROGRESS_TICKS 5	/* a progress line every this many ticks */
 #define PIPE_LINGER	    2.0 /* longest wait for the peer to close at the end, s */
+#define PIPE_QUIET	    0.2 /* no data from the peer this long before we stop answering, s */
 
 struct pipe {
 	struct pipe_opts o;
@@ -62,6 +64,8 @@ struct pipe {
 	uint64_t first_sid;
 	int ever_up;
 	ev_tstamp start, down_since, linger_start;
+	uint64_t rx_seen; /* data frames received, duplicates included */
+	ev_tstamp rx_at;  /* when the last one came */
 	int lingering, shut, done, rc, stopped;
 	ev_timer tick;
 	ev_check check;
@@ -252,12 +256,18 @@ linger(struct pipe *p)
 /*
  * Once the peer's TCP has acknowledged every byte we wrote (our last ACK among them), shut
  * our write halves: the peer closes in turn. Not before: a connection closed with unread
- * input sends a reset, and a reset discards what is still unsent in our kernel.
+ * input sends a reset, and a reset discards what is still unsent in our kernel. And not
+ * while the peer still sends: its TCP taking our ACK is not the peer reading it (a
+ * connection that dies there loses it), and a peer that lost it re-sends at once, so we
+ * stay able to answer until the peer has been quiet for PIPE_QUIET.
  */
 static void
 shut_down(struct pipe *p)
 {
 	int i, n;
+
+	if (ev_now(p->loop) - p->rx_at < PIPE_QUIET)
+		return;
 
 	for (i = 0; i < p->s.nup; i++)
 		if (p->s.up[i]->state == CONN_UP &&
@@ -324,6 +334,10 @@ check_cb(struct ev_loop *loop, ev_check *w, int revents)
 		p->done = 1;
 		p->rc = PIPE_EXIT_OK;
 		linger(p);
+	}
+	if (p->s.st.rx_packets + p->s.st.drops[DROP_DUPLICATE] != p->rx_seen) {
+		p->rx_seen = p->s.st.rx_packets + p->s.st.drops[DROP_DUPLICATE];
+		p->rx_at = ev_now(loop);
 	}
 	if (p->lingering && !p->shut)
 		shut_down(p);
@@ -462,7 +476,7 @@ run(struct pipe *p)
 		return PIPE_EXIT_USAGE;
 	}
 	stream_mux_init(&p->mux, p->loop, &p->s, conf_is_client(c));
-	if (session_init(&p->s, p->loop, c, &p->mux.ch, &p->cid) == -1)
+	if (session_init(&p->s, p->loop, c, &p->mux.ch, (size_t)c->mtu, &p->cid) == -1)
 		fatalx("out of memory");
 	crypto_peer_init(&p->s.peer, c->has_peer_key ? c->peer_key : NULL);
 	if (channel_start(p) == -1)

@@ -1,5 +1,9 @@
 /*
  * reorder: restore the session order (see reorder.h).
+ *
+ * Ring layout: every held frame is a header (its total size and whether it is still held)
+ * and its bytes, rounded up to a cache line. When a frame does not fit before the end of
+ * the ring, the rest of the ring becomes a free pad and the frame goes to the start.
  */
 #include "config.h"
 
@@ -9,16 +13,34 @@
 #include "reorder.h"
 #include "util.h"
 
-int
-reorder_init(struct reorder *r, uint32_t nslots, size_t slot_size)
-{
-	uint32_t n = pow2_at_least(nslots);
+#define ALIGN 64
 
-	r->nslots = n;
-	r->slot_size = slot_size;
-	r->mem = malloc((size_t)n * slot_size);
-	r->len = calloc(n, sizeof(*r->len));
-	if (r->mem == NULL || r->len == NULL) {
+struct hdr {
+	uint32_t size; /* header, frame and padding */
+	uint32_t live; /* still held */
+};
+
+#define HDR_LEN ALIGN /* frames start on a cache line too */
+
+static size_t
+align_up(size_t n)
+{
+	return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+}
+
+int
+reorder_init(struct reorder *r, uint32_t nslots, size_t bytes, size_t frame_max)
+{
+	r->nslots = pow2_at_least(nslots);
+	r->size = align_up(bytes);
+	r->frame_max = frame_max;
+	r->mem = NULL;
+	r->slot = NULL;
+	if (r->size < HDR_LEN + align_up(frame_max) || r->size > UINT32_MAX)
+		return -1;
+	r->mem = malloc(r->size);
+	r->slot = calloc(r->nslots, sizeof(*r->slot));
+	if (r->mem == NULL || r->slot == NULL) {
 		reorder_free(r);
 		return -1;
 	}
@@ -30,17 +52,88 @@ void
 reorder_free(struct reorder *r)
 {
 	free(r->mem);
-	free(r->len);
+	free(r->slot);
 	r->mem = NULL;
-	r->len = NULL;
+	r->slot = NULL;
 }
 
 void
 reorder_reset(struct reorder *r, uint64_t next)
 {
-	memset(r->len, 0, r->nslots * sizeof(*r->len));
+	memset(r->slot, 0, r->nslots * sizeof(*r->slot));
 	r->held = 0;
 	r->next = next;
+	r->head = r->tail = r->used = 0;
+}
+
+static struct hdr *
+hdr_at(const struct reorder *r, size_t off)
+{
+	return (struct hdr *)(void *)(r->mem + off);
+}
+
+/* Room for need bytes at the head, marking the end of the ring as padding when it wraps. */
+static size_t
+ring_alloc(struct reorder *r, size_t need)
+{
+	size_t at;
+
+	if (r->used == 0)
+		r->head = r->tail = 0;
+	if (r->used == 0 || r->head > r->tail) {
+		if (r->head + need <= r->size) {
+			at = r->head;
+		} else if (need <= r->tail) {
+			if (r->head < r->size) {
+				*hdr_at(r, r->head) = (struct hdr){ (uint32_t)(r->size - r->head), 0 };
+				r->used += r->size - r->head;
+			}
+			at = 0;
+		} else {
+			return SIZE_MAX;
+		}
+	} else if (r->head + need <= r->tail) {
+		at = r->head;
+	} else {
+		return SIZE_MAX;
+	}
+	*hdr_at(r, at) = (struct hdr){ (uint32_t)need, 1 };
+	r->head = at + need;
+	r->used += need;
+	return at + HDR_LEN;
+}
+
+/* The frame at off is no longer held: move the tail past every free frame. */
+static void
+ring_release(struct reorder *r, size_t off)
+{
+	struct hdr *h;
+
+	hdr_at(r, off - HDR_LEN)->live = 0;
+	while (r->used > 0) {
+		h = hdr_at(r, r->tail);
+		if (h->live)
+			break;
+		r->used -= h->size;
+		r->tail += h->size;
+		if (r->tail == r->size)
+			r->tail = 0;
+	}
+}
+
+static int
+hold(struct reorder *r, uint64_t seq, const uint8_t *p, size_t len)
+{
+	struct reorder_slot *sl = &r->slot[seq & (r->nslots - 1)];
+	size_t at = ring_alloc(r, HDR_LEN + align_up(len));
+
+	if (at == SIZE_MAX)
+		return -1;
+	memcpy(r->mem + at, p, len);
+	sl->off = at;
+	sl->len = (uint32_t)len;
+	r->held++;
+	return 0;
 }
 
 enum reorder_verdict
@@ -53,38 +146,31 @@ reorder_put(struct reorder *r, uint64_t seq, const uint8_t *p, size_t len)
 	if (seq - r->next >= r->nslots)
 		return REORDER_BEYOND;
 	i = seq & (r->nslots - 1);
-	if (seq == r->next && r->len[i] == 0)
+	if (seq == r->next && r->slot[i].len == 0)
 		return REORDER_DELIVER;
-	if (r->len[i] != 0)
+	if (r->slot[i].len != 0)
 		return REORDER_DUP;
-	if (len > r->slot_size || len == 0)
+	if (len > r->frame_max || len == 0)
 		return REORDER_TOOBIG;
-	memcpy(r->mem + (size_t)i * r->slot_size, p, len);
-	r->len[i] = (uint32_t)len;
-	r->held++;
-	return REORDER_HELD;
+	return hold(r, seq, p, len) == 0 ? REORDER_HELD : REORDER_FULL;
 }
 
 int
 reorder_keep(struct reorder *r, const uint8_t *p, size_t len)
 {
-	uint32_t i = r->next & (r->nslots - 1);
-
-	if (len > r->slot_size || len == 0 || r->len[i] != 0)
+	if (len > r->frame_max || len == 0 || r->slot[r->next & (r->nslots - 1)].len != 0)
 		return -1;
-	memcpy(r->mem + (size_t)i * r->slot_size, p, len);
-	r->len[i] = (uint32_t)len;
-	r->held++;
-	return 0;
+	return hold(r, r->next, p, len);
 }
 
 static void
 release(struct reorder *r, uint64_t seq)
 {
-	uint32_t i = seq & (r->nslots - 1);
+	struct reorder_slot *sl = &r->slot[seq & (r->nslots - 1)];
 
-	if (r->len[i] != 0) {
-		r->len[i] = 0;
+	if (sl->len != 0) {
+		ring_release(r, sl->off);
+		sl->len = 0;
 		r->held--;
 	}
 }
@@ -99,12 +185,12 @@ reorder_advance(struct reorder *r)
 const uint8_t *
 reorder_peek(const struct reorder *r, size_t *len)
 {
-	uint32_t i = r->next & (r->nslots - 1);
+	const struct reorder_slot *sl = &r->slot[r->next & (r->nslots - 1)];
 
-	if (r->len[i] == 0)
+	if (sl->len == 0)
 		return NULL;
-	*len = r->len[i];
-	return r->mem + (size_t)i * r->slot_size;
+	*len = sl->len;
+	return r->mem + sl->off;
 }
 
 uint64_t
@@ -114,7 +200,7 @@ reorder_skip(struct reorder *r)
 
 	if (r->held == 0)
 		return 0;
-	for (seq = r->next; r->len[seq & (r->nslots - 1)] == 0; seq++)
+	for (seq = r->next; r->slot[seq & (r->nslots - 1)].len == 0; seq++)
 		;
 	return reorder_skip_to(r, seq);
 }

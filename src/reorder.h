@@ -3,9 +3,15 @@
  *
  * Frames arrive over several connections; each connection keeps its own order, the session
  * order is restored here. The caller delivers an in-order frame straight from its input
- * (reorder_put says so) and only frames ahead of a gap are copied into a slot. The window
- * equals the sender's, so a frame that does not fit is a protocol violation. Deciding when a
- * gap is given up is the caller's policy (reorder_skip / reorder_skip_to). Pure.
+ * (reorder_put says so) and only frames ahead of a gap are copied. The window (frames) equals
+ * the sender's, so a seq outside it is a protocol violation. Deciding when a gap is given up
+ * is the caller's policy (reorder_skip / reorder_skip_to). Pure.
+ *
+ * Held frames are copied into a ring of bytes in arrival order, each behind a small header;
+ * a delivered frame is marked free and the ring's tail moves past free frames only, so a
+ * frame held long keeps the bytes after it. Frames arrive nearly in seq order and the
+ * sender's window bounds the bytes of any window's worth of seqs, so twice the sender's
+ * bytes always suffice; a peer that overruns that breaks the protocol (REORDER_FULL).
  */
 #ifndef MPTUN_REORDER_H
 #define MPTUN_REORDER_H
@@ -18,25 +24,37 @@ enum reorder_verdict {
 	REORDER_HELD,    /* copied; it waits for the gap before it */
 	REORDER_DUP,     /* already delivered or already held: drop */
 	REORDER_BEYOND,  /* outside the window: the peer broke the protocol */
-	REORDER_TOOBIG,  /* larger than a slot */
+	REORDER_TOOBIG,  /* larger than the largest frame */
+	REORDER_FULL,    /* no room left to hold it: the peer overran its window */
+};
+
+/* A held frame: where its bytes are (0 len: not held). */
+struct reorder_slot {
+	size_t off;
+	uint32_t len;
 };
 
 struct reorder {
 	uint8_t *mem;
-	uint32_t *len; /* 0: slot empty */
-	size_t slot_size;
-	uint32_t nslots; /* a power of two */
-	uint64_t next;   /* next seq to deliver */
-	uint32_t held;   /* slots in use */
+	size_t size;       /* ring bytes */
+	size_t frame_max;  /* the largest frame */
+	size_t head, tail; /* the ring holds [tail, head), maybe wrapping */
+	size_t used;       /* bytes between tail and head, padding included */
+	struct reorder_slot *slot; /* per seq modulo nslots */
+	uint32_t nslots;   /* a power of two */
+	uint64_t next;     /* next seq to deliver */
+	uint32_t held;     /* frames held */
 };
 
-int reorder_init(struct reorder *r, uint32_t nslots, size_t slot_size);
+/* A window of nslots seqs (rounded up to a power of two), frames of at most frame_max bytes
+ * held in a ring of bytes (rounded up to whole cache lines). -1 on ENOMEM or too small. */
+int reorder_init(struct reorder *r, uint32_t nslots, size_t bytes, size_t frame_max);
 void reorder_free(struct reorder *r);
 /* Forget everything and expect next (the peer restarted). */
 void reorder_reset(struct reorder *r, uint64_t next);
 /* Classify seq; store a copy when it must wait. */
 enum reorder_verdict reorder_put(struct reorder *r, uint64_t seq, const uint8_t *p, size_t len);
-/* Copy the frame at r->next into its slot after all (the channel could not take it now). */
+/* Copy the frame at r->next after all (the channel could not take it now). -1: no room. */
 int reorder_keep(struct reorder *r, const uint8_t *p, size_t len);
 /* The frame at r->next has been delivered: move past it. */
 void reorder_advance(struct reorder *r);

@@ -43,7 +43,8 @@ better(enum conf_sched policy, const struct sched_cand *c, uint64_t eta,
 }
 
 static int
-pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len, int skip)
+pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len, int skip,
+     int room)
 {
 	int no_backup = primary_up(cands, n);
 	const struct sched_cand *best = NULL;
@@ -53,7 +54,7 @@ pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len,
 	for (i = 0; i < n; i++) {
 		const struct sched_cand *c = cands[i];
 
-		if (i == skip || !c->ready || (no_backup && c->backup))
+		if (i == skip || !(room ? c->room : c->ready) || (no_backup && c->backup))
 			continue;
 		eta = sched_eta_us(c, len);
 		if (better(policy, c, eta, best, best_eta)) {
@@ -68,11 +69,17 @@ pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len,
 int
 sched_pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len)
 {
-	return pick(policy, cands, n, len, -1);
+	return pick(policy, cands, n, len, -1, 0);
+}
+
+int
+sched_pick_room(struct sched_cand *const *cands, int n, size_t len)
+{
+	return pick(SCHED_BALANCE, cands, n, len, -1, 1);
 }
 
 int
 sched_pick_other(struct sched_cand *const *cands, int n, size_t len, int skip)
 {
-	return pick(SCHED_BALANCE, cands, n, len, skip);
+	return pick(SCHED_BALANCE, cands, n, len, skip, 0);
 }

@@ -18,6 +18,7 @@
 struct sched_cand {
 	int up;           /* established: counts for the backup rule */
 	int ready;        /* can take a packet now */
+	int room;         /* can queue one past ready: for sources that would drop it otherwise */
 	int priority;     /* lower first, for ordered */
 	int backup;       /* only while no primary is up */
 	uint64_t queued;  /* bytes waiting ahead of a new packet: ours and the kernel's unsent */
@@ -34,6 +35,11 @@ uint64_t sched_eta_us(const struct sched_cand *c, size_t len);
  * sched_pick_other). Backup connections are eligible only while no primary one is up.
  */
 int sched_pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len);
+/*
+ * For tun/udp when none is ready: the earliest expected delivery among those with room, or
+ * -1 (the caller drops the packet, like a router whose queue is full).
+ */
+int sched_pick_room(struct sched_cand *const *cands, int n, size_t len);
 /* For redundant: the best ready candidate other than index skip, or -1. */
 int sched_pick_other(struct sched_cand *const *cands, int n, size_t len, int skip);
 

@@ -32,13 +32,20 @@
 #include "util.h"
 
 #define NO_RESEND UINT64_MAX
+/*
+ * The reorder ring: frames held behind the oldest one still held were all in flight
+ * together with it or with each other, so twice the sender's window of bytes, plus each
+ * frame's header and alignment and one wasted wrap, always fits (see reorder.h).
+ */
+#define REORDER_BYTES(max) \
+	(2 * (size_t)SESSION_WINDOW_BYTES + 2 * (size_t)FRAME_WINDOW * 128 + 2 * ((max) + 128))
 
 static const char *const drop_names[DROP_MAX] = {
 	[DROP_DUPLICATE] = "duplicate", [DROP_LOST] = "lost",
 	[DROP_MALFORMED] = "malformed", [DROP_AUTH] = "auth",
 	[DROP_HANDSHAKE] = "handshake", [DROP_HALFOPEN] = "halfopen",
 	[DROP_DELIVERY] = "delivery",   [DROP_OVERSIZE] = "oversize",
-	[DROP_EXPIRED] = "expired",     [DROP_NOPATH] = "nopath",
+	[DROP_EXPIRED] = "expired",     [DROP_NOPATH] = "nopath",       [DROP_FULL] = "full",
 };
 
 const char *
@@ -200,8 +207,10 @@ on_data(struct session *s, struct conn *c, const struct frame *f)
 		if (deliver(s, f->payload, f->len) == 0) {
 			reorder_advance(&s->ro);
 			drain(s);
-		} else {
-			reorder_keep(&s->ro, f->payload, f->len);
+		} else if (reorder_keep(&s->ro, f->payload, f->len) == -1) {
+			s->st.drops[DROP_MALFORMED]++;
+			conn_fail(c, "seq %llu: no room to hold it", (unsigned long long)f->a);
+			return;
 		}
 		break;
 	case REORDER_HELD:
@@ -212,6 +221,7 @@ on_data(struct session *s, struct conn *c, const struct frame *f)
 		break;
 	case REORDER_BEYOND:
 	case REORDER_TOOBIG:
+	case REORDER_FULL:
 		s->st.drops[DROP_MALFORMED]++;
 		conn_fail(c, "seq %llu outside the window", (unsigned long long)f->a);
 		return;
@@ -360,6 +370,17 @@ any_ready(struct session *s)
 	return 0;
 }
 
+static int
+any_room(struct session *s)
+{
+	int i;
+
+	for (i = 0; i < s->nup; i++)
+		if (s->cands[i]->room)
+			return 1;
+	return 0;
+}
+
 /* Is any connection established (even a suspect one)? */
 static int
 any_up(struct session *s)
@@ -372,27 +393,43 @@ any_up(struct session *s)
 	return 0;
 }
 
+/*
+ * What to do with the next payload from the channel: DROP_MAX to send it, a drop reason to
+ * read and drop it, or -1 to leave it in the channel (back pressure).
+ *
+ * No path at all: tun/udp payloads are read and dropped, like a router without a route,
+ * rather than left in the device queue to arrive seconds late when a path returns. Every
+ * path full: they queue a little past ready (CONN_OUT_QUEUE), then are dropped, like at a
+ * router whose queue is full. The queue in front of the paths is thus each connection's
+ * own, counted in bytes, and not the device's, which counts packets and would hold
+ * megabytes of GSO packets. Reliable channels lose nothing: they wait.
+ */
+static int
+tx_verdict(struct session *s)
+{
+	if (!s->chan->reliable && !any_up(s))
+		return DROP_NOPATH;
+	if (!pump_resend(s) || sendq_slot(&s->sq) == NULL)
+		return -1;
+	if (!any_ready(s) && s->chan->reliable)
+		return -1;
+	if (!any_ready(s) && !any_room(s))
+		return DROP_FULL;
+	return DROP_MAX;
+}
+
 uint8_t *
 session_tx_slot(struct session *s, size_t *cap)
 {
-	uint8_t *slot;
-
-	/*
-	 * No path at all: tun/udp payloads are read and dropped, like a router without a route,
-	 * rather than left in the device queue to arrive seconds late when a path returns.
-	 */
-	s->discard = !s->chan->reliable && !any_up(s);
-	if (s->discard) {
-		*cap = s->payload_max;
-		return s->scratch;
-	}
-
-	if (!pump_resend(s) || !any_ready(s) || (slot = sendq_slot(&s->sq)) == NULL) {
+	s->discard = tx_verdict(s);
+	if (s->discard < 0) {
 		s->src_paused = 1;
 		return NULL;
 	}
 	*cap = s->payload_max;
-	return slot + FRAME_DATA_OVERHEAD;
+	if (s->discard != DROP_MAX)
+		return s->scratch;
+	return sendq_slot(&s->sq) + FRAME_DATA_OVERHEAD;
 }
 
 void
@@ -403,14 +440,20 @@ session_tx_commit(struct session *s, size_t len)
 	struct conn *c;
 	int i, j;
 
-	if (s->discard) {
-		s->st.drops[DROP_NOPATH]++;
+	if (s->discard != DROP_MAX) {
+		s->st.drops[s->discard]++;
 		return;
 	}
 
 	i = sched_pick(s->conf->sched, s->cands, s->nup, flen);
-	if (i < 0)
-		return; /* session_tx_slot said yes: only a failure since then gets here */
+	if (i < 0 && !s->chan->reliable)
+		i = sched_pick_room(s->cands, s->nup, flen);
+	if (i < 0) {
+		/* session_tx_slot said yes: only a failure since then gets here */
+		if (!s->chan->reliable)
+			s->st.drops[DROP_FULL]++;
+		return;
+	}
 	c = s->up[i];
 	frame_put_data_hdr(slot, s->sq.next, 0, len);
 	sendq_push(&s->sq, (uint32_t)flen, now_ns(s), c->id);
@@ -433,9 +476,7 @@ maybe_resume(struct session *s)
 {
 	if (!s->src_paused)
 		return;
-	/* with no path at all the channel reads again, to drop (see session_tx_slot) */
-	if ((s->chan->reliable || any_up(s)) &&
-	    (!pump_resend(s) || !any_ready(s) || sendq_slot(&s->sq) == NULL))
+	if (tx_verdict(s) < 0)
 		return;
 	s->src_paused = 0;
 	s->chan->resume(s->chan);
@@ -749,26 +790,21 @@ session_path(struct session *s, const char *name)
 
 int
 session_init(struct session *s, struct ev_loop *loop, const struct conf *conf, struct chan *ch,
-	     const struct crypto_id *cid)
+	     size_t payload_max, const struct crypto_id *cid)
 {
-	size_t slot = FRAME_DATA_OVERHEAD + (size_t)conf->mtu;
-	uint32_t w = SESSION_WINDOW_BYTES / slot;
-
 	memset(s, 0, sizeof(*s));
-	if (w < SESSION_WINDOW_MIN)
-		w = SESSION_WINDOW_MIN;
-	if (w > SESSION_WINDOW_MAX)
-		w = SESSION_WINDOW_MAX;
 	s->loop = loop;
 	s->conf = conf;
 	s->chan = ch;
 	s->cid = cid;
-	s->payload_max = (size_t)conf->mtu;
+	s->payload_max = payload_max;
 	s->resend = NO_RESEND;
 	do
 		randombytes_buf(&s->sid, sizeof(s->sid));
 	while (s->sid == 0);
-	if (sendq_init(&s->sq, w, slot) == -1 || reorder_init(&s->ro, w, s->payload_max) == -1 ||
+	if (sendq_init(&s->sq, FRAME_WINDOW, SESSION_WINDOW_BYTES,
+		       FRAME_DATA_OVERHEAD + payload_max) == -1 ||
+	    reorder_init(&s->ro, FRAME_WINDOW, REORDER_BYTES(payload_max), payload_max) == -1 ||
 	    (s->scratch = malloc(s->payload_max)) == NULL) {
 		session_free(s);
 		return -1;

@@ -24,9 +24,7 @@
 #include "sendq.h"
 
 #define SESSION_MAX_CONNS (CONF_MAX_PATHS * 4)
-#define SESSION_WINDOW_BYTES (8u << 20) /* sender window and reorder buffer, each */
-#define SESSION_WINDOW_MIN 64
-#define SESSION_WINDOW_MAX 4096
+#define SESSION_WINDOW_BYTES (8u << 20) /* the sender's window; the reorder ring is twice that */
 #define SESSION_ACK_DELAY 0.002 /* seconds */
 #define SESSION_MONITOR 0.02    /* seconds between stall checks */
 
@@ -58,6 +56,7 @@ enum session_drop {
 	DROP_OVERSIZE,   /* payloads larger than the MTU */
 	DROP_EXPIRED,    /* tun/udp frames of a dead connection too old to send again */
 	DROP_NOPATH,     /* tun/udp payloads read while no connection was up */
+	DROP_FULL,       /* tun/udp payloads read while every connection was full */
 	DROP_MAX
 };
 
@@ -75,7 +74,7 @@ struct session {
 	uint64_t peer_sid; /* 0 until the first HELLO */
 	struct sendq sq;
 	struct reorder ro;
-	size_t payload_max; /* MTU */
+	size_t payload_max; /* the channel's largest payload */
 
 	struct conn *up[SESSION_MAX_CONNS]; /* established connections */
 	struct sched_cand *cands[SESSION_MAX_CONNS];
@@ -97,16 +96,16 @@ struct session {
 	ev_timer monitor;
 	ev_tstamp monitor_at; /* when the monitor last ran */
 	uint8_t *scratch;     /* where payloads go to be dropped while no path is up */
-	int discard;          /* the slot handed out is the scratch one */
+	int discard;          /* DROP_MAX, or why the slot handed out is the scratch one */
 	uint64_t abandon_sent; /* the last ABANDON we sent */
 	ev_tstamp regrace_until; /* a connection died: gaps wait for re-sends until then */
 	struct session_stats st;
 };
 
 const char *session_drop_name(enum session_drop d);
-/* Set up the session for conf, delivering to ch. -1 on ENOMEM. */
+/* Set up the session for conf, delivering to ch payloads of up to payload_max bytes. -1 on ENOMEM. */
 int session_init(struct session *s, struct ev_loop *loop, const struct conf *conf,
-		 struct chan *ch, const struct crypto_id *cid);
+		 struct chan *ch, size_t payload_max, const struct crypto_id *cid);
 void session_free(struct session *s);
 /*
  * Room for the next payload (at most *cap bytes), or NULL when no connection can take it

@@ -10,6 +10,15 @@
 #include "session.h"
 
 #define TUN_BATCH 64 /* packets read per wake-up before others get a turn */
+/*
+ * Every packet read from or written to the device starts with a virtio_net_hdr (10 bytes,
+ * little endian), and the session carries it along: the kernel hands over TCP segments as
+ * unchecksummed GSO super-packets of up to 64 KiB and takes them back the same way (see
+ * doc/protocol.md). TUN_PAYLOAD_MAX is the largest header + packet, one frame's payload.
+ */
+#define TUN_VNET_HDR_LEN 10
+#define TUN_PAYLOAD_MAX 65535
+#define TUN_PACKET_MAX (TUN_PAYLOAD_MAX - TUN_VNET_HDR_LEN)
 
 /* The tun device as a session channel. */
 struct tun {

@@ -1,7 +1,7 @@
 /*
  * test_window: the sender's window (sendq) and the receiver's reorder buffer — in-order
  * delivery without copies, holding frames ahead of a gap, duplicates, the window bound,
- * giving gaps up, and acks that release slots.
+ * giving gaps up, acks that release frames, and both rings' byte accounting.
  */
 #include "config.h"
 
@@ -19,15 +19,15 @@ test_sendq(void)
 	uint8_t *s;
 	int i;
 
-	CHECK(sendq_init(&q, 5, 100) == 0);
-	CHECK(q.nslots == 8);
+	CHECK(sendq_init(&q, 5, 1000, 100) == 0);
+	CHECK(q.nslots == 8 && q.size == 1024);
 	for (i = 0; i < 8; i++) {
 		s = sendq_slot(&q);
 		CHECK(s != NULL);
 		memset(s, i, 100);
 		CHECK(sendq_push(&q, 100, 1000 + i, 7) == (uint64_t)i);
 	}
-	CHECK(sendq_slot(&q) == NULL); /* full: back pressure */
+	CHECK(sendq_slot(&q) == NULL); /* full: back pressure (frame count) */
 	CHECK(sendq_get(&q, 3, &m)[0] == 3 && m->sent == 1003 && m->conn_id == 7);
 	CHECK(sendq_ack(&q, 9) == -1); /* beyond what was sent */
 	CHECK(sendq_ack(&q, 4) == 4 && sendq_count(&q) == 4);
@@ -39,6 +39,55 @@ test_sendq(void)
 	sendq_free(&q);
 }
 
+/* Frames of mixed sizes share the ring's bytes; it wraps, and never overwrites a held frame. */
+static void
+test_sendq_bytes(void)
+{
+	struct sendq q;
+	uint8_t *s, *f;
+	uint64_t seq, acked = 0;
+	uint32_t len;
+	int i, full = 0;
+
+	CHECK(sendq_init(&q, 64, 4096, 1000) == 0);
+	/* small frames: the frame count is the limit, not the bytes */
+	for (i = 0; i < 20; i++) {
+		CHECK((s = sendq_slot(&q)) != NULL);
+		sendq_push(&q, 10, 0, 0);
+	}
+	CHECK(sendq_ack(&q, 20) == 20 && q.head == 0);
+	/* large frames: room for 1000 more bytes is the limit */
+	for (i = 0; (s = sendq_slot(&q)) != NULL; i++) {
+		memset(s, (uint8_t)q.next, 1000);
+		sendq_push(&q, 1000, 0, 0);
+	}
+	CHECK(i == 4); /* 4 x 1024 of 4096: the fifth needs room the oldest still holds */
+	acked = q.base;
+	/* a long run of acks and pushes of varied sizes: every held frame keeps its bytes */
+	for (i = 0; i < 20000; i++) {
+		s = sendq_slot(&q);
+		if (s == NULL) {
+			full++;
+			CHECK(sendq_ack(&q, acked + 1) == 1);
+			acked++;
+			for (seq = acked; seq < q.next; seq++) {
+				struct sendq_meta *m;
+
+				f = sendq_get(&q, seq, &m);
+				CHECK(f != NULL && f[0] == (uint8_t)seq && f[m->len - 1] == (uint8_t)seq);
+			}
+			continue;
+		}
+		len = 1 + (uint32_t)(i * 7919) % 1000;
+		CHECK(s >= q.mem && s + 1000 <= q.mem + q.size);
+		memset(s, (uint8_t)q.next, len);
+		sendq_push(&q, len, 0, 0);
+	}
+	CHECK(full > 1000);
+	sendq_free(&q);
+	CHECK(sendq_init(&q, 4, 100, 1000) == -1); /* a ring smaller than one frame */
+}
+
 static void
 test_reorder(void)
 {
@@ -47,7 +96,7 @@ test_reorder(void)
 	const uint8_t *p;
 	size_t len;
 
-	CHECK(reorder_init(&r, 8, 16) == 0);
+	CHECK(reorder_init(&r, 8, 4096, 16) == 0);
 	CHECK(reorder_put(&r, 0, a, 3) == REORDER_DELIVER);
 	reorder_advance(&r);
 	CHECK(reorder_put(&r, 0, a, 3) == REORDER_DUP);
@@ -76,10 +125,55 @@ test_reorder(void)
 	reorder_free(&r);
 }
 
+/* Held frames of any size share the ring; freed room comes back once older frames go. */
+static void
+test_reorder_ring(void)
+{
+	struct reorder r;
+	uint8_t big[1000];
+	const uint8_t *p;
+	size_t len;
+	uint64_t seq;
+	int i, n;
+
+	CHECK(reorder_init(&r, 64, 8192, 1000) == 0);
+	memset(big, 'x', sizeof(big));
+	/* seq 0 missing: hold 1.. until the ring is full */
+	for (seq = 1; reorder_put(&r, seq, big, 1000) == REORDER_HELD; seq++)
+		;
+	CHECK(seq > 5 && r.held == seq - 1); /* 1024 + 64 bytes each in 8192 */
+	CHECK(reorder_put(&r, seq, big, 1000) == REORDER_FULL);
+	CHECK(reorder_put(&r, seq + 1, big, 1) == REORDER_HELD || r.used + 128 > r.size);
+	reorder_reset(&r, 0);
+	/* a long run: frames arrive one ahead, so each is held once then delivered */
+	for (i = 0, n = 0; i < 10000; i += 2) {
+		uint8_t a[800], b[800];
+		size_t la = 1 + (size_t)(i * 31) % 800, lb = 1 + (size_t)(i * 17) % 800;
+
+		memset(a, (uint8_t)i, la);
+		memset(b, (uint8_t)(i + 1), lb);
+		CHECK(reorder_put(&r, (uint64_t)i + 1, b, lb) == REORDER_HELD);
+		CHECK(reorder_put(&r, (uint64_t)i, a, la) == REORDER_DELIVER);
+		reorder_advance(&r);
+		p = reorder_peek(&r, &len);
+		CHECK(p != NULL && len == lb && p[0] == (uint8_t)(i + 1) && p[lb - 1] == (uint8_t)(i + 1));
+		reorder_advance(&r);
+		n += r.used == 0;
+	}
+	CHECK(n == 5000 && r.held == 0);
+	/* a frame the channel could not take is kept, then delivered from the ring */
+	CHECK(reorder_keep(&r, big, 10) == 0 && reorder_keep(&r, big, 10) == -1);
+	CHECK(reorder_peek(&r, &len) != NULL && len == 10);
+	reorder_free(&r);
+	CHECK(reorder_init(&r, 8, 100, 1000) == -1); /* a ring smaller than one frame */
+}
+
 int
 main(void)
 {
 	test_sendq();
+	test_sendq_bytes();
 	test_reorder();
+	test_reorder_ring();
 	return CHECK_RESULT();
 }
