@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "ctl.h"
+#include "ctl_req.h"
 #include "log.h"
 #include "session.h"
 #include "show.h"
@@ -97,8 +98,9 @@ client_free(struct ctl_client *cl)
 	free(cl);
 }
 
+/* Answer r, or "error: unknown request" when r is NULL. */
 static void
-client_answer(struct ctl_client *cl)
+client_answer(struct ctl_client *cl, const struct ctl_req *r)
 {
 	struct session *s = cl->ctl->s;
 	char *text = NULL;
@@ -109,21 +111,28 @@ client_answer(struct ctl_client *cl)
 
 	if ((f = open_memstream(&text, &len)) == NULL)
 		return;
-	if (strcmp(cl->req, "show") == 0) {
-		show_text(s, &cl->ctl->rates, f);
-	} else if (strcmp(cl->req, "show json") == 0) {
-		show_json(s, f);
-	} else if (strcmp(cl->req, "show table") == 0) {
-		show_table(s, &cl->ctl->rates, f);
-	} else if (strcmp(cl->req, "show prometheus") == 0) {
-		show_prometheus(s, f);
-	} else if (strcmp(cl->req, "reload") == 0 && cl->ctl->reload != NULL) {
+	if (r != NULL && r->kind == CTL_REQ_SHOW) {
+		switch (r->form) {
+		case CTL_SHOW_TEXT:
+			show_text(s, &cl->ctl->rates, f);
+			break;
+		case CTL_SHOW_TABLE:
+			show_table(s, &cl->ctl->rates, f);
+			break;
+		case CTL_SHOW_JSON:
+			show_json(s, f);
+			break;
+		case CTL_SHOW_PROMETHEUS:
+			show_prometheus(s, f);
+			break;
+		}
+	} else if (r != NULL && r->kind == CTL_REQ_RELOAD && cl->ctl->reload != NULL) {
 		char msg[CTL_RELOAD_MSG_MAX];
 
 		cl->ctl->reload(cl->ctl->reload_arg, msg, sizeof(msg));
 		fputs(msg, f);
 	} else {
-		fprintf(f, "error: unknown request\n");
+		fprintf(f, "error: %s\n", ctl_req_strerror(CTL_REQ_ERR_UNKNOWN));
 	}
 	fclose(f);
 	/* local and small: finish it now, bounded by the send timeout */
@@ -138,10 +147,11 @@ static void
 client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct ctl_client *cl = container_of(w, struct ctl_client, io);
+	struct ctl_req r;
 	ssize_t n;
-	char *nl;
+	int rc;
 
-	n = read(w->fd, cl->req + cl->len, sizeof(cl->req) - 1 - cl->len);
+	n = read(w->fd, cl->req + cl->len, sizeof(cl->req) - cl->len);
 	if (n == -1 && errno == EAGAIN)
 		return;
 	if (n <= 0) {
@@ -149,14 +159,12 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	cl->len += (size_t)n;
-	cl->req[cl->len] = '\0';
-	if ((nl = strchr(cl->req, '\n')) == NULL) {
-		if (cl->len == sizeof(cl->req) - 1)
-			client_free(cl); /* no line in CTL_REQ_MAX bytes: not a client of ours */
+	/* MORE only while the buffer has room, so the next read never asks for 0 bytes */
+	if ((rc = ctl_req_parse(&r, cl->req, cl->len)) == CTL_REQ_MORE)
 		return;
-	}
-	*nl = '\0';
-	client_answer(cl);
+	/* a line too long or with a NUL byte: not a client of ours, closed without an answer */
+	if (rc == CTL_REQ_DONE || r.err == CTL_REQ_ERR_UNKNOWN)
+		client_answer(cl, rc == CTL_REQ_DONE ? &r : NULL);
 	client_free(cl);
 }
 
@@ -412,18 +420,20 @@ ctl_cmd_show(int argc, char **argv)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)], *text;
 	const int tty = isatty(STDOUT_FILENO);
-	const char *req = "show";
+	enum ctl_show_form show = CTL_SHOW_TEXT;
+	const char *req;
 	double watch = 0;
 	int form = 0;
 	size_t len;
 
 	client_args(argc, argv, 1, path, sizeof(path), &form, &watch);
 	if (form == 'j')
-		req = "show json";
+		show = CTL_SHOW_JSON;
 	else if (form == 'p')
-		req = "show prometheus";
+		show = CTL_SHOW_PROMETHEUS;
 	else if (tty)
-		req = "show table"; /* a person: the table; a pipe: the stable columns */
+		show = CTL_SHOW_TABLE; /* a person: the table; a pipe: the stable columns */
+	req = ctl_req_line(CTL_REQ_SHOW, show);
 	if (watch == 0)
 		return ctl_request(path, req, stdout);
 	for (;;) {
@@ -453,9 +463,9 @@ ctl_cmd_reload(int argc, char **argv)
 	size_t len = 0;
 
 	client_args(argc, argv, 0, path, sizeof(path), &form, &watch);
-	if (request(path, "reload", &text, &len) == -1)
+	if (request(path, ctl_req_line(CTL_REQ_RELOAD, CTL_SHOW_TEXT), &text, &len) == -1)
 		return 1;
-	rc = len == 0 || strncmp(text, "error", 5) == 0;
+	rc = ctl_req_answer_failed(text, len);
 	fwrite(text, 1, len, rc ? stderr : stdout);
 	if (len == 0)
 		fprintf(stderr, "mptun: %s: no answer to reload\n", path);

@@ -2,10 +2,11 @@
  * ctl: the control socket and `mptun show`.
  *
  * A unix stream socket; a client sends one request line and reads the answer until the
- * daemon closes. Requests: "show" (stable columns), "show table" (for a terminal), "show
- * json", "show prometheus" (see show.h), "reload" (answers "reloaded: ..." or "error:
- * ..."). The answer is text, never a raw struct. Only root and the daemon's own user may
- * connect (SO_PEERCRED); after a privilege drop the socket belongs to that user.
+ * daemon closes. Requests (parsed in ctl_req.h): "show" (stable columns), "show table" (for
+ * a terminal), "show json", "show prometheus" (see show.h), "reload" (answers "reloaded:
+ * ..." or "error: ..."); any other line is answered "error: unknown request". The answer is
+ * text, never a raw struct. Only root and the daemon's own user may connect (SO_PEERCRED);
+ * after a privilege drop the socket belongs to that user.
  */
 #ifndef MPTUN_CTL_H
 #define MPTUN_CTL_H
@@ -15,7 +16,6 @@
 
 #include "conf.h"
 
-#define CTL_REQ_MAX    256
 #define CTL_TIMEOUT    2.0
 #define CTL_RATE_EVERY 1.0 /* seconds between rate samples */
 

@@ -7,9 +7,11 @@
 #   /* fuzz-sources: src/frame.c src/buf.c src/log.c */     files, relative to top_srcdir
 #   /* fuzz-libs: libsodium -lm */                          pkg-config names, or -l flags
 # (both may repeat), so a new harness needs no change here. tests/fuzz/fuzz_NAME.dict is
-# used when it exists. Each runs FUZZ_SECONDS (default 10) on a copy of its seed corpus
-# tests/fuzz/corpus/NAME/: the committed corpus is never written. A longer hunt:
-#   FUZZ_SECONDS=600 tests/fuzz/run.sh
+# used when it exists. Every harness is built first, so a build failure shows at once; then
+# each runs FUZZ_SECONDS (default 60, as in `make check`) on a copy of its seed corpus
+# tests/fuzz/corpus/NAME/: the committed corpus is never written. A longer hunt, an hour
+# each (or one harness for a night: FUZZ_SECONDS=28800 tests/fuzz/run.sh ctl):
+#   FUZZ_SECONDS=3600 tests/fuzz/run.sh
 # Inputs that crash are kept in FUZZ_ARTIFACTS (default $top_builddir/fuzz-artifacts);
 # reproduce one with: WORK/fuzz_NAME FILE (FUZZ_KEEP=1 keeps the build directory WORK).
 # Exit 1 when a harness crashes or does not build, 77 when clang or libFuzzer is missing.
@@ -17,7 +19,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-SECS=${FUZZ_SECONDS:-10}
+SECS=${FUZZ_SECONDS:-60}
 CC_FUZZ=${CC_FUZZ:-clang}
 ARTIFACTS=${FUZZ_ARTIFACTS:-$top_builddir/fuzz-artifacts}
 CFLAGS_FUZZ="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
@@ -49,10 +51,10 @@ if [ $# -gt 0 ]; then
 else
 	harnesses=("$top_srcdir"/tests/fuzz/fuzz_*.c)
 fi
-mkdir -p "$WORK/corpus"
+# build them all
+built=()
 for h in "${harnesses[@]}"; do
 	name=$(basename "$h" .c)
-	short=${name#fuzz_}
 	[ -f "$h" ] || { echo "FAIL: $name: no such harness"; fail=$((fail + 1)); continue; }
 	srcs=$(field fuzz-sources "$h")
 	if [ -z "$srcs" ]; then
@@ -87,6 +89,14 @@ for h in "${harnesses[@]}"; do
 		fail=$((fail + 1))
 		continue
 	fi
+	built+=("$name")
+done
+[ ${#built[@]} -gt 0 ] && echo "built: ${built[*]}; running each for $SECS s"
+
+# then run them
+mkdir -p "$WORK/corpus"
+for name in "${built[@]}"; do
+	short=${name#fuzz_}
 	corpus=$WORK/corpus/$short
 	mkdir -p "$corpus"
 	if [ -d "$top_srcdir/tests/fuzz/corpus/$short" ]; then
