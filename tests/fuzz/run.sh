@@ -79,8 +79,9 @@ for h in "${harnesses[@]}"; do
 			;;
 		esac
 	done
+	# -iquote: src/sched.h must not hide the system <sched.h> (as in Makefile.am)
 	# shellcheck disable=SC2086 # word splitting of the flag lists is wanted
-	if ! $CC_FUZZ $CFLAGS_FUZZ -I"$top_srcdir/src" -I"$top_builddir" $cflags "$h" "${files[@]}" \
+	if ! $CC_FUZZ $CFLAGS_FUZZ -iquote "$top_srcdir/src" -I"$top_builddir" $cflags "$h" "${files[@]}" \
 		$libs -o "$WORK/$name" >"$WORK/$name.build" 2>&1; then
 		echo "FAIL: $name does not build:"
 		tail -n 20 "$WORK/$name.build"
