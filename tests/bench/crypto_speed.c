@@ -54,7 +54,7 @@ main(int argc, char **argv)
 	uint8_t cpriv[32], spriv[32], cpub[32], spub[32];
 	struct crypto_id ci, si;
 	struct crypto_peer cp, sp;
-	struct crypto_rec r[4];
+	struct crypto_rec r[4] = {0}; /* empty: crypto_hs_split releases what they hold */
 	size_t i, j;
 	double t0, t;
 	long n;
