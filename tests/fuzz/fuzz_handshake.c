@@ -10,7 +10,7 @@
  * MAC is exercised too; the harness checks once at start that a good payload is accepted.
  */
 /* fuzz-sources: src/crypto.c src/aead.c src/noise.c src/buf.c src/log.c */
-/* fuzz-libs: libsodium */
+/* fuzz-libs: libsodium libcrypto@HAVE_OPENSSL */
 #include "config.h"
 
 #include <stdlib.h>

@@ -9,7 +9,7 @@
  * byte for byte: a round-trip check across rekeys.
  */
 /* fuzz-sources: src/crypto.c src/aead.c src/noise.c src/buf.c src/log.c */
-/* fuzz-libs: libsodium */
+/* fuzz-libs: libsodium libcrypto@HAVE_OPENSSL */
 #include "config.h"
 
 #include <stdlib.h>

@@ -6,7 +6,8 @@
 # Each harness names what it links in comment lines of its own:
 #   /* fuzz-sources: src/frame.c src/buf.c src/log.c */     files, relative to top_srcdir
 #   /* fuzz-libs: libsodium -lm */                          pkg-config names, or -l flags
-# (both may repeat), so a new harness needs no change here. tests/fuzz/fuzz_NAME.dict is
+#   /* fuzz-libs: libcrypto@HAVE_OPENSSL */                 only when config.h defines it
+# (all may repeat), so a new harness needs no change here. tests/fuzz/fuzz_NAME.dict is
 # used when it exists. Each runs FUZZ_SECONDS (default 10) on a copy of its seed corpus
 # tests/fuzz/corpus/NAME/: the committed corpus is never written. A longer hunt:
 #   FUZZ_SECONDS=600 tests/fuzz/run.sh
@@ -71,6 +72,12 @@ for h in "${harnesses[@]}"; do
 	fi
 	cflags="" libs=""
 	for l in $(field fuzz-libs "$h"); do
+		case $l in
+		*@*) # NAME@MACRO: NAME only when config.h defines MACRO
+			grep -q "^#define ${l#*@} 1\$" "$top_builddir/config.h" || continue
+			l=${l%@*}
+			;;
+		esac
 		case $l in
 		-*) libs="$libs $l" ;;
 		*)
