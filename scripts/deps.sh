@@ -2,7 +2,7 @@
 # Sourced by scripts/build, scripts/test and scripts/demo.
 
 # to build the daemon
-MPTUN_BUILD_DEPS="gcc make autoconf automake pkg-config libev-dev libsodium-dev libmnl-dev"
+MPTUN_BUILD_DEPS="gcc make autoconf automake pkg-config libev-dev libsodium-dev libmnl-dev libssl-dev"
 # to run the test suite and the benchmarks: real third-party peers, no mocks
 MPTUN_TEST_DEPS="iproute2 iputils-ping iperf3 socat jq python3 tcpdump nftables ethtool mptcpd
 	microsocks tinyproxy dante-server xinetd vtun openvpn openssh-server openssh-client clang

@@ -496,10 +496,17 @@ int
 conn_queue(struct conn *c, const uint8_t *plain, size_t len)
 {
 	uint8_t *dst = bq_reserve(&c->out, len + CRYPTO_RECORD_OVERHEAD);
+	size_t n;
 
 	if (dst == NULL)
 		return -1;
-	bq_commit(&c->out, crypto_seal(&c->tx, now_ns(c), plain, len, dst));
+	n = crypto_seal(&c->tx, now_ns(c), plain, len, dst);
+	if (n == 0) {
+		/* no memory for the next key at a rekey: nothing was sealed, and nothing can be */
+		conn_fail(c, "cannot seal a record");
+		return -1;
+	}
+	bq_commit(&c->out, n);
 	c->sc.ready = c->sc.room = 0; /* until conn_update says otherwise */
 	return 0;
 }

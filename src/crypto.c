@@ -62,7 +62,21 @@ _Static_assert(CRYPTO_RECORD_MAX <= CRYPTO_REC_LEN_MASK, "CRYPTO_RECORD_MAX");
 int
 crypto_init(void)
 {
-	return sodium_init() < 0 ? -1 : 0;
+	static const uint8_t key[AEAD_KEY_LEN];
+	struct aead a;
+
+	if (sodium_init() < 0)
+		return -1;
+	/* the record cipher library must key what may be negotiated: fail here, not later */
+	if (aead_init(&a, AEAD_CHACHA20POLY1305, key) == -1)
+		return -1;
+	aead_wipe(&a);
+	if (crypto_aead_aes256gcm_is_available()) {
+		if (aead_init(&a, AEAD_AES256GCM, key) == -1)
+			return -1;
+		aead_wipe(&a);
+	}
+	return 0;
 }
 
 const char *
@@ -91,6 +105,8 @@ crypto_strerror(int err)
 		return "counter exhausted";
 	case CRYPTO_ERR_KEY:
 		return "bad key";
+	case CRYPTO_ERR_NOMEM:
+		return "out of memory";
 	default:
 		return "unknown";
 	}
@@ -645,37 +661,70 @@ crypto_hs_wipe(struct crypto_hs *hs)
 
 /* ---- records ---- */
 
+/*
+ * A record state's key lives twice: as bytes in rec->key (the ratchet's input) and
+ * expanded in rec->aead (src/aead.c, libcrypto or libsodium). A new key is always expanded
+ * into a fresh struct aead first and adopted only once that worked, so a failure leaves the
+ * state as it was.
+ */
+
+static enum aead_cipher
+aead_cipher(enum crypto_cipher c)
+{
+	return c == CRYPTO_CIPHER_AES256GCM ? AEAD_AES256GCM : AEAD_CHACHA20POLY1305;
+}
+
+/* Replace rec's key by key, already expanded in next; next is left empty. */
 static void
+adopt(struct crypto_rec *rec, struct aead *next, const uint8_t key[CRYPTO_KEY_LEN])
+{
+	aead_wipe(&rec->aead);
+	rec->aead = *next;
+	sodium_memzero(next, sizeof(*next)); /* libsodium's expanded key, or a pointer */
+	memcpy(rec->key, key, CRYPTO_KEY_LEN);
+}
+
+/* Set rec up for cipher under key (unused for NONE); whatever rec held is released. */
+static int
 rec_init(struct crypto_rec *rec, enum crypto_cipher cipher, const uint8_t key[CRYPTO_KEY_LEN])
 {
-	sodium_memzero(rec, sizeof(*rec));
+	crypto_rec_wipe(rec);
 	rec->cipher = cipher;
 	rec->rekey_bytes = CRYPTO_REKEY_BYTES;
 	rec->rekey_records = CRYPTO_REKEY_RECORDS;
 	rec->rekey_ns = CRYPTO_REKEY_SECONDS * 1000000000ull;
 	if (cipher == CRYPTO_CIPHER_NONE)
-		return;
+		return CRYPTO_OK;
 	memcpy(rec->key, key, CRYPTO_KEY_LEN);
-	if (cipher == CRYPTO_CIPHER_AES256GCM)
-		crypto_aead_aes256gcm_beforenm(&rec->aes, rec->key);
+	if (aead_init(&rec->aead, aead_cipher(cipher), rec->key) == -1) {
+		crypto_rec_wipe(rec);
+		return CRYPTO_ERR_NOMEM;
+	}
+	return CRYPTO_OK;
 }
 
 int
 crypto_hs_split(struct crypto_hs *hs, struct crypto_rec *tx, struct crypto_rec *rx)
 {
 	uint8_t k1[CRYPTO_KEY_LEN], k2[CRYPTO_KEY_LEN];
+	int rc;
 
 	if (hs->state != CRYPTO_HS_DONE || noise_split(&hs->nz, k1, k2) == -1) {
 		crypto_hs_wipe(hs);
 		return CRYPTO_ERR_STATE;
 	}
 	/* k1 carries initiator-to-responder traffic, k2 the other way. */
-	rec_init(tx, hs->cipher, hs->initiator ? k1 : k2);
-	rec_init(rx, hs->cipher, hs->initiator ? k2 : k1);
+	rc = rec_init(tx, hs->cipher, hs->initiator ? k1 : k2);
+	if (rc == CRYPTO_OK)
+		rc = rec_init(rx, hs->cipher, hs->initiator ? k2 : k1);
+	if (rc != CRYPTO_OK) {
+		crypto_rec_wipe(tx);
+		crypto_rec_wipe(rx);
+	}
 	sodium_memzero(k1, sizeof(k1));
 	sodium_memzero(k2, sizeof(k2));
 	crypto_hs_wipe(hs);
-	return CRYPTO_OK;
+	return rc;
 }
 
 void
@@ -686,9 +735,27 @@ crypto_rec_set_rekey(struct crypto_rec *rec, uint64_t bytes, uint64_t records, u
 	rec->rekey_ns = ns ? ns : CRYPTO_REKEY_SECONDS * 1000000000ull;
 }
 
+int
+crypto_rec_copy(struct crypto_rec *dst, const struct crypto_rec *src)
+{
+	if (dst == src)
+		return CRYPTO_ERR_STATE;
+	crypto_rec_wipe(dst);
+	memcpy(dst, src, sizeof(*dst));
+	/* never share src's context: expand the key again */
+	memset(&dst->aead, 0, sizeof(dst->aead));
+	if (src->cipher != CRYPTO_CIPHER_NONE &&
+	    aead_init(&dst->aead, aead_cipher(src->cipher), src->key) == -1) {
+		crypto_rec_wipe(dst);
+		return CRYPTO_ERR_NOMEM;
+	}
+	return CRYPTO_OK;
+}
+
 void
 crypto_rec_wipe(struct crypto_rec *rec)
 {
+	aead_wipe(&rec->aead);
 	sodium_memzero(rec, sizeof(*rec));
 }
 
@@ -710,19 +777,28 @@ nonce_be(uint8_t nonce[NONCE_LEN], uint64_t n)
 		nonce[4 + i] = (uint8_t)(n >> (56 - 8 * i));
 }
 
+static void
+put_hdr(uint8_t *out, uint32_t hdr)
+{
+	out[0] = (uint8_t)(hdr >> 16);
+	out[1] = (uint8_t)(hdr >> 8);
+	out[2] = (uint8_t)hdr;
+}
+
 size_t
 crypto_seal(struct crypto_rec *rec, uint64_t now_ns, const uint8_t *plain, size_t len, uint8_t *out)
 {
-	uint8_t nonce[NONCE_LEN], *body = out + CRYPTO_RECORD_HDR;
+	uint8_t nonce[NONCE_LEN], next_key[CRYPTO_KEY_LEN], *body = out + CRYPTO_RECORD_HDR;
 	uint32_t hdr = (uint32_t)len;
-	unsigned long long taglen;
+	struct aead next, *a = &rec->aead;
+	uint64_t counter = rec->counter;
+	int rc;
 
-	if (len > CRYPTO_RECORD_MAX)
+	/* an empty state (AUTO: zeroed or wiped) has no key */
+	if (len > CRYPTO_RECORD_MAX || rec->cipher == CRYPTO_CIPHER_AUTO)
 		return 0;
 	if (rec->cipher == CRYPTO_CIPHER_NONE) {
-		out[0] = (uint8_t)(hdr >> 16);
-		out[1] = (uint8_t)(hdr >> 8);
-		out[2] = (uint8_t)hdr;
+		put_hdr(out, hdr);
 		if (plain != body)
 			memmove(body, plain, len);
 		rec->bytes += len;
@@ -735,27 +811,31 @@ crypto_seal(struct crypto_rec *rec, uint64_t now_ns, const uint8_t *plain, size_
 	/* Rekey before the limits; the counter is reset long before it could wrap. */
 	if (rec->bytes >= rec->rekey_bytes || rec->counter >= rec->rekey_records ||
 	    (now_ns > rec->born_ns && now_ns - rec->born_ns >= rec->rekey_ns)) {
-		ratchet(rec->key, rec->key);
-		if (rec->cipher == CRYPTO_CIPHER_AES256GCM)
-			crypto_aead_aes256gcm_beforenm(&rec->aes, rec->key);
-		rec->counter = 0;
-		rec->bytes = 0;
-		rec->born_ns = now_ns;
-		rec->rekeys++;
+		ratchet(next_key, rec->key);
+		if (aead_init(&next, aead_cipher(rec->cipher), next_key) == -1) {
+			sodium_memzero(next_key, sizeof(next_key));
+			return 0;
+		}
+		a = &next;
+		counter = 0;
 		hdr |= CRYPTO_REC_FLAG_REKEY;
 	}
-	out[0] = (uint8_t)(hdr >> 16);
-	out[1] = (uint8_t)(hdr >> 8);
-	out[2] = (uint8_t)hdr;
-	nonce_be(nonce, rec->counter);
-	if (rec->cipher == CRYPTO_CIPHER_AES256GCM)
-		crypto_aead_aes256gcm_encrypt_detached_afternm(body, body + len, &taglen, plain,
-							       len, out, CRYPTO_RECORD_HDR, NULL,
-							       nonce, &rec->aes);
-	else
-		crypto_aead_chacha20poly1305_ietf_encrypt_detached(body, body + len, &taglen, plain,
-								   len, out, CRYPTO_RECORD_HDR,
-								   NULL, nonce, rec->key);
+	put_hdr(out, hdr);
+	nonce_be(nonce, counter);
+	rc = aead_seal(a, nonce, out, CRYPTO_RECORD_HDR, plain, len, body, body + len);
+	if (a == &next) {
+		if (rc == 0) {
+			adopt(rec, &next, next_key);
+			rec->counter = 0;
+			rec->bytes = 0;
+			rec->born_ns = now_ns;
+			rec->rekeys++;
+		} else
+			aead_wipe(&next);
+		sodium_memzero(next_key, sizeof(next_key));
+	}
+	if (rc != 0)
+		return 0;
 	rec->counter++;
 	rec->bytes += len;
 	return CRYPTO_RECORD_HDR + len + CRYPTO_RECORD_TAG;
@@ -785,29 +865,26 @@ crypto_record_len(const struct crypto_rec *rec, const uint8_t *hdr, size_t avail
 	return CRYPTO_OK;
 }
 
-/* Verify and decrypt body (len bytes, tag after it) in place under key/aes at counter. */
+/* Verify and decrypt body (len bytes, tag after it) in place under a at counter. */
 static int
-open_with(const struct crypto_rec *rec, const uint8_t *key, const crypto_aead_aes256gcm_state *aes,
-	  uint64_t counter, uint8_t *wire, size_t len)
+open_with(struct aead *a, uint64_t counter, uint8_t *wire, size_t len)
 {
 	uint8_t nonce[NONCE_LEN], *body = wire + CRYPTO_RECORD_HDR;
 
 	nonce_be(nonce, counter);
-	if (rec->cipher == CRYPTO_CIPHER_AES256GCM)
-		return crypto_aead_aes256gcm_decrypt_detached_afternm(
-			body, NULL, body, len, body + len, wire, CRYPTO_RECORD_HDR, nonce, aes);
-	return crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-		body, NULL, body, len, body + len, wire, CRYPTO_RECORD_HDR, nonce, key);
+	return aead_open(a, nonce, wire, CRYPTO_RECORD_HDR, body, len, body + len);
 }
 
 int
 crypto_open(struct crypto_rec *rec, uint8_t *wire, size_t total, uint8_t **plain, size_t *plen)
 {
-	crypto_aead_aes256gcm_state aes;
-	uint8_t next[CRYPTO_KEY_LEN];
+	struct aead next;
+	uint8_t next_key[CRYPTO_KEY_LEN];
 	size_t need, len;
 	int rc;
 
+	if (rec->cipher == CRYPTO_CIPHER_AUTO)
+		return CRYPTO_ERR_STATE; /* an empty state: no key */
 	rc = crypto_record_len(rec, wire, total, &need);
 	if (rc != CRYPTO_OK)
 		return rc == CRYPTO_ERR_SHORT ? CRYPTO_ERR_MALFORMED : rc;
@@ -824,29 +901,29 @@ crypto_open(struct crypto_rec *rec, uint8_t *wire, size_t total, uint8_t **plain
 	if (!(wire[0] & (CRYPTO_REC_FLAG_REKEY >> 16))) {
 		if (rec->counter == UINT64_MAX)
 			return CRYPTO_ERR_LIMIT;
-		if (open_with(rec, rec->key, &rec->aes, rec->counter, wire, len) != 0)
+		if (open_with(&rec->aead, rec->counter, wire, len) != 0)
 			return CRYPTO_ERR_MAC;
 		rec->counter++;
 		rec->bytes += len;
 		return CRYPTO_OK;
 	}
 	/*
-	 * The sender ratcheted: try the next key at counter 0, and only when the record
-	 * authenticates replace (and so forget) the current one.
+	 * The sender ratcheted: try the next key at counter 0 on a temporary state, and only
+	 * when the record authenticates replace (and so forget) the current one.
 	 */
-	ratchet(next, rec->key);
-	if (rec->cipher == CRYPTO_CIPHER_AES256GCM)
-		crypto_aead_aes256gcm_beforenm(&aes, next);
-	rc = open_with(rec, next, &aes, 0, wire, len);
+	ratchet(next_key, rec->key);
+	if (aead_init(&next, aead_cipher(rec->cipher), next_key) == -1) {
+		sodium_memzero(next_key, sizeof(next_key));
+		return CRYPTO_ERR_NOMEM;
+	}
+	rc = open_with(&next, 0, wire, len);
 	if (rc == 0) {
-		memcpy(rec->key, next, sizeof(next));
-		if (rec->cipher == CRYPTO_CIPHER_AES256GCM)
-			memcpy(&rec->aes, &aes, sizeof(aes));
+		adopt(rec, &next, next_key);
 		rec->counter = 1;
 		rec->bytes = len;
 		rec->rekeys++;
-	}
-	sodium_memzero(next, sizeof(next));
-	sodium_memzero(&aes, sizeof(aes));
+	} else
+		aead_wipe(&next);
+	sodium_memzero(next_key, sizeof(next_key));
 	return rc == 0 ? CRYPTO_OK : CRYPTO_ERR_MAC;
 }

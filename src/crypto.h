@@ -1,10 +1,12 @@
 /*
  * crypto: mptun's security core. Keys, the per-connection handshake and the record layer.
  *
- * Pure: no fds, no libev, no clock reads (time comes in as nanoseconds), no allocation.
- * Every state is a fixed-size struct the caller embeds; every secret is wiped by the
- * matching *_wipe function and every temporary before return. doc/security.md explains
- * the design; this header is the contract.
+ * Pure: no fds, no libev, no clock reads (time comes in as nanoseconds). Every state is a
+ * fixed-size struct the caller embeds; every secret is wiped by the matching *_wipe
+ * function and every temporary before return. The one allocation is a record state's
+ * cipher context, when the cipher backend keeps one (src/aead.h): one per key, made by
+ * crypto_hs_split and at each rekey, freed by crypto_rec_wipe; never one per record.
+ * doc/security.md explains the design; this header is the contract.
  *
  * A connection runs, after its relays:
  *
@@ -27,6 +29,7 @@
 
 #include <sodium.h>
 
+#include "aead.h"
 #include "noise.h"
 
 #define CRYPTO_KEY_LEN	   32 /* X25519 private/public keys, pre-shared keys */
@@ -75,6 +78,7 @@ enum crypto_err {
 	CRYPTO_ERR_STATE = -8,	      /* call out of order, or bad argument (a caller bug) */
 	CRYPTO_ERR_LIMIT = -9,	      /* nonce counter exhausted */
 	CRYPTO_ERR_KEY = -10,	      /* invalid key (low-order point, unusable configuration) */
+	CRYPTO_ERR_NOMEM = -11,	      /* no memory for a cipher context */
 };
 
 /* The same values and order as enum conf_cipher in conf.h. */
@@ -134,10 +138,14 @@ struct crypto_hs {
 	struct noise_hs nz;
 };
 
-/* One direction of a connection's record stream. */
+/*
+ * One direction of a connection's record stream. Once set up it owns a cipher context:
+ * never copy it with = or memcpy (crypto_rec_copy makes an independent copy), release it
+ * with crypto_rec_wipe. Zeroed memory is an empty state, safe to wipe or to set up.
+ */
 struct crypto_rec {
-	crypto_aead_aes256gcm_state aes; /* expanded key (AES-256-GCM); first for alignment */
-	enum crypto_cipher cipher;	 /* CHACHA20POLY1305, AES256GCM or NONE */
+	struct aead aead;	   /* the current key, expanded; first for alignment */
+	enum crypto_cipher cipher; /* CHACHA20POLY1305, AES256GCM or NONE */
 	uint8_t key[CRYPTO_KEY_LEN];
 	uint64_t counter; /* nonce of the next record under the current key */
 	uint64_t bytes;	  /* plaintext bytes under the current key */
@@ -147,7 +155,10 @@ struct crypto_rec {
 	uint64_t rekey_bytes, rekey_records, rekey_ns; /* sender policy */
 };
 
-/* sodium_init; call once at start (the commands below call it themselves). -1 on failure. */
+/*
+ * sodium_init, and a check that the record cipher library keys both ciphers; call once at
+ * start (the commands below call it themselves). -1 on failure.
+ */
 int crypto_init(void);
 /* Name of an error, for logs and counters. */
 const char *crypto_strerror(int err);
@@ -202,7 +213,11 @@ int crypto_hs_finish(struct crypto_hs *hs, const uint8_t in[CRYPTO_MSG2_LEN],
 /* After respond/finish: the agreed cipher and the authenticated peer. */
 enum crypto_cipher crypto_hs_cipher(const struct crypto_hs *hs);
 struct crypto_peer *crypto_hs_peer(const struct crypto_hs *hs);
-/* Both sides, after reply/finish: derive the two record states and wipe hs. */
+/*
+ * Both sides, after reply/finish: derive the two record states and wipe hs. tx and rx must
+ * be empty (zeroed) or hold earlier states, which are released first. On an error other
+ * than CRYPTO_ERR_STATE both are left empty.
+ */
 int crypto_hs_split(struct crypto_hs *hs, struct crypto_rec *tx, struct crypto_rec *rx);
 void crypto_hs_wipe(struct crypto_hs *hs);
 
@@ -210,7 +225,9 @@ void crypto_hs_wipe(struct crypto_hs *hs);
  * Seal len <= CRYPTO_RECORD_MAX bytes into out, which has room for len +
  * CRYPTO_RECORD_OVERHEAD. plain may be out + CRYPTO_RECORD_HDR (in place) or must not
  * overlap out. now_ns is any steady clock (CLOCK_MONOTONIC). Returns the wire length, or 0
- * when len is too large (a caller bug). Rekeys by itself when the policy says so.
+ * when len is too large or rec is empty (caller bugs), or the cipher library failed (no
+ * memory for the next key at a rekey); rec is then unchanged. Rekeys by itself when the
+ * policy says so.
  */
 size_t crypto_seal(struct crypto_rec *rec, uint64_t now_ns, const uint8_t *plain, size_t len,
 		   uint8_t *out);
@@ -227,6 +244,13 @@ int crypto_record_len(const struct crypto_rec *rec, const uint8_t *hdr, size_t a
 int crypto_open(struct crypto_rec *rec, uint8_t *wire, size_t total, uint8_t **plain, size_t *plen);
 /* Override the sending policy (tests, tuning); 0 keeps a value's default. */
 void crypto_rec_set_rekey(struct crypto_rec *rec, uint64_t bytes, uint64_t records, uint64_t ns);
+/*
+ * Make dst an independent copy of src, with its own cipher context (tests, fuzzing). dst
+ * must be empty or hold a state, which is released first. CRYPTO_OK or CRYPTO_ERR_NOMEM
+ * (dst then empty).
+ */
+int crypto_rec_copy(struct crypto_rec *dst, const struct crypto_rec *src);
+/* Free the cipher context and wipe every key; rec is then empty (all zero). */
 void crypto_rec_wipe(struct crypto_rec *rec);
 
 #endif

@@ -258,7 +258,7 @@ cmd_run(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.conf = load_or_exit(argv[optind]);
 	if (crypto_init() == -1)
-		fatalx("libsodium initialisation failed");
+		fatalx("cannot initialise libsodium or the record cipher library");
 	d.loop = ev_default_loop(EVFLAG_AUTO);
 	if (session_init(&d.s, d.loop, d.conf, chan_of(&d),
 			 d.conf->mode == MODE_UDP ? (size_t)d.conf->mtu : TUN_PAYLOAD_MAX, &d.cid) == -1)

@@ -536,7 +536,7 @@ pipe_main(int argc, char **argv)
 		return PIPE_EXIT_USAGE;
 	}
 	if (crypto_init() == -1)
-		fatalx("libsodium initialisation failed");
+		fatalx("cannot initialise libsodium or the record cipher library");
 	signal(SIGPIPE, SIG_IGN);
 	p->loop = ev_default_loop(EVFLAG_AUTO);
 	rc = run(p);

@@ -9,8 +9,8 @@
  * Targets 3 and 4 seal the input with the real handshake keys, so the parser behind the
  * MAC is exercised too; the harness checks once at start that a good payload is accepted.
  */
-/* fuzz-sources: src/crypto.c src/noise.c src/buf.c src/log.c */
-/* fuzz-libs: libsodium */
+/* fuzz-sources: src/crypto.c src/aead.c src/noise.c src/buf.c src/log.c */
+/* fuzz-libs: libsodium libcrypto@HAVE_OPENSSL */
 #include "config.h"
 
 #include <stdlib.h>
@@ -142,11 +142,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			noise_write(&hs2.nz, pl, PAYLOAD2_LEN, m2 + 1, sizeof(m2) - 1, &n);
 		}
 		if (crypto_hs_finish(&hs, m2, out, &plen) == CRYPTO_OK) {
-			struct crypto_rec tx, rx;
+			struct crypto_rec tx = {0}, rx = {0};
 
 			if (plen > CRYPTO_HS_PAYLOAD_MAX ||
 			    crypto_hs_split(&hs, &tx, &rx) != CRYPTO_OK)
 				abort();
+			crypto_rec_wipe(&tx);
+			crypto_rec_wipe(&rx);
 		}
 		break;
 	}

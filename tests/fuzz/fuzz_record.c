@@ -3,12 +3,13 @@
  *
  * First byte: bits 0-1 pick the cipher (chacha20poly1305, aes256gcm, none), bit 7 picks
  * the target. Target 0 feeds the rest as a stream of records to a receiver (a copy of a
- * fixed connection's state), as the connection code does: length, then open in place.
+ * fixed connection's state, crypto_rec_copy), as the connection code does: length, then
+ * open in place.
  * Target 1 seals the rest as records (with a tiny rekey policy) and must open them again
  * byte for byte: a round-trip check across rekeys.
  */
-/* fuzz-sources: src/crypto.c src/noise.c src/buf.c src/log.c */
-/* fuzz-libs: libsodium */
+/* fuzz-sources: src/crypto.c src/aead.c src/noise.c src/buf.c src/log.c */
+/* fuzz-libs: libsodium libcrypto@HAVE_OPENSSL */
 #include "config.h"
 
 #include <stdlib.h>
@@ -32,7 +33,7 @@ setup(void)
 	struct crypto_id ci, si;
 	struct crypto_peer cp, sp;
 	struct crypto_hs c, s;
-	struct crypto_rec spare;
+	struct crypto_rec spare = {0};
 	size_t plen;
 	int i;
 
@@ -59,6 +60,7 @@ setup(void)
 		    crypto_hs_split(&s, &spare, &rxs[i]) != CRYPTO_OK)
 			abort();
 	}
+	crypto_rec_wipe(&spare);
 	ready = 1;
 }
 
@@ -67,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct crypto_rec tx, rx;
+	struct crypto_rec tx = {0}, rx = {0};
 	size_t off, total, plen, n, chunk;
 	uint8_t *p;
 	uint64_t now = 1;
@@ -76,8 +78,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	if (size < 1)
 		return 0;
-	tx = txs[(data[0] & 3) % 3];
-	rx = rxs[(data[0] & 3) % 3];
+	/* copies with their own cipher contexts: a rekey here must not touch the originals */
+	if (crypto_rec_copy(&tx, &txs[(data[0] & 3) % 3]) != CRYPTO_OK ||
+	    crypto_rec_copy(&rx, &rxs[(data[0] & 3) % 3]) != CRYPTO_OK)
+		abort();
 	if (!(data[0] & 0x80)) {
 		/* a stream of records, parsed as the connection parses its input */
 		for (off = 1; off < size;) {
@@ -92,7 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			off += total;
 		}
-		return 0;
+		goto out;
 	}
 	/* round trip: records of up to 255 bytes, rekeying every 3 records */
 	crypto_rec_set_rekey(&tx, 0, 3, 0);
@@ -106,5 +110,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    memcmp(p, data + off, chunk) != 0)
 			abort();
 	}
+out:
+	crypto_rec_wipe(&tx);
+	crypto_rec_wipe(&rx);
 	return 0;
 }

@@ -6,7 +6,8 @@
 # Each harness names what it links in comment lines of its own:
 #   /* fuzz-sources: src/frame.c src/buf.c src/log.c */     files, relative to top_srcdir
 #   /* fuzz-libs: libsodium -lm */                          pkg-config names, or -l flags
-# (both may repeat), so a new harness needs no change here. tests/fuzz/fuzz_NAME.dict is
+#   /* fuzz-libs: libcrypto@HAVE_OPENSSL */                 only when config.h defines it
+# (all may repeat), so a new harness needs no change here. tests/fuzz/fuzz_NAME.dict is
 # used when it exists. Every harness is built first, so a build failure shows at once; then
 # each runs FUZZ_SECONDS (default 60, as in `make check`) on a copy of its seed corpus
 # tests/fuzz/corpus/NAME/: the committed corpus is never written. A longer hunt, an hour
@@ -74,6 +75,12 @@ for h in "${harnesses[@]}"; do
 	cflags="" libs=""
 	for l in $(field fuzz-libs "$h"); do
 		case $l in
+		*@*) # NAME@MACRO: NAME only when config.h defines MACRO
+			grep -q "^#define ${l#*@} 1\$" "$top_builddir/config.h" || continue
+			l=${l%@*}
+			;;
+		esac
+		case $l in
 		-*) libs="$libs $l" ;;
 		*)
 			cflags="$cflags $(pkg-config --cflags "$l")" || { echo "FAIL: $name: pkg-config $l"; fail=$((fail + 1)); continue 2; }
@@ -81,8 +88,9 @@ for h in "${harnesses[@]}"; do
 			;;
 		esac
 	done
+	# -iquote: src/sched.h must not hide the system <sched.h> (as in Makefile.am)
 	# shellcheck disable=SC2086 # word splitting of the flag lists is wanted
-	if ! $CC_FUZZ $CFLAGS_FUZZ -I"$top_srcdir/src" -I"$top_builddir" $cflags "$h" "${files[@]}" \
+	if ! $CC_FUZZ $CFLAGS_FUZZ -iquote "$top_srcdir/src" -I"$top_builddir" $cflags "$h" "${files[@]}" \
 		$libs -o "$WORK/$name" >"$WORK/$name.build" 2>&1; then
 		echo "FAIL: $name does not build:"
 		tail -n 20 "$WORK/$name.build"

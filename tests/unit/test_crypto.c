@@ -1,8 +1,10 @@
 /*
  * test_crypto: the Noise engine against published vectors, then mptun's handshake and
  * record layer: both modes, wrong and unknown keys, replays, tampering, truncation,
- * cross-connection records, rekeying by bytes, records and time, cipher negotiation.
- * Exit 0 pass, 1 fail.
+ * cross-connection records, rekeying by bytes, records and time, cipher negotiation, and
+ * records byte for byte as plain libsodium calls make them, whichever library the build
+ * seals with (src/aead.h). Built twice when libcrypto is used: test_crypto_sodium is this
+ * file on the libsodium backend. Exit 0 pass, 1 fail.
  */
 #include "config.h"
 
@@ -15,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "aead.h"
 #include "crypto.h"
 #include "noise.h"
 
@@ -200,6 +203,7 @@ test_keys(void)
 
 /* ---- handshake helpers ---- */
 
+/* One party. Its record states own cipher contexts: start from zero, end with side_wipe. */
 struct side {
 	struct crypto_id id;
 	struct crypto_peer peer;
@@ -208,13 +212,37 @@ struct side {
 	uint8_t priv[32], pub[32];
 };
 
-/* Two parties: keys mode when psk_only is 0; psk may be NULL in keys mode. */
+static void
+side_wipe(struct side *x)
+{
+	crypto_rec_wipe(&x->tx);
+	crypto_rec_wipe(&x->rx);
+	crypto_hs_wipe(&x->hs);
+	crypto_id_wipe(&x->id);
+	memset(x, 0, sizeof(*x));
+}
+
+/* dst: the same party as src (keys, replay state), for another connection; no records. */
+static void
+side_clone(struct side *dst, const struct side *src)
+{
+	side_wipe(dst);
+	dst->id = src->id;
+	dst->peer = src->peer;
+	memcpy(dst->priv, src->priv, sizeof(dst->priv));
+	memcpy(dst->pub, src->pub, sizeof(dst->pub));
+}
+
+/*
+ * Two parties (zeroed or paired before): keys mode when psk_only is 0; psk may be NULL in
+ * keys mode.
+ */
 static void
 pair(struct side *c, struct side *s, int psk_only, const uint8_t *psk, enum crypto_cipher cc,
      enum crypto_cipher sc)
 {
-	memset(c, 0, sizeof(*c));
-	memset(s, 0, sizeof(*s));
+	side_wipe(c);
+	side_wipe(s);
 	crypto_genkey(c->priv);
 	crypto_genkey(s->priv);
 	crypto_pubkey(c->pub, c->priv);
@@ -296,7 +324,7 @@ static void
 test_handshake_modes(void)
 {
 	uint8_t psk[32];
-	struct side c, s;
+	struct side c = {0}, s = {0};
 	int mode;
 
 	randombytes_buf(psk, sizeof(psk));
@@ -312,16 +340,24 @@ test_handshake_modes(void)
 		CHECK(crypto_seal(&c.tx, 1, plainbuf, CRYPTO_RECORD_MAX + 1, wire) == 0);
 		/* a second connection of the same pair: fresh keys, later timestamp */
 		{
-			struct side c2 = c, s2 = s;
+			struct side c2 = {0}, s2 = {0};
 
+			side_clone(&c2, &c);
+			side_clone(&s2, &s);
 			CHECK_EQ(handshake(&c2, &s2, T0), CRYPTO_OK);
 			CHECK(memcmp(c2.tx.key, c.tx.key, 32) != 0);
 			CHECK(c2.peer.tx_ts > c.peer.tx_ts);
-			crypto_rec_wipe(&c2.tx);
+			/* both connections' records still work */
+			CHECK_EQ(roundtrip(&c2.tx, &s2.rx, 1, 100, 5), CRYPTO_OK);
+			CHECK_EQ(roundtrip(&c.tx, &s.rx, 1, 100, 6), CRYPTO_OK);
+			side_wipe(&c2);
+			side_wipe(&s2);
 		}
 		crypto_rec_wipe(&c.tx);
 		CHECK(sodium_is_zero((const uint8_t *)&c.tx, sizeof(c.tx)));
 	}
+	side_wipe(&c);
+	side_wipe(&s);
 	/* message sizes are the same in both modes */
 	CHECK_EQ(CRYPTO_MSG1_LEN, 156);
 	CHECK_EQ(CRYPTO_MSG2_LEN, 85);
@@ -332,7 +368,7 @@ test_wrong_keys(void)
 {
 	uint8_t psk[32], psk2[32], other[32], m1[CRYPTO_MSG1_LEN], m2[CRYPTO_MSG2_LEN];
 	uint8_t pl[CRYPTO_HS_PAYLOAD_MAX];
-	struct side c, s;
+	struct side c = {0}, s = {0};
 	struct crypto_peer peers[3];
 	size_t plen;
 
@@ -384,7 +420,7 @@ test_wrong_keys(void)
 	/* msg2 from an impostor responder (right protocol, wrong static key). */
 	pair(&c, &s, 0, NULL, CRYPTO_CIPHER_AUTO, CRYPTO_CIPHER_AUTO);
 	{
-		struct side c2, imp;
+		struct side c2 = {0}, imp = {0};
 
 		CHECK_EQ(crypto_hs_initiate(&c.hs, &c.id, &c.peer, T0, NULL, 0, m1), CRYPTO_OK);
 		pair(&c2, &imp, 0, NULL, CRYPTO_CIPHER_AUTO, CRYPTO_CIPHER_AUTO);
@@ -395,6 +431,8 @@ test_wrong_keys(void)
 			 CRYPTO_OK);
 		CHECK_EQ(crypto_hs_reply(&imp.hs, NULL, 0, m2), CRYPTO_OK);
 		CHECK_EQ(crypto_hs_finish(&c.hs, m2, pl, &plen), CRYPTO_ERR_MAC);
+		side_wipe(&c2);
+		side_wipe(&imp);
 	}
 
 	/* Unusable identities. */
@@ -405,13 +443,15 @@ test_wrong_keys(void)
 	pair(&c, &s, 0, NULL, CRYPTO_CIPHER_AUTO, CRYPTO_CIPHER_AUTO);
 	memset(c.peer.pub, 0, 32);
 	CHECK_EQ(crypto_hs_initiate(&c.hs, &c.id, &c.peer, T0, NULL, 0, m1), CRYPTO_ERR_KEY);
+	side_wipe(&c);
+	side_wipe(&s);
 }
 
 static void
 test_replay(void)
 {
 	uint8_t m1[CRYPTO_MSG1_LEN], m1b[CRYPTO_MSG1_LEN], pl[CRYPTO_HS_PAYLOAD_MAX];
-	struct side c, s;
+	struct side c = {0}, s = {0};
 	struct crypto_hs hs;
 	size_t plen;
 	int i, mode;
@@ -454,13 +494,15 @@ test_replay(void)
 		/* the first of the burst, replayed after it was forgotten: below the floor */
 		CHECK(s.peer.rx_floor > 0);
 	}
+	side_wipe(&c);
+	side_wipe(&s);
 }
 
 static void
 test_garbage(void)
 {
 	uint8_t m1[CRYPTO_MSG1_LEN], m2[CRYPTO_MSG2_LEN], pl[CRYPTO_HS_PAYLOAD_MAX];
-	struct side c, s;
+	struct side c = {0}, s = {0};
 	size_t plen, i;
 	int t;
 
@@ -492,13 +534,15 @@ test_garbage(void)
 	CHECK_EQ(crypto_hs_reply(&c.hs, NULL, 0, m2), CRYPTO_ERR_STATE);
 	CHECK_EQ(crypto_hs_initiate(&c.hs, &c.id, &c.peer, T0, pl, CRYPTO_HS_PAYLOAD_MAX + 1, m1),
 		 CRYPTO_ERR_STATE);
+	side_wipe(&c);
+	side_wipe(&s);
 }
 
 static void
 test_records(void)
 {
 	static uint8_t copy[sizeof(wire)];
-	struct side c, s, c2, s2;
+	struct side c = {0}, s = {0}, c2 = {0}, s2 = {0};
 	uint8_t *p;
 	size_t n, total, plen, i;
 	int ci;
@@ -556,8 +600,8 @@ test_records(void)
 		/* a record of connection A fed to connection B of the same peers */
 		pair(&c, &s, 0, NULL, cc, cc);
 		CHECK_EQ(handshake(&c, &s, T0), CRYPTO_OK);
-		c2 = c;
-		s2 = s;
+		side_clone(&c2, &c);
+		side_clone(&s2, &s);
 		CHECK_EQ(handshake(&c2, &s2, T0), CRYPTO_OK);
 		n = crypto_seal(&c.tx, 1, plainbuf, 50, wire);
 		memcpy(copy, wire, n);
@@ -576,13 +620,17 @@ test_records(void)
 		n = crypto_seal(&c.tx, 1, plainbuf, 1, wire);
 		CHECK_EQ(crypto_open(&s.rx, wire, n, &p, &plen), CRYPTO_ERR_LIMIT);
 	}
+	side_wipe(&c);
+	side_wipe(&s);
+	side_wipe(&c2);
+	side_wipe(&s2);
 }
 
 /* Rekeying by bytes, by record count and by time, across many records. */
 static void
 test_rekey(void)
 {
-	struct side c, s;
+	struct side c = {0}, s = {0};
 	uint64_t now = 5 * NS;
 	uint8_t old[32];
 	int i, ci, bad = 0;
@@ -622,18 +670,177 @@ test_rekey(void)
 		CHECK_EQ(s.tx.rekeys, c.rx.rekeys);
 		/* a record sealed under the old key after the receiver moved on fails */
 		{
-			struct crypto_rec stale = s.tx;
+			struct crypto_rec stale = {0};
 			size_t n;
 			uint8_t *p;
 			size_t plen;
 
+			CHECK_EQ(crypto_rec_copy(&stale, &s.tx), CRYPTO_OK);
 			now += CRYPTO_REKEY_SECONDS * NS;
 			CHECK_EQ(roundtrip(&s.tx, &c.rx, now, 10, 1), CRYPTO_OK);
+			CHECK(memcmp(stale.key, s.tx.key, 32) != 0);
 			stale.counter = 0;
 			n = crypto_seal(&stale, now - NS, plainbuf, 10, wire);
 			CHECK_EQ(crypto_open(&c.rx, wire, n, &p, &plen), CRYPTO_ERR_MAC);
+			crypto_rec_wipe(&stale);
+			/* the copy was independent: the original goes on */
+			CHECK_EQ(roundtrip(&s.tx, &c.rx, now, 10, 2), CRYPTO_OK);
 		}
 	}
+	side_wipe(&c);
+	side_wipe(&s);
+}
+
+/* ---- wire compatibility ---- */
+
+/*
+ * The record format of doc/security.md, made with plain libsodium calls: header (the
+ * associated data), body, tag; nonce = 4 zero bytes || 64-bit big-endian counter.
+ */
+static void
+ref_nonce(uint8_t nonce[12], uint64_t counter)
+{
+	int i;
+
+	memset(nonce, 0, 12);
+	for (i = 0; i < 8; i++)
+		nonce[4 + i] = (uint8_t)(counter >> (56 - 8 * i));
+}
+
+static size_t
+ref_seal(enum crypto_cipher c, const uint8_t key[32], uint64_t counter, int rekey,
+	 const uint8_t *pt, size_t len, uint8_t *out)
+{
+	uint32_t hdr = (uint32_t)len | (rekey ? CRYPTO_REC_FLAG_REKEY : 0);
+	uint8_t nonce[12];
+	unsigned long long taglen;
+
+	out[0] = (uint8_t)(hdr >> 16);
+	out[1] = (uint8_t)(hdr >> 8);
+	out[2] = (uint8_t)hdr;
+	ref_nonce(nonce, counter);
+	if (c == CRYPTO_CIPHER_AES256GCM)
+		crypto_aead_aes256gcm_encrypt_detached(out + 3, out + 3 + len, &taglen, pt, len,
+						       out, 3, NULL, nonce, key);
+	else
+		crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+			out + 3, out + 3 + len, &taglen, pt, len, out, 3, NULL, nonce, key);
+	return 3 + len + 16;
+}
+
+/* Open the n-byte record w into pt; 0, or -1 when it does not authenticate. */
+static int
+ref_open(enum crypto_cipher c, const uint8_t key[32], uint64_t counter, const uint8_t *w, size_t n,
+	 uint8_t *pt)
+{
+	uint8_t nonce[12];
+	size_t len = n - 3 - 16;
+
+	if (n < 3 + 16 || (((size_t)w[0] << 16 | (size_t)w[1] << 8 | w[2]) & 0x7fffff) != len)
+		return -1;
+	ref_nonce(nonce, counter);
+	if (c == CRYPTO_CIPHER_AES256GCM)
+		return crypto_aead_aes256gcm_decrypt_detached(pt, NULL, w + 3, len, w + 3 + len, w,
+							      3, nonce, key);
+	return crypto_aead_chacha20poly1305_ietf_decrypt_detached(pt, NULL, w + 3, len, w + 3 + len,
+								  w, 3, nonce, key);
+}
+
+/* key' = BLAKE2b-256(key = key, message = "mptun rekey v1") */
+static void
+ref_ratchet(uint8_t next[32], const uint8_t key[32])
+{
+	crypto_generichash(next, 32, (const uint8_t *)"mptun rekey v1", 14, key, 32);
+}
+
+/*
+ * Whatever library the build seals records with, its records are byte for byte those of
+ * plain libsodium calls for the same key, counter, header and body, and it opens theirs:
+ * both ciphers, lengths around the block and vector sizes, in place and not, and a rekey
+ * each way.
+ */
+static void
+test_wire_compat(void)
+{
+	static const size_t lens[] = {0,    1,	  15,	 16,	17,
+				      63,   64,	  65,	 255,	256,
+				      1400, 4097, 16000, 65535, CRYPTO_RECORD_MAX};
+	static uint8_t ref[sizeof(wire)], pt[CRYPTO_RECORD_MAX];
+	struct side c = {0}, s = {0};
+	uint8_t kc[32], ks[32], old[32], *p;
+	size_t i, n, len, plen;
+	int ci;
+
+	for (ci = CRYPTO_CIPHER_CHACHA20POLY1305; ci <= CRYPTO_CIPHER_AES256GCM; ci++) {
+		enum crypto_cipher cc = (enum crypto_cipher)ci;
+
+		if (cc == CRYPTO_CIPHER_AES256GCM && !crypto_aead_aes256gcm_is_available())
+			continue;
+		pair(&c, &s, 0, NULL, cc, cc);
+		CHECK_EQ(handshake(&c, &s, T0), CRYPTO_OK);
+		memcpy(kc, c.tx.key, 32); /* client to server */
+		memcpy(ks, s.tx.key, 32); /* server to client */
+		CHECK(memcmp(kc, s.rx.key, 32) == 0 && memcmp(ks, c.rx.key, 32) == 0);
+		for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+			len = lens[i];
+			randombytes_buf(plainbuf, len);
+			/* ours, against the reference and opened by it; every other one in place */
+			if (i % 2) {
+				memcpy(wire + CRYPTO_RECORD_HDR, plainbuf, len);
+				n = crypto_seal(&c.tx, 1, wire + CRYPTO_RECORD_HDR, len, wire);
+			} else
+				n = crypto_seal(&c.tx, 1, plainbuf, len, wire);
+			CHECK_EQ(n, len + CRYPTO_RECORD_OVERHEAD);
+			CHECK_EQ(ref_seal(cc, kc, i, 0, plainbuf, len, ref), n);
+			CHECK(memcmp(wire, ref, n) == 0);
+			CHECK(ref_open(cc, kc, i, wire, n, pt) == 0 &&
+			      memcmp(pt, plainbuf, len) == 0);
+			CHECK_EQ(crypto_open(&s.rx, wire, n, &p, &plen), CRYPTO_OK);
+			CHECK(plen == len && memcmp(p, plainbuf, len) == 0);
+			/* the reference's, opened by ours */
+			n = ref_seal(cc, ks, i, 0, plainbuf, len, ref);
+			CHECK_EQ(crypto_open(&c.rx, ref, n, &p, &plen), CRYPTO_OK);
+			CHECK(plen == len && memcmp(p, plainbuf, len) == 0);
+		}
+		/* a rekey by ours: flagged, under the next key, at counter 0, then 1 */
+		ref_ratchet(kc, kc);
+		crypto_rec_set_rekey(&c.tx, 0, 1, 0);
+		for (i = 0; i < 2; i++) {
+			len = 1000 + i;
+			randombytes_buf(plainbuf, len);
+			if (i == 1)
+				crypto_rec_set_rekey(&c.tx, 0, 0, 0);
+			n = crypto_seal(&c.tx, 1, plainbuf, len, wire);
+			CHECK_EQ(ref_seal(cc, kc, i, i == 0, plainbuf, len, ref), n);
+			CHECK(memcmp(wire, ref, n) == 0);
+			CHECK(ref_open(cc, kc, i, wire, n, pt) == 0 &&
+			      memcmp(pt, plainbuf, len) == 0);
+			CHECK_EQ(crypto_open(&s.rx, wire, n, &p, &plen), CRYPTO_OK);
+			CHECK(plen == len && memcmp(p, plainbuf, len) == 0);
+		}
+		CHECK_EQ(c.tx.rekeys, 1);
+		CHECK_EQ(s.rx.rekeys, 1);
+		CHECK(memcmp(c.tx.key, kc, 32) == 0 && memcmp(s.rx.key, kc, 32) == 0);
+		/* a rekey by the reference, opened by ours */
+		memcpy(old, ks, 32);
+		ref_ratchet(ks, ks);
+		for (i = 0; i < 2; i++) {
+			len = 2000 + i;
+			randombytes_buf(plainbuf, len);
+			n = ref_seal(cc, ks, i, i == 0, plainbuf, len, ref);
+			CHECK_EQ(crypto_open(&c.rx, ref, n, &p, &plen), CRYPTO_OK);
+			CHECK(plen == len && memcmp(p, plainbuf, len) == 0);
+		}
+		CHECK(memcmp(c.rx.key, ks, 32) == 0);
+		/* the old key is gone; a record that fails leaves no plaintext behind */
+		memset(plainbuf, 0x55, 100);
+		n = ref_seal(cc, old, 2, 0, plainbuf, 100, ref);
+		CHECK_EQ(crypto_open(&c.rx, ref, n, &p, &plen), CRYPTO_ERR_MAC);
+		CHECK(sodium_is_zero(ref + CRYPTO_RECORD_HDR, 100));
+		CHECK_EQ(c.rx.rekeys, 1);
+	}
+	side_wipe(&c);
+	side_wipe(&s);
 }
 
 /* Who accepts what: every pair of configurations, and 'none'. */
@@ -645,7 +852,7 @@ test_negotiation(void)
 
 	for (a = CRYPTO_CIPHER_AUTO; a <= CRYPTO_CIPHER_NONE; a++) {
 		for (b = CRYPTO_CIPHER_AUTO; b <= CRYPTO_CIPHER_NONE; b++) {
-			struct side c, s;
+			struct side c = {0}, s = {0};
 			int want, rc;
 
 			if (!aes &&
@@ -679,6 +886,8 @@ test_negotiation(void)
 			rc = handshake(&c, &s, T0);
 			if (want == -1) {
 				CHECK_EQ(rc, CRYPTO_ERR_CIPHER);
+				side_wipe(&c);
+				side_wipe(&s);
 				continue;
 			}
 			CHECK_EQ(rc, CRYPTO_OK);
@@ -699,17 +908,21 @@ test_negotiation(void)
 						 CRYPTO_ERR_MALFORMED);
 				}
 			}
+			side_wipe(&c);
+			side_wipe(&s);
 		}
 	}
 	/* none still authenticates the handshake */
 	{
-		struct side c, s;
+		struct side c = {0}, s = {0};
 		uint8_t other[32];
 
 		pair(&c, &s, 0, NULL, CRYPTO_CIPHER_NONE, CRYPTO_CIPHER_NONE);
 		crypto_genkey(other);
 		crypto_pubkey(s.peer.pub, other);
 		CHECK_EQ(handshake(&c, &s, T0), CRYPTO_ERR_UNKNOWN_PEER);
+		side_wipe(&c);
+		side_wipe(&s);
 	}
 }
 
@@ -727,7 +940,24 @@ test_record_len(void)
 	CHECK_EQ(crypto_record_len(&rec, hdr, 3, &total), CRYPTO_OK);
 	CHECK_EQ(total, CRYPTO_RECORD_MAX + CRYPTO_RECORD_OVERHEAD);
 	CHECK_EQ(crypto_record_len(&rec, hdr, 0, &total), CRYPTO_ERR_SHORT);
+	/* an empty state (zeroed, or wiped) seals and opens nothing, and copies as empty */
+	{
+		struct crypto_rec e = {0}, f = {0};
+		uint8_t *p;
+		size_t plen;
+
+		CHECK(crypto_seal(&e, 1, plainbuf, 10, wire) == 0);
+		memset(wire, 0, 3 + 10 + 16);
+		wire[2] = 10;
+		CHECK_EQ(crypto_open(&e, wire, 3 + 10 + 16, &p, &plen), CRYPTO_ERR_STATE);
+		CHECK_EQ(crypto_rec_copy(&f, &e), CRYPTO_OK);
+		CHECK_EQ(crypto_rec_copy(&f, &f), CRYPTO_ERR_STATE);
+		CHECK(crypto_seal(&f, 1, plainbuf, 10, wire) == 0);
+		crypto_rec_wipe(&e);
+		crypto_rec_wipe(&f);
+	}
 	CHECK(strcmp(crypto_strerror(CRYPTO_ERR_REPLAY), "replay") == 0);
+	CHECK(strcmp(crypto_strerror(CRYPTO_ERR_NOMEM), "out of memory") == 0);
 	CHECK(strcmp(crypto_cipher_name(CRYPTO_CIPHER_AES256GCM), "aes256gcm") == 0);
 }
 
@@ -747,13 +977,15 @@ main(void)
 	test_garbage();
 	test_records();
 	test_rekey();
+	test_wire_compat();
 	test_negotiation();
 	test_record_len();
 	if (failures) {
 		fprintf(stderr, "test_crypto: %d failures\n", failures);
 		return 1;
 	}
-	printf("test_crypto: all passed (AES-GCM %s)\n",
+	printf("test_crypto: all passed (records by %s %s; AES-GCM %s)\n", aead_backend(),
+	       aead_backend_version(),
 	       crypto_aead_aes256gcm_is_available() ? "tested" : "not available, skipped");
 	return 0;
 }
