@@ -108,7 +108,8 @@ maybe_ack(struct session *s)
 {
 	uint64_t unacked = s->ro.next - s->acked;
 
-	if (unacked >= s->ro.nslots / 8)
+	/* an eighth of the sender's window, in frames or in bytes, whichever comes first */
+	if (unacked >= s->ro.nslots / 8 || s->st.rx_bytes - s->acked_bytes >= SESSION_WINDOW_BYTES / 8)
 		send_ack(s);
 	else if (unacked > 0 && !ev_is_active(&s->ack_timer))
 		ev_timer_start(s->loop, &s->ack_timer);
@@ -265,8 +266,10 @@ send_ack(struct session *s)
 	ev_timer_stop(s->loop, &s->ack_timer);
 	if (c == NULL)
 		return;
-	if (conn_queue(c, buf, frame_put_ack(buf, s->ro.next)) == 0)
+	if (conn_queue(c, buf, frame_put_ack(buf, s->ro.next)) == 0) {
 		s->acked = s->ro.next;
+		s->acked_bytes = s->st.rx_bytes;
+	}
 }
 
 /* Every SESSION_MONITOR: fresh TCP_INFO from every connection, so stalls show at once. */

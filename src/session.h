@@ -88,6 +88,7 @@ struct session {
 	uint64_t resend;  /* lowest seq that may wait for a re-send (UINT64_MAX: none) */
 	uint64_t gap_seq; /* the gap the hold timer runs for */
 	uint64_t acked;   /* the last ACK value we sent */
+	uint64_t acked_bytes; /* st.rx_bytes when we sent it */
 	uint64_t abandoned; /* the peer sends nothing below this */
 	int src_paused;   /* the channel was told to wait */
 	int rx_blocked;   /* the channel cannot take deliveries now */

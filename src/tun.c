@@ -1,10 +1,10 @@
 /*
  * tun: open and configure the tun device (see tun.h).
  *
- * The transmit queue is kept short on purpose: packets waiting in front of the tunnel are
- * latency for everything inside it, so mp0 holds about TUN_QUEUE_BYTES (a few ms at
- * typical uplink rates) and the inner TCP flows see drops, like at any router, instead of
- * a growing queue.
+ * The transmit queue is not where packets wait for the paths: the daemon reads the device
+ * whenever a path is up and queues or drops in bytes itself (see session.c, tx_verdict).
+ * The device's queue, TUN_QUEUE_BYTES at the MTU or at least TUN_QUEUE_MIN packets, only
+ * absorbs the moments the daemon is not running.
  *
  * Offloads: the device takes checksum offload and TSO (IPv4, IPv6, ECN), so the inner TCP
  * stacks on both hosts hand over and take back segments of up to 64 KiB without computing
@@ -32,7 +32,7 @@
 
 
 #define TUN_QUEUE_BYTES (128 * 1024)
-#define TUN_QUEUE_MIN 16
+#define TUN_QUEUE_MIN 64 /* packets */
 
 /* The header's size and byte order (the wire's: little endian), then what the kernel may pass. */
 static int
