@@ -10,9 +10,9 @@
 # (all may repeat), so a new harness needs no change here. tests/fuzz/fuzz_NAME.dict is
 # used when it exists. Every harness is built first, so a build failure shows at once; then
 # each runs FUZZ_SECONDS (default 60, as in `make check`) on a copy of its seed corpus
-# tests/fuzz/corpus/NAME/: the committed corpus is never written. A longer hunt, an hour
-# each (or one harness for a night: FUZZ_SECONDS=28800 tests/fuzz/run.sh ctl):
-#   FUZZ_SECONDS=3600 tests/fuzz/run.sh
+# tests/fuzz/corpus/NAME/: the committed corpus is never written. The longer hunt, ten
+# minutes each (or one harness for a night: FUZZ_SECONDS=28800 tests/fuzz/run.sh ctl):
+#   FUZZ_SECONDS=600 tests/fuzz/run.sh
 # Inputs that crash are kept in FUZZ_ARTIFACTS (default $top_builddir/fuzz-artifacts);
 # reproduce one with: WORK/fuzz_NAME FILE (FUZZ_KEEP=1 keeps the build directory WORK).
 # Exit 1 when a harness crashes or does not build, 77 when clang or libFuzzer is missing.
