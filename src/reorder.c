@@ -13,30 +13,22 @@
 #include "reorder.h"
 #include "util.h"
 
-#define ALIGN 64
-
 struct hdr {
 	uint32_t size; /* header, frame and padding */
 	uint32_t live; /* still held */
 };
 
-#define HDR_LEN ALIGN /* frames start on a cache line too */
-
-static size_t
-align_up(size_t n)
-{
-	return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-}
+#define HDR_LEN CACHE_LINE /* frames start on a cache line too */
 
 int
 reorder_init(struct reorder *r, uint32_t nslots, size_t bytes, size_t frame_max)
 {
 	r->nslots = pow2_at_least(nslots);
-	r->size = align_up(bytes);
+	r->size = cache_align(bytes);
 	r->frame_max = frame_max;
 	r->mem = NULL;
 	r->slot = NULL;
-	if (r->size < HDR_LEN + align_up(frame_max) || r->size > UINT32_MAX)
+	if (r->size < HDR_LEN + cache_align(frame_max) || r->size > UINT32_MAX)
 		return -1;
 	r->mem = malloc(r->size);
 	r->slot = calloc(r->nslots, sizeof(*r->slot));
@@ -125,7 +117,7 @@ static int
 hold(struct reorder *r, uint64_t seq, const uint8_t *p, size_t len)
 {
 	struct reorder_slot *sl = &r->slot[seq & (r->nslots - 1)];
-	size_t at = ring_alloc(r, HDR_LEN + align_up(len));
+	size_t at = ring_alloc(r, HDR_LEN + cache_align(len));
 
 	if (at == SIZE_MAX)
 		return -1;

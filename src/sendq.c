@@ -11,19 +11,11 @@
 #include "sendq.h"
 #include "util.h"
 
-#define ALIGN 64
-
-static size_t
-align_up(size_t n)
-{
-	return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-}
-
 int
 sendq_init(struct sendq *q, uint32_t nslots, size_t bytes, size_t frame_max)
 {
 	q->nslots = pow2_at_least(nslots);
-	q->size = align_up(bytes);
+	q->size = cache_align(bytes);
 	q->frame_max = frame_max;
 	q->head = 0;
 	q->base = q->next = 0;
@@ -86,7 +78,7 @@ sendq_push(struct sendq *q, uint32_t len, uint64_t now, uint32_t conn_id)
 	m->len = len;
 	m->conn_id = conn_id;
 	m->sent = now;
-	q->head = align_up(m->off + len);
+	q->head = cache_align(m->off + len);
 	return q->next++;
 }
 

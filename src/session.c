@@ -362,24 +362,14 @@ pump_resend(struct session *s)
 	return 1;
 }
 
+/* Can any connection take a packet now (room: queue one past ready; ready implies room)? */
 static int
-any_ready(struct session *s)
+any_takes(struct session *s, int room)
 {
 	int i;
 
 	for (i = 0; i < s->nup; i++)
-		if (s->cands[i]->ready)
-			return 1;
-	return 0;
-}
-
-static int
-any_room(struct session *s)
-{
-	int i;
-
-	for (i = 0; i < s->nup; i++)
-		if (s->cands[i]->room)
+		if (room ? s->cands[i]->room : s->cands[i]->ready)
 			return 1;
 	return 0;
 }
@@ -414,9 +404,9 @@ tx_verdict(struct session *s)
 		return DROP_NOPATH;
 	if (!pump_resend(s) || sendq_slot(&s->sq) == NULL)
 		return -1;
-	if (!any_ready(s) && s->chan->reliable)
+	if (!any_takes(s, 0) && s->chan->reliable)
 		return -1;
-	if (!any_ready(s) && !any_room(s))
+	if (!any_takes(s, 1))
 		return DROP_FULL;
 	return DROP_MAX;
 }

@@ -21,4 +21,13 @@ pow2_at_least(uint32_t n)
 	return p;
 }
 
+#define CACHE_LINE 64
+
+/* n rounded up to whole cache lines: where the byte rings (sendq, reorder) place frames. */
+static inline size_t
+cache_align(size_t n)
+{
+	return (n + CACHE_LINE - 1) & ~(size_t)(CACHE_LINE - 1);
+}
+
 #endif
