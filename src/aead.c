@@ -10,9 +10,56 @@
 #include "config.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "aead.h"
+#include "gcm_vaes.h"
+
+/*
+ * The VAES path, in front of either backend: aead_init keys it instead of the library
+ * when it applies; seal, open and wipe go to it whenever a->vaes is set.
+ */
+static int
+vaes_init(struct aead *a, enum aead_cipher cipher, const uint8_t key[AEAD_KEY_LEN])
+{
+	a->vaes = NULL;
+#ifndef AEAD_SODIUM
+	if (cipher == AEAD_AES256GCM && gcm_vaes_usable()) {
+		a->vaes = aligned_alloc(_Alignof(struct gcm_vaes), sizeof(struct gcm_vaes));
+		if (a->vaes == NULL)
+			return -1;
+		gcm_vaes_init(a->vaes, key);
+		return 1;
+	}
+#else
+	(void)cipher;
+	(void)key;
+#endif
+	return 0;
+}
+
+static void
+vaes_wipe(struct aead *a)
+{
+	if (a->vaes != NULL) {
+		sodium_memzero(a->vaes, sizeof(*a->vaes));
+		free(a->vaes);
+		a->vaes = NULL;
+	}
+}
+
+const char *
+aead_aes_impl(void)
+{
+#ifndef AEAD_SODIUM
+	if (gcm_vaes_usable())
+		return "vaes";
+#endif
+	return aead_backend();
+}
 
 #ifdef AEAD_LIBCRYPTO
 
@@ -36,7 +83,11 @@ aead_init(struct aead *a, enum aead_cipher cipher, const uint8_t key[AEAD_KEY_LE
 {
 	const EVP_CIPHER *c =
 		cipher == AEAD_AES256GCM ? EVP_aes_256_gcm() : EVP_chacha20_poly1305();
+	int v = vaes_init(a, cipher, key);
 
+	a->ctx = NULL;
+	if (v != 0)
+		return v < 0 ? -1 : 0;
 	a->ctx = EVP_CIPHER_CTX_new();
 	if (a->ctx == NULL)
 		return -1;
@@ -55,6 +106,10 @@ aead_seal(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad
 {
 	int n;
 
+	if (a->vaes != NULL) {
+		gcm_vaes_seal(a->vaes, nonce, ad, adlen, in, len, out, tag);
+		return 0;
+	}
 	if (len > INT_MAX || adlen > INT_MAX)
 		return -1;
 	if (EVP_EncryptInit_ex(a->ctx, NULL, NULL, NULL, nonce) != 1 ||
@@ -73,6 +128,8 @@ aead_open(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad
 	uint8_t t[AEAD_TAG_LEN];
 	int n;
 
+	if (a->vaes != NULL)
+		return gcm_vaes_open(a->vaes, nonce, ad, adlen, buf, len, tag);
 	if (len > INT_MAX || adlen > INT_MAX)
 		return -1;
 	/* The body is decrypted before the tag is checked: on failure, take it back. */
@@ -91,6 +148,7 @@ aead_open(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad
 void
 aead_wipe(struct aead *a)
 {
+	vaes_wipe(a);
 	EVP_CIPHER_CTX_free(a->ctx);
 	a->ctx = NULL;
 }
@@ -112,7 +170,11 @@ aead_backend_version(void)
 int
 aead_init(struct aead *a, enum aead_cipher cipher, const uint8_t key[AEAD_KEY_LEN])
 {
+	int v = vaes_init(a, cipher, key);
+
 	a->cipher = cipher;
+	if (v != 0)
+		return v < 0 ? -1 : 0;
 	if (cipher == AEAD_AES256GCM)
 		return crypto_aead_aes256gcm_beforenm(&a->u.aes, key) == 0 ? 0 : -1;
 	memcpy(a->u.key, key, AEAD_KEY_LEN);
@@ -125,6 +187,10 @@ aead_seal(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad
 {
 	unsigned long long taglen;
 
+	if (a->vaes != NULL) {
+		gcm_vaes_seal(a->vaes, nonce, ad, adlen, in, len, out, tag);
+		return 0;
+	}
 	if (a->cipher == AEAD_AES256GCM)
 		return crypto_aead_aes256gcm_encrypt_detached_afternm(
 			out, tag, &taglen, in, len, ad, adlen, NULL, nonce, &a->u.aes);
@@ -138,6 +204,8 @@ aead_open(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad
 {
 	int rc;
 
+	if (a->vaes != NULL)
+		return gcm_vaes_open(a->vaes, nonce, ad, adlen, buf, len, tag);
 	if (a->cipher == AEAD_AES256GCM)
 		rc = crypto_aead_aes256gcm_decrypt_detached_afternm(buf, NULL, buf, len, tag, ad,
 								    adlen, nonce, &a->u.aes);
@@ -154,6 +222,7 @@ aead_open(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad
 void
 aead_wipe(struct aead *a)
 {
+	vaes_wipe(a);
 	sodium_memzero(a, sizeof(*a));
 }
 

@@ -68,7 +68,8 @@ main(int argc, char **argv)
 	crypto_pubkey(cpub, cpriv);
 	crypto_pubkey(spub, spriv);
 	memset(plain, 0x5a, sizeof(plain));
-	printf("records sealed by %s %s\n", aead_backend(), aead_backend_version());
+	printf("records sealed by %s %s (AES-GCM: %s)\n", aead_backend(), aead_backend_version(),
+	       aead_aes_impl());
 
 	for (i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
 		if (ciphers[i] == CRYPTO_CIPHER_AES256GCM &&

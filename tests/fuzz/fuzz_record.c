@@ -8,7 +8,7 @@
  * Target 1 seals the rest as records (with a tiny rekey policy) and must open them again
  * byte for byte: a round-trip check across rekeys.
  */
-/* fuzz-sources: src/crypto.c src/aead.c src/noise.c src/buf.c src/log.c */
+/* fuzz-sources: src/crypto.c src/aead.c src/gcm_vaes.c src/noise.c src/buf.c src/log.c */
 /* fuzz-libs: libsodium libcrypto@HAVE_OPENSSL */
 #include "config.h"
 

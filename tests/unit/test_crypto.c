@@ -984,8 +984,9 @@ main(void)
 		fprintf(stderr, "test_crypto: %d failures\n", failures);
 		return 1;
 	}
-	printf("test_crypto: all passed (records by %s %s; AES-GCM %s)\n", aead_backend(),
+	printf("test_crypto: all passed (records by %s %s; AES-GCM %s%s)\n", aead_backend(),
 	       aead_backend_version(),
-	       crypto_aead_aes256gcm_is_available() ? "tested" : "not available, skipped");
+	       crypto_aead_aes256gcm_is_available() ? "tested on " : "not available, skipped",
+	       crypto_aead_aes256gcm_is_available() ? aead_aes_impl() : "");
 	return 0;
 }
