@@ -1,6 +1,7 @@
 /*
  * aead: the record cipher on libcrypto or libsodium (see aead.h). Each backend is one whole
- * block below; they share the contract and nothing else.
+ * block below (lib_*); they share the contract and nothing else. The public calls at the
+ * end put gcm_vaes in front of both.
  *
  * libcrypto: one EVP_CIPHER_CTX per key, keyed once by aead_init; a record only sets the
  * nonce, feeds the associated data and the body, and gets or sets the tag. One context
@@ -18,48 +19,7 @@
 #include "aead.h"
 #include "gcm_vaes.h"
 
-/*
- * The VAES path, in front of either backend: aead_init keys it instead of the library
- * when it applies; seal, open and wipe go to it whenever a->vaes is set.
- */
-static int
-vaes_init(struct aead *a, enum aead_cipher cipher, const uint8_t key[AEAD_KEY_LEN])
-{
-	a->vaes = NULL;
-#ifndef AEAD_SODIUM
-	if (cipher == AEAD_AES256GCM && gcm_vaes_usable()) {
-		a->vaes = aligned_alloc(_Alignof(struct gcm_vaes), sizeof(struct gcm_vaes));
-		if (a->vaes == NULL)
-			return -1;
-		gcm_vaes_init(a->vaes, key);
-		return 1;
-	}
-#else
-	(void)cipher;
-	(void)key;
-#endif
-	return 0;
-}
-
-static void
-vaes_wipe(struct aead *a)
-{
-	if (a->vaes != NULL) {
-		sodium_memzero(a->vaes, sizeof(*a->vaes));
-		free(a->vaes);
-		a->vaes = NULL;
-	}
-}
-
-const char *
-aead_aes_impl(void)
-{
-#ifndef AEAD_SODIUM
-	if (gcm_vaes_usable())
-		return "vaes";
-#endif
-	return aead_backend();
-}
+static void lib_wipe(struct aead *a);
 
 #ifdef AEAD_LIBCRYPTO
 
@@ -78,38 +38,29 @@ aead_backend_version(void)
 	return OpenSSL_version(OPENSSL_VERSION_STRING);
 }
 
-int
-aead_init(struct aead *a, enum aead_cipher cipher, const uint8_t key[AEAD_KEY_LEN])
+static int
+lib_init(struct aead *a, enum aead_cipher cipher, const uint8_t key[AEAD_KEY_LEN])
 {
 	const EVP_CIPHER *c =
 		cipher == AEAD_AES256GCM ? EVP_aes_256_gcm() : EVP_chacha20_poly1305();
-	int v = vaes_init(a, cipher, key);
-
-	a->ctx = NULL;
-	if (v != 0)
-		return v < 0 ? -1 : 0;
 	a->ctx = EVP_CIPHER_CTX_new();
 	if (a->ctx == NULL)
 		return -1;
 	/* Both ciphers default to the 12-byte nonce; the key schedule is built here, once. */
 	if (EVP_EncryptInit_ex(a->ctx, c, NULL, key, NULL) != 1 ||
 	    EVP_CIPHER_CTX_get_iv_length(a->ctx) != AEAD_NONCE_LEN) {
-		aead_wipe(a);
+		lib_wipe(a);
 		return -1;
 	}
 	return 0;
 }
 
-int
-aead_seal(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad, size_t adlen,
-	  const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[AEAD_TAG_LEN])
+static int
+lib_seal(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad, size_t adlen,
+	 const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[AEAD_TAG_LEN])
 {
 	int n;
 
-	if (a->vaes != NULL) {
-		gcm_vaes_seal(a->vaes, nonce, ad, adlen, in, len, out, tag);
-		return 0;
-	}
 	if (len > INT_MAX || adlen > INT_MAX)
 		return -1;
 	if (EVP_EncryptInit_ex(a->ctx, NULL, NULL, NULL, nonce) != 1 ||
@@ -121,15 +72,13 @@ aead_seal(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad
 	return 0;
 }
 
-int
-aead_open(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad, size_t adlen,
-	  uint8_t *buf, size_t len, const uint8_t tag[AEAD_TAG_LEN])
+static int
+lib_open(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad, size_t adlen,
+	 uint8_t *buf, size_t len, const uint8_t tag[AEAD_TAG_LEN])
 {
 	uint8_t t[AEAD_TAG_LEN];
 	int n;
 
-	if (a->vaes != NULL)
-		return gcm_vaes_open(a->vaes, nonce, ad, adlen, buf, len, tag);
 	if (len > INT_MAX || adlen > INT_MAX)
 		return -1;
 	/* The body is decrypted before the tag is checked: on failure, take it back. */
@@ -145,10 +94,9 @@ aead_open(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad
 	return 0;
 }
 
-void
-aead_wipe(struct aead *a)
+static void
+lib_wipe(struct aead *a)
 {
-	vaes_wipe(a);
 	EVP_CIPHER_CTX_free(a->ctx);
 	a->ctx = NULL;
 }
@@ -167,30 +115,22 @@ aead_backend_version(void)
 	return sodium_version_string();
 }
 
-int
-aead_init(struct aead *a, enum aead_cipher cipher, const uint8_t key[AEAD_KEY_LEN])
+static int
+lib_init(struct aead *a, enum aead_cipher cipher, const uint8_t key[AEAD_KEY_LEN])
 {
-	int v = vaes_init(a, cipher, key);
-
 	a->cipher = cipher;
-	if (v != 0)
-		return v < 0 ? -1 : 0;
 	if (cipher == AEAD_AES256GCM)
 		return crypto_aead_aes256gcm_beforenm(&a->u.aes, key) == 0 ? 0 : -1;
 	memcpy(a->u.key, key, AEAD_KEY_LEN);
 	return 0;
 }
 
-int
-aead_seal(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad, size_t adlen,
-	  const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[AEAD_TAG_LEN])
+static int
+lib_seal(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad, size_t adlen,
+	 const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[AEAD_TAG_LEN])
 {
 	unsigned long long taglen;
 
-	if (a->vaes != NULL) {
-		gcm_vaes_seal(a->vaes, nonce, ad, adlen, in, len, out, tag);
-		return 0;
-	}
 	if (a->cipher == AEAD_AES256GCM)
 		return crypto_aead_aes256gcm_encrypt_detached_afternm(
 			out, tag, &taglen, in, len, ad, adlen, NULL, nonce, &a->u.aes);
@@ -198,14 +138,12 @@ aead_seal(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad
 								  adlen, NULL, nonce, a->u.key);
 }
 
-int
-aead_open(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad, size_t adlen,
-	  uint8_t *buf, size_t len, const uint8_t tag[AEAD_TAG_LEN])
+static int
+lib_open(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad, size_t adlen,
+	 uint8_t *buf, size_t len, const uint8_t tag[AEAD_TAG_LEN])
 {
 	int rc;
 
-	if (a->vaes != NULL)
-		return gcm_vaes_open(a->vaes, nonce, ad, adlen, buf, len, tag);
 	if (a->cipher == AEAD_AES256GCM)
 		rc = crypto_aead_aes256gcm_decrypt_detached_afternm(buf, NULL, buf, len, tag, ad,
 								    adlen, nonce, &a->u.aes);
@@ -219,11 +157,74 @@ aead_open(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad
 	return 0;
 }
 
-void
-aead_wipe(struct aead *a)
+static void
+lib_wipe(struct aead *a)
 {
-	vaes_wipe(a);
 	sodium_memzero(a, sizeof(*a));
 }
 
 #endif
+
+/*
+ * The public calls: AES-256-GCM goes to gcm_vaes when the CPU has it (never in the
+ * libsodium build, AEAD_SODIUM, which keeps the library's AES tested), else to the backend.
+ */
+static int
+vaes_applies(enum aead_cipher cipher)
+{
+#ifdef AEAD_SODIUM
+	(void)cipher;
+	return 0;
+#else
+	return cipher == AEAD_AES256GCM && gcm_vaes_usable();
+#endif
+}
+
+const char *
+aead_aes_impl(void)
+{
+	return vaes_applies(AEAD_AES256GCM) ? "vaes" : aead_backend();
+}
+
+int
+aead_init(struct aead *a, enum aead_cipher cipher, const uint8_t key[AEAD_KEY_LEN])
+{
+	memset(a, 0, sizeof(*a));
+	if (!vaes_applies(cipher))
+		return lib_init(a, cipher, key);
+	a->vaes = aligned_alloc(_Alignof(struct gcm_vaes), sizeof(struct gcm_vaes));
+	if (a->vaes == NULL)
+		return -1;
+	gcm_vaes_init(a->vaes, key);
+	return 0;
+}
+
+int
+aead_seal(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad, size_t adlen,
+	  const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[AEAD_TAG_LEN])
+{
+	if (a->vaes == NULL)
+		return lib_seal(a, nonce, ad, adlen, in, len, out, tag);
+	gcm_vaes_seal(a->vaes, nonce, ad, adlen, in, len, out, tag);
+	return 0;
+}
+
+int
+aead_open(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad, size_t adlen,
+	  uint8_t *buf, size_t len, const uint8_t tag[AEAD_TAG_LEN])
+{
+	if (a->vaes == NULL)
+		return lib_open(a, nonce, ad, adlen, buf, len, tag);
+	return gcm_vaes_open(a->vaes, nonce, ad, adlen, buf, len, tag);
+}
+
+void
+aead_wipe(struct aead *a)
+{
+	if (a->vaes != NULL) {
+		sodium_memzero(a->vaes, sizeof(*a->vaes));
+		free(a->vaes);
+	}
+	lib_wipe(a);
+	sodium_memzero(a, sizeof(*a));
+}

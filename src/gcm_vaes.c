@@ -1,10 +1,10 @@
 /*
  * gcm_vaes: AES-256-GCM with VAES and VPCLMULQDQ on 512-bit vectors (see gcm_vaes.h).
  *
- * Counter mode and GHASH are two passes over a record: the counter pass runs 16 blocks
- * (four vectors) at a time through the 14 rounds; the hash pass multiplies 16 blocks by
- * H^16 .. H^1 and reduces once per 16 blocks. A record of up to 66 KiB stays in the core's
- * L2 cache between the passes.
+ * One pass over a record (crypt_hash): 32 blocks (eight vectors of four) at a time run
+ * through the 14 rounds, and the same 32 blocks of ciphertext are multiplied by
+ * H^32 .. H^1 and reduced once, so AES and the carry-less multiplies overlap. What is left
+ * (under 32 blocks) and the associated data go four blocks at a time (ctr_xor, ghash).
  *
  * GHASH works on byte-reflected blocks, the method of Gueron and Kounavis ("Intel
  * Carry-Less Multiplication Instruction and its Usage for Computing the GCM Mode"): the
@@ -19,6 +19,8 @@
 
 #include <string.h>
 
+#include <sodium.h>
+
 #include "gcm_vaes.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -29,42 +31,53 @@
 /* vectors of four blocks per step of crypt_hash */
 #define STEP 8
 
-#define VAES_TARGET                                                                         \
-	__attribute__((target("aes,pclmul,sse4.1,avx2,avx512f,avx512bw,avx512vl,vaes,"    \
+#define VAES_TARGET                                                                                \
+	__attribute__((target("aes,pclmul,sse4.1,avx2,avx512f,avx512bw,avx512vl,vaes,"             \
 			      "vpclmulqdq")))
 
 /*
  * CPUID names the instructions; XGETBV says the OS saves the vector state they use (XMM,
  * YMM, the opmask and all 32 ZMM registers).
  */
-int
-gcm_vaes_usable(void)
+static int
+probe(void)
 {
 	unsigned a, b, c, d, lo, hi;
 
 	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_AES) || !(c & bit_PCLMUL) ||
 	    !(c & bit_OSXSAVE))
 		return 0;
-	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & bit_AVX512F) ||
-	    !(b & bit_AVX512BW) || !(b & bit_AVX512VL) || !(c & bit_VAES) ||
-	    !(c & bit_VPCLMULQDQ))
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & bit_AVX512F) || !(b & bit_AVX512BW) ||
+	    !(b & bit_AVX512VL) || !(c & bit_VAES) || !(c & bit_VPCLMULQDQ))
 		return 0;
 	__asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
 	return (lo & 0xe6) == 0xe6;
 }
 
+/* Asked at every key set-up: CPUID once (in a VM each one traps to the hypervisor). */
+int
+gcm_vaes_usable(void)
+{
+	static int usable = -1;
+
+	if (usable < 0)
+		usable = probe();
+	return usable;
+}
+
 VAES_TARGET static inline __m128i
 bswap128(__m128i x)
 {
-	return _mm_shuffle_epi8(x, _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+	return _mm_shuffle_epi8(x,
+				_mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
 }
 
 VAES_TARGET static inline __m512i
 bswap512(__m512i x)
 {
-	return _mm512_shuffle_epi8(
-		x, _mm512_broadcast_i32x4(_mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
-						       13, 14, 15)));
+	return _mm512_shuffle_epi8(x,
+				   _mm512_broadcast_i32x4(_mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+								       10, 11, 12, 13, 14, 15)));
 }
 
 /* Shift the 256-bit product hi:lo (with the middle terms mid) left by one and reduce it. */
@@ -106,8 +119,8 @@ reduce(__m128i lo, __m128i mid, __m128i hi)
 VAES_TARGET static inline __m128i
 gfmul(__m128i a, __m128i b)
 {
-	__m128i mid = _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x10),
-				    _mm_clmulepi64_si128(a, b, 0x01));
+	__m128i mid =
+		_mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x10), _mm_clmulepi64_si128(a, b, 0x01));
 
 	return reduce(_mm_clmulepi64_si128(a, b, 0x00), mid, _mm_clmulepi64_si128(a, b, 0x11));
 }
@@ -122,12 +135,12 @@ fold(__m512i v)
 }
 
 /* Multiply-accumulate x (byte-reflected blocks) by the powers h, lane by lane. */
-#define MULACC(x, h)                                                                        \
-	do {                                                                                \
-		lo = _mm512_xor_si512(lo, _mm512_clmulepi64_epi128(x, h, 0x00));            \
-		hi = _mm512_xor_si512(hi, _mm512_clmulepi64_epi128(x, h, 0x11));            \
-		mid = _mm512_xor_si512(mid, _mm512_clmulepi64_epi128(x, h, 0x01));          \
-		mid = _mm512_xor_si512(mid, _mm512_clmulepi64_epi128(x, h, 0x10));          \
+#define MULACC(x, h)                                                                               \
+	do {                                                                                       \
+		lo = _mm512_xor_si512(lo, _mm512_clmulepi64_epi128(x, h, 0x00));                   \
+		hi = _mm512_xor_si512(hi, _mm512_clmulepi64_epi128(x, h, 0x11));                   \
+		mid = _mm512_xor_si512(mid, _mm512_clmulepi64_epi128(x, h, 0x01));                 \
+		mid = _mm512_xor_si512(mid, _mm512_clmulepi64_epi128(x, h, 0x10));                 \
 	} while (0)
 
 static inline __mmask64
@@ -136,26 +149,13 @@ bytes_mask(size_t n)
 	return n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
 }
 
-/* Absorb n bytes of p into the hash state y (byte-reflected), zero-padding the last block. */
+/*
+ * Absorb n bytes of p into the hash state y (byte-reflected), zero-padding the last block:
+ * the associated data and what crypt_hash leaves of a record (under 32 blocks).
+ */
 VAES_TARGET static __m128i
 ghash(const struct gcm_vaes *g, __m128i y, const uint8_t *p, size_t n)
 {
-	/* H^16 .. H^1 */
-	const uint8_t(*hp)[16] = g->hp + 4 * STEP - 16;
-	const __m512i h0 = _mm512_loadu_si512(hp[0]), h1 = _mm512_loadu_si512(hp[4]),
-		      h2 = _mm512_loadu_si512(hp[8]), h3 = _mm512_loadu_si512(hp[12]);
-
-	for (; n >= 256; p += 256, n -= 256) {
-		__m512i lo = _mm512_setzero_si512(), mid = lo, hi = lo;
-		__m512i x0 = _mm512_xor_si512(bswap512(_mm512_loadu_si512(p)),
-					      _mm512_zextsi128_si512(y));
-
-		MULACC(x0, h0);
-		MULACC(bswap512(_mm512_loadu_si512(p + 64)), h1);
-		MULACC(bswap512(_mm512_loadu_si512(p + 128)), h2);
-		MULACC(bswap512(_mm512_loadu_si512(p + 192)), h3);
-		y = reduce(fold(lo), fold(mid), fold(hi));
-	}
 	while (n > 0) {
 		size_t take = n < 64 ? n : 64, blocks = (take + 15) / 16;
 		/* k blocks take H^k .. H^1; the zero blocks after H^1 meet zero lanes */
@@ -172,57 +172,32 @@ ghash(const struct gcm_vaes *g, __m128i y, const uint8_t *p, size_t n)
 	return y;
 }
 
-#define AES_ROUNDS(c, rk)                                                                   \
-	do {                                                                                \
-		for (int r_ = 1; r_ < 14; r_++)                                             \
-			c = _mm512_aesenc_epi128(c, rk[r_]);                                \
-		c = _mm512_aesenclast_epi128(c, rk[14]);                                    \
-	} while (0)
-
-/* out = in ^ keystream from the byte-reflected counter block ctr on; len bytes. */
+/*
+ * out = in ^ keystream from the byte-reflected counter block ctr on, four blocks at a time:
+ * what crypt_hash leaves of a record.
+ */
 VAES_TARGET static void
 ctr_xor(const struct gcm_vaes *g, __m128i ctr, const uint8_t *in, uint8_t *out, size_t len)
 {
 	__m512i rk[15];
 	const __m512i four = _mm512_set_epi32(0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4);
-	__m512i c = _mm512_add_epi32(_mm512_broadcast_i32x4(ctr),
-				     _mm512_set_epi32(0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0));
+	__m512i c =
+		_mm512_add_epi32(_mm512_broadcast_i32x4(ctr),
+				 _mm512_set_epi32(0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0));
 
 	for (int r = 0; r < 15; r++)
 		rk[r] = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)g->rk[r]));
-	for (; len >= 256; in += 256, out += 256, len -= 256) {
-		__m512i k0 = _mm512_xor_si512(bswap512(c), rk[0]);
-		__m512i c1 = _mm512_add_epi32(c, four);
-		__m512i k1 = _mm512_xor_si512(bswap512(c1), rk[0]);
-		__m512i c2 = _mm512_add_epi32(c1, four);
-		__m512i k2 = _mm512_xor_si512(bswap512(c2), rk[0]);
-		__m512i c3 = _mm512_add_epi32(c2, four);
-		__m512i k3 = _mm512_xor_si512(bswap512(c3), rk[0]);
-
-		c = _mm512_add_epi32(c3, four);
-		for (int r = 1; r < 14; r++) {
-			k0 = _mm512_aesenc_epi128(k0, rk[r]);
-			k1 = _mm512_aesenc_epi128(k1, rk[r]);
-			k2 = _mm512_aesenc_epi128(k2, rk[r]);
-			k3 = _mm512_aesenc_epi128(k3, rk[r]);
-		}
-		k0 = _mm512_aesenclast_epi128(k0, rk[14]);
-		k1 = _mm512_aesenclast_epi128(k1, rk[14]);
-		k2 = _mm512_aesenclast_epi128(k2, rk[14]);
-		k3 = _mm512_aesenclast_epi128(k3, rk[14]);
-		_mm512_storeu_si512(out, _mm512_xor_si512(k0, _mm512_loadu_si512(in)));
-		_mm512_storeu_si512(out + 64, _mm512_xor_si512(k1, _mm512_loadu_si512(in + 64)));
-		_mm512_storeu_si512(out + 128, _mm512_xor_si512(k2, _mm512_loadu_si512(in + 128)));
-		_mm512_storeu_si512(out + 192, _mm512_xor_si512(k3, _mm512_loadu_si512(in + 192)));
-	}
 	while (len > 0) {
 		size_t take = len < 64 ? len : 64;
 		__mmask64 m = bytes_mask(take);
 		__m512i k = _mm512_xor_si512(bswap512(c), rk[0]);
 
 		c = _mm512_add_epi32(c, four);
-		AES_ROUNDS(k, rk);
-		_mm512_mask_storeu_epi8(out, m, _mm512_xor_si512(k, _mm512_maskz_loadu_epi8(m, in)));
+		for (int r = 1; r < 14; r++)
+			k = _mm512_aesenc_epi128(k, rk[r]);
+		k = _mm512_aesenclast_epi128(k, rk[14]);
+		_mm512_mask_storeu_epi8(out, m,
+					_mm512_xor_si512(k, _mm512_maskz_loadu_epi8(m, in)));
 		in += take;
 		out += take;
 		len -= take;
@@ -240,8 +215,9 @@ crypt_hash(const struct gcm_vaes *g, __m128i ctr, const uint8_t *in, uint8_t *ou
 {
 	__m512i rk[15], h[STEP];
 	const __m512i four = _mm512_set_epi32(0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4);
-	__m512i c = _mm512_add_epi32(_mm512_broadcast_i32x4(ctr),
-				     _mm512_set_epi32(0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0));
+	__m512i c =
+		_mm512_add_epi32(_mm512_broadcast_i32x4(ctr),
+				 _mm512_set_epi32(0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0));
 	__m128i acc = *y;
 	size_t done = 0;
 
@@ -295,31 +271,25 @@ aes_block(const struct gcm_vaes *g, __m128i x)
 	return _mm_aesenclast_si128(x, _mm_load_si128((const __m128i *)g->rk[14]));
 }
 
+/* The next four key words from k and the word t that aeskeygenassist gave, broadcast. */
 VAES_TARGET static inline __m128i
-expand_even(__m128i k, __m128i assist)
+expand(__m128i k, __m128i t)
 {
-	assist = _mm_shuffle_epi32(assist, 0xff);
 	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
 	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
 	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-	return _mm_xor_si128(k, assist);
+	return _mm_xor_si128(k, t);
 }
 
-VAES_TARGET static inline __m128i
-expand_odd(__m128i k, __m128i assist)
-{
-	assist = _mm_shuffle_epi32(assist, 0xaa);
-	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-	return _mm_xor_si128(k, assist);
-}
-
-#define EXPAND(i, rcon)                                                                     \
-	do {                                                                                \
-		rk[i] = expand_even(rk[i - 2], _mm_aeskeygenassist_si128(rk[i - 1], rcon)); \
-		if (i < 14)                                                                 \
-			rk[i + 1] = expand_odd(rk[i - 1], _mm_aeskeygenassist_si128(rk[i], 0)); \
+#define EXPAND(i, rcon)                                                                            \
+	do {                                                                                       \
+		rk[i] = expand(                                                                    \
+			rk[i - 2],                                                                 \
+			_mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[i - 1], rcon), 0xff));      \
+		if (i < 14)                                                                        \
+			rk[i + 1] = expand(                                                        \
+				rk[i - 1],                                                         \
+				_mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[i], 0), 0xaa));     \
 	} while (0)
 
 VAES_TARGET void
@@ -346,8 +316,7 @@ gcm_vaes_init(struct gcm_vaes *g, const uint8_t key[GCM_VAES_KEY_LEN])
 	}
 	memset(g->hp[4 * STEP], 0, sizeof(g->hp[0]) * 4);
 	/* the schedule lives on in g only */
-	memset(rk, 0, sizeof(rk));
-	__asm__ __volatile__("" : : "r"(rk) : "memory");
+	sodium_memzero(rk, sizeof(rk));
 }
 
 /* The byte-reflected J0 = nonce || 1 for a 96-bit nonce. */
@@ -379,8 +348,8 @@ counter(__m128i j, size_t n)
 }
 
 VAES_TARGET void
-gcm_vaes_seal(const struct gcm_vaes *g, const uint8_t nonce[GCM_VAES_NONCE_LEN],
-	      const uint8_t *ad, size_t adlen, const uint8_t *in, size_t len, uint8_t *out,
+gcm_vaes_seal(const struct gcm_vaes *g, const uint8_t nonce[GCM_VAES_NONCE_LEN], const uint8_t *ad,
+	      size_t adlen, const uint8_t *in, size_t len, uint8_t *out,
 	      uint8_t tag[GCM_VAES_TAG_LEN])
 {
 	__m128i j = first_block(nonce), y = ghash(g, _mm_setzero_si128(), ad, adlen);
@@ -392,9 +361,8 @@ gcm_vaes_seal(const struct gcm_vaes *g, const uint8_t nonce[GCM_VAES_NONCE_LEN],
 }
 
 VAES_TARGET int
-gcm_vaes_open(const struct gcm_vaes *g, const uint8_t nonce[GCM_VAES_NONCE_LEN],
-	      const uint8_t *ad, size_t adlen, uint8_t *buf, size_t len,
-	      const uint8_t tag[GCM_VAES_TAG_LEN])
+gcm_vaes_open(const struct gcm_vaes *g, const uint8_t nonce[GCM_VAES_NONCE_LEN], const uint8_t *ad,
+	      size_t adlen, uint8_t *buf, size_t len, const uint8_t tag[GCM_VAES_TAG_LEN])
 {
 	__m128i j = first_block(nonce), y = ghash(g, _mm_setzero_si128(), ad, adlen), d;
 	size_t done = crypt_hash(g, counter(j, 1), buf, buf, len, &y, 0);
@@ -403,8 +371,7 @@ gcm_vaes_open(const struct gcm_vaes *g, const uint8_t nonce[GCM_VAES_NONCE_LEN],
 	ctr_xor(g, counter(j, 1 + done / 16), buf + done, buf + done, len - done);
 	d = _mm_xor_si128(finish(g, j, y, adlen, len), _mm_loadu_si128((const __m128i *)tag));
 	if (!_mm_testz_si128(d, d)) {
-		memset(buf, 0, len);
-		__asm__ __volatile__("" : : "r"(buf) : "memory");
+		sodium_memzero(buf, len);
 		return -1;
 	}
 	return 0;
@@ -426,17 +393,16 @@ gcm_vaes_init(struct gcm_vaes *g, const uint8_t key[GCM_VAES_KEY_LEN])
 }
 
 void
-gcm_vaes_seal(const struct gcm_vaes *g, const uint8_t nonce[GCM_VAES_NONCE_LEN],
-	      const uint8_t *ad, size_t adlen, const uint8_t *in, size_t len, uint8_t *out,
+gcm_vaes_seal(const struct gcm_vaes *g, const uint8_t nonce[GCM_VAES_NONCE_LEN], const uint8_t *ad,
+	      size_t adlen, const uint8_t *in, size_t len, uint8_t *out,
 	      uint8_t tag[GCM_VAES_TAG_LEN])
 {
 	(void)g, (void)nonce, (void)ad, (void)adlen, (void)in, (void)len, (void)out, (void)tag;
 }
 
 int
-gcm_vaes_open(const struct gcm_vaes *g, const uint8_t nonce[GCM_VAES_NONCE_LEN],
-	      const uint8_t *ad, size_t adlen, uint8_t *buf, size_t len,
-	      const uint8_t tag[GCM_VAES_TAG_LEN])
+gcm_vaes_open(const struct gcm_vaes *g, const uint8_t nonce[GCM_VAES_NONCE_LEN], const uint8_t *ad,
+	      size_t adlen, uint8_t *buf, size_t len, const uint8_t tag[GCM_VAES_TAG_LEN])
 {
 	(void)g, (void)nonce, (void)ad, (void)adlen, (void)buf, (void)len, (void)tag;
 	return -1;

@@ -87,8 +87,8 @@ test_vectors(void)
 
 #ifdef HAVE_OPENSSL
 static void
-evp_seal(const uint8_t *key, const uint8_t *iv, const uint8_t *ad, size_t adlen,
-	 const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
+evp_seal(const uint8_t *key, const uint8_t *iv, const uint8_t *ad, size_t adlen, const uint8_t *in,
+	 size_t len, uint8_t *out, uint8_t *tag)
 {
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int n;
