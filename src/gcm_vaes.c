@@ -2,15 +2,16 @@
  * gcm_vaes: AES-256-GCM with VAES and VPCLMULQDQ on 512-bit vectors (see gcm_vaes.h).
  *
  * One pass over a record (crypt_hash): 32 blocks (eight vectors of four) at a time run
- * through the 14 rounds, and the same 32 blocks of ciphertext are multiplied by
- * H^32 .. H^1 and reduced once, so AES and the carry-less multiplies overlap. What is left
- * (under 32 blocks) and the associated data go four blocks at a time (ctr_xor, ghash).
+ * through the 14 rounds, and between the rounds 32 blocks of ciphertext are multiplied by
+ * H^32 .. H^1 and reduced once, so the AES and the carry-less multiply units work side by
+ * side. What is left (under 32 blocks) and the associated data go four blocks at a time
+ * (ctr_xor, ghash).
  *
  * GHASH works on byte-reflected blocks, the method of Gueron and Kounavis ("Intel
  * Carry-Less Multiplication Instruction and its Usage for Computing the GCM Mode"): the
  * 256-bit carry-less product is shifted left by one bit and reduced modulo
  * x^128 + x^7 + x^2 + x + 1. Shifting and reducing are linear, so the products of a
- * 16-block step are summed first and reduced once.
+ * 32-block step are summed first and reduced once.
  *
  * In byte-reflected form the 32-bit big-endian block counter is the low 32-bit lane of each
  * block, so one vector add advances four counters, wrapping mod 2^32 as GCM's inc32 does.
@@ -135,13 +136,14 @@ fold(__m512i v)
 }
 
 /* Multiply-accumulate x (byte-reflected blocks) by the powers h, lane by lane. */
-#define MULACC(x, h)                                                                               \
-	do {                                                                                       \
-		lo = _mm512_xor_si512(lo, _mm512_clmulepi64_epi128(x, h, 0x00));                   \
-		hi = _mm512_xor_si512(hi, _mm512_clmulepi64_epi128(x, h, 0x11));                   \
-		mid = _mm512_xor_si512(mid, _mm512_clmulepi64_epi128(x, h, 0x01));                 \
-		mid = _mm512_xor_si512(mid, _mm512_clmulepi64_epi128(x, h, 0x10));                 \
-	} while (0)
+VAES_TARGET static inline void
+mulacc(__m512i x, __m512i h, __m512i *lo, __m512i *mid, __m512i *hi)
+{
+	*lo = _mm512_xor_si512(*lo, _mm512_clmulepi64_epi128(x, h, 0x00));
+	*hi = _mm512_xor_si512(*hi, _mm512_clmulepi64_epi128(x, h, 0x11));
+	*mid = _mm512_ternarylogic_epi64(*mid, _mm512_clmulepi64_epi128(x, h, 0x01),
+					 _mm512_clmulepi64_epi128(x, h, 0x10), 0x96);
+}
 
 static inline __mmask64
 bytes_mask(size_t n)
@@ -164,7 +166,7 @@ ghash(const struct gcm_vaes *g, __m128i y, const uint8_t *p, size_t n)
 					     _mm512_zextsi128_si512(y));
 		__m512i lo = _mm512_setzero_si512(), mid = lo, hi = lo;
 
-		MULACC(x, h);
+		mulacc(x, h, &lo, &mid, &hi);
 		y = reduce(fold(lo), fold(mid), fold(hi));
 		p += take;
 		n -= take;
@@ -204,58 +206,70 @@ ctr_xor(const struct gcm_vaes *g, __m128i ctr, const uint8_t *in, uint8_t *out, 
 	}
 }
 
+/* Multiply-accumulate vector v of a step's ciphertext at p by its powers; acc joins block 0. */
+VAES_TARGET static inline void
+hash_vec(const struct gcm_vaes *g, const uint8_t *p, int v, __m128i acc, __m512i *lo, __m512i *mid,
+	 __m512i *hi)
+{
+	__m512i x = bswap512(_mm512_loadu_si512(p + 64 * v));
+
+	if (v == 0)
+		x = _mm512_xor_si512(x, _mm512_zextsi128_si512(acc));
+	mulacc(x, _mm512_loadu_si512(g->hp[4 * v]), lo, mid, hi);
+}
+
 /*
- * The bulk of a record, 256 bytes at a time: out = in ^ keystream, and the ciphertext (out
- * when sealing, in when opening) hashed into *y in the same step, so that the AES and the
- * carry-less multiplies of neighbouring steps overlap. Returns the bytes done.
+ * The bulk of a record, 512 bytes at a time: out = in ^ keystream, and the ciphertext
+ * hashed into *y. The multiplies are spread over the AES rounds so that both kinds of unit
+ * stay busy: when opening they hash this step's input, when sealing the previous step's
+ * output (the last one is hashed after the loop). Returns the bytes done.
  */
 VAES_TARGET static size_t
 crypt_hash(const struct gcm_vaes *g, __m128i ctr, const uint8_t *in, uint8_t *out, size_t len,
 	   __m128i *y, int seal)
 {
-	__m512i rk[15], h[STEP];
 	const __m512i four = _mm512_set_epi32(0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4);
 	__m512i c =
 		_mm512_add_epi32(_mm512_broadcast_i32x4(ctr),
 				 _mm512_set_epi32(0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0));
 	__m128i acc = *y;
+	const uint8_t *hashed; /* the ciphertext hashed between the rounds, if any */
 	size_t done = 0;
 
-	for (int r = 0; r < 15; r++)
-		rk[r] = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)g->rk[r]));
-	for (int v = 0; v < STEP; v++)
-		h[v] = _mm512_loadu_si512(g->hp[4 * v]);
 	for (; len - done >= 64 * STEP; done += 64 * STEP) {
-		__m512i k[STEP], d[STEP], lo = _mm512_setzero_si512(), mid = lo, hi = lo;
+		__m512i k[STEP], rk, lo = _mm512_setzero_si512(), mid = lo, hi = lo;
 
+		rk = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)g->rk[0]));
+		hashed = seal ? (done > 0 ? out + done - 64 * STEP : NULL) : in + done;
 #pragma GCC unroll 8
 		for (int v = 0; v < STEP; v++) {
-			k[v] = _mm512_xor_si512(bswap512(c), rk[0]);
+			k[v] = _mm512_xor_si512(bswap512(c), rk);
 			c = _mm512_add_epi32(c, four);
-			d[v] = _mm512_loadu_si512(in + done + 64 * v);
 		}
-		if (!seal) {
-			MULACC(_mm512_xor_si512(bswap512(d[0]), _mm512_zextsi128_si512(acc)), h[0]);
-#pragma GCC unroll 8
-			for (int v = 1; v < STEP; v++)
-				MULACC(bswap512(d[v]), h[v]);
-		}
+#pragma GCC unroll 13
 		for (int r = 1; r < 14; r++) {
+			rk = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)g->rk[r]));
 #pragma GCC unroll 8
 			for (int v = 0; v < STEP; v++)
-				k[v] = _mm512_aesenc_epi128(k[v], rk[r]);
+				k[v] = _mm512_aesenc_epi128(k[v], rk);
+			if (hashed != NULL && r <= STEP)
+				hash_vec(g, hashed, r - 1, acc, &lo, &mid, &hi);
 		}
+		if (hashed != NULL)
+			acc = reduce(fold(lo), fold(mid), fold(hi));
+		rk = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)g->rk[14]));
 #pragma GCC unroll 8
-		for (int v = 0; v < STEP; v++) {
-			d[v] = _mm512_xor_si512(d[v], _mm512_aesenclast_epi128(k[v], rk[14]));
-			_mm512_storeu_si512(out + done + 64 * v, d[v]);
-		}
-		if (seal) {
-			MULACC(_mm512_xor_si512(bswap512(d[0]), _mm512_zextsi128_si512(acc)), h[0]);
+		for (int v = 0; v < STEP; v++)
+			_mm512_storeu_si512(out + done + 64 * v,
+					    _mm512_xor_si512(_mm512_loadu_si512(in + done + 64 * v),
+							     _mm512_aesenclast_epi128(k[v], rk)));
+	}
+	if (seal && done > 0) {
+		__m512i lo = _mm512_setzero_si512(), mid = lo, hi = lo;
+
 #pragma GCC unroll 8
-			for (int v = 1; v < STEP; v++)
-				MULACC(bswap512(d[v]), h[v]);
-		}
+		for (int v = 0; v < STEP; v++)
+			hash_vec(g, out + done - 64 * STEP, v, acc, &lo, &mid, &hi);
 		acc = reduce(fold(lo), fold(mid), fold(hi));
 	}
 	*y = acc;

@@ -21,8 +21,8 @@
 #define GCM_VAES_TAG_LEN   16
 
 /*
- * An expanded key: the 15 round keys and the hash key's powers H^16 .. H^1 in the order a
- * 16-block step multiplies them, then four zero blocks so that a shorter step can load
+ * An expanded key: the 15 round keys and the hash key's powers H^32 .. H^1 in the order a
+ * 32-block step multiplies them, then four zero blocks so that a shorter step can load
  * H^k .. H^1 as one vector. 64-byte aligned; wipe it (the caller's memzero) when done.
  */
 struct gcm_vaes {
