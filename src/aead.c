@@ -17,7 +17,9 @@
 #include <sodium.h>
 
 #include "aead.h"
+#include "aegis.h"
 #include "gcm_vaes.h"
+#include "vaes.h"
 
 static void lib_wipe(struct aead *a);
 
@@ -167,7 +169,8 @@ lib_wipe(struct aead *a)
 
 /*
  * The public calls: AES-256-GCM goes to gcm_vaes when the CPU has it (never in the
- * libsodium build, AEAD_SODIUM, which keeps the library's AES tested), else to the backend.
+ * libsodium build, AEAD_SODIUM, which keeps the library's AES tested), else to the backend;
+ * AEGIS-256X4 always to aegis.
  */
 static int
 vaes_applies(enum aead_cipher cipher)
@@ -176,7 +179,7 @@ vaes_applies(enum aead_cipher cipher)
 	(void)cipher;
 	return 0;
 #else
-	return cipher == AEAD_AES256GCM && gcm_vaes_usable();
+	return cipher == AEAD_AES256GCM && vaes_usable();
 #endif
 }
 
@@ -190,6 +193,13 @@ int
 aead_init(struct aead *a, enum aead_cipher cipher, const uint8_t key[AEAD_KEY_LEN])
 {
 	memset(a, 0, sizeof(*a));
+	if (cipher == AEAD_AEGIS256X4) {
+		if (!vaes_usable())
+			return -1;
+		a->aegis = 1;
+		memcpy(a->aegis_key, key, AEAD_KEY_LEN);
+		return 0;
+	}
 	if (!vaes_applies(cipher))
 		return lib_init(a, cipher, key);
 	a->vaes = aligned_alloc(_Alignof(struct gcm_vaes), sizeof(struct gcm_vaes));
@@ -199,10 +209,25 @@ aead_init(struct aead *a, enum aead_cipher cipher, const uint8_t key[AEAD_KEY_LE
 	return 0;
 }
 
+/* AEGIS-256X4's nonce: ours, then zeros. */
+static const uint8_t *
+wide_nonce(uint8_t wide[AEGIS_NONCE_LEN], const uint8_t nonce[AEAD_NONCE_LEN])
+{
+	memcpy(wide, nonce, AEAD_NONCE_LEN);
+	memset(wide + AEAD_NONCE_LEN, 0, AEGIS_NONCE_LEN - AEAD_NONCE_LEN);
+	return wide;
+}
+
 int
 aead_seal(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad, size_t adlen,
 	  const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[AEAD_TAG_LEN])
 {
+	uint8_t n[AEGIS_NONCE_LEN];
+
+	if (a->aegis) {
+		aegis_seal(a->aegis_key, wide_nonce(n, nonce), ad, adlen, in, len, out, tag);
+		return 0;
+	}
 	if (a->vaes == NULL)
 		return lib_seal(a, nonce, ad, adlen, in, len, out, tag);
 	gcm_vaes_seal(a->vaes, nonce, ad, adlen, in, len, out, tag);
@@ -213,6 +238,10 @@ int
 aead_open(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad, size_t adlen,
 	  uint8_t *buf, size_t len, const uint8_t tag[AEAD_TAG_LEN])
 {
+	uint8_t n[AEGIS_NONCE_LEN];
+
+	if (a->aegis)
+		return aegis_open(a->aegis_key, wide_nonce(n, nonce), ad, adlen, buf, len, tag);
 	if (a->vaes == NULL)
 		return lib_open(a, nonce, ad, adlen, buf, len, tag);
 	return gcm_vaes_open(a->vaes, nonce, ad, adlen, buf, len, tag);

@@ -1,6 +1,6 @@
 /*
- * aead: the record layer's bulk cipher, ChaCha20-Poly1305 (IETF, 96-bit nonce) or
- * AES-256-GCM, with detached 16-byte tags.
+ * aead: the record layer's bulk cipher, ChaCha20-Poly1305 (IETF, 96-bit nonce),
+ * AES-256-GCM or AEGIS-256X4, with detached 16-byte tags.
  *
  * Two backends, chosen at build time: OpenSSL's libcrypto when configure found it
  * (HAVE_OPENSSL), libsodium otherwise or when AEAD_SODIUM is defined (a second build of the
@@ -10,6 +10,8 @@
  *
  * On a CPU with VAES, VPCLMULQDQ and AVX-512, AES-256-GCM bypasses both for gcm_vaes, about
  * twice as fast again (the libsodium build, AEAD_SODIUM, keeps the library's AES).
+ * AEGIS-256X4 exists only there (aegis.h, neither library has it): its 256-bit nonce is the
+ * 96-bit one here followed by zeros.
  *
  * A struct aead holds one key, expanded: with libcrypto an EVP_CIPHER_CTX that aead_init
  * allocates, with libsodium the key itself or its AES state; for gcm_vaes its own expanded
@@ -37,12 +39,15 @@
 enum aead_cipher {
 	AEAD_CHACHA20POLY1305,
 	AEAD_AES256GCM,
+	AEAD_AEGIS256X4, /* only where vaes_usable() */
 };
 
 struct gcm_vaes;
 
 struct aead {
 	struct gcm_vaes *vaes; /* AES-256-GCM on VAES (gcm_vaes.h) when the CPU has it, or NULL */
+	int aegis;		       /* AEGIS-256X4 (aegis.h): the key is aegis_key */
+	uint8_t aegis_key[AEAD_KEY_LEN];
 #ifdef AEAD_LIBCRYPTO
 	EVP_CIPHER_CTX *ctx; /* cipher and expanded key; NULL when empty */
 #else

@@ -175,6 +175,7 @@ static const char *const cipher_names[] = {
 	[CIPHER_CHACHA20POLY1305] = "chacha20poly1305",
 	[CIPHER_AES256GCM] = "aes256gcm",
 	[CIPHER_NONE] = "none",
+	[CIPHER_AEGIS256X4] = "aegis256x4",
 };
 
 const char *
@@ -553,7 +554,7 @@ set_value(struct parser *p, int id, const char *val)
 			return set_key(p, id, val, c->psk);
 		return set_key_file(p, id, val, c->psk_file, c->psk);
 	case K_CIPHER:
-		if (set_enum(p, id, val, cipher_names, 4, &v) == -1)
+		if (set_enum(p, id, val, cipher_names, 5, &v) == -1)
 			return -1;
 		c->cipher = (enum conf_cipher)v;
 		return 0;

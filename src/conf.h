@@ -42,7 +42,13 @@
 
 enum conf_mode { MODE_TUN, MODE_UDP };
 enum conf_sched { SCHED_BALANCE, SCHED_ORDERED, SCHED_REDUNDANT };
-enum conf_cipher { CIPHER_AUTO, CIPHER_CHACHA20POLY1305, CIPHER_AES256GCM, CIPHER_NONE };
+enum conf_cipher {
+	CIPHER_AUTO,
+	CIPHER_CHACHA20POLY1305,
+	CIPHER_AES256GCM,
+	CIPHER_NONE,
+	CIPHER_AEGIS256X4,
+};
 enum via_kind { VIA_TCP, VIA_SOCKS5, VIA_HTTP };
 
 /* host:port as written; host names are resolved when dialing, not when parsing. */

@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "crypto.h"
 #include "log.h"
+#include "vaes.h"
 
 #define HS_VERSION    1
 #define HS_PROLOGUE   "mptun-v1"
@@ -49,7 +50,7 @@
 #define CIPHER_BIT(c) ((uint8_t)(1u << (c)))
 #define CIPHER_ALL                                                                                 \
 	(CIPHER_BIT(CRYPTO_CIPHER_CHACHA20POLY1305) | CIPHER_BIT(CRYPTO_CIPHER_AES256GCM) |        \
-	 CIPHER_BIT(CRYPTO_CIPHER_NONE))
+	 CIPHER_BIT(CRYPTO_CIPHER_NONE) | CIPHER_BIT(CRYPTO_CIPHER_AEGIS256X4))
 
 _Static_assert(PSK_PAD == 48, "msg1 lengths of both modes differ");
 _Static_assert(1 + NOISE_DHLEN + NOISE_DHLEN + NOISE_TAGLEN + PAYLOAD1_LEN + NOISE_TAGLEN +
@@ -73,6 +74,11 @@ crypto_init(void)
 	aead_wipe(&a);
 	if (crypto_aead_aes256gcm_is_available()) {
 		if (aead_init(&a, AEAD_AES256GCM, key) == -1)
+			return -1;
+		aead_wipe(&a);
+	}
+	if (vaes_usable()) {
+		if (aead_init(&a, AEAD_AEGIS256X4, key) == -1)
 			return -1;
 		aead_wipe(&a);
 	}
@@ -124,6 +130,8 @@ crypto_cipher_name(enum crypto_cipher c)
 		return "aes256gcm";
 	case CRYPTO_CIPHER_NONE:
 		return "none";
+	case CRYPTO_CIPHER_AEGIS256X4:
+		return "aegis256x4";
 	}
 	return "unknown";
 }
@@ -251,14 +259,20 @@ crypto_id_init(struct crypto_id *id, const uint8_t *priv, const uint8_t *psk,
 	       enum crypto_cipher cipher)
 {
 	static const uint8_t zero[CRYPTO_KEY_LEN];
-	int aes = crypto_aead_aes256gcm_is_available();
+	int aes = crypto_aead_aes256gcm_is_available(), aegis = vaes_usable();
 
 	memset(id, 0, sizeof(*id));
 	id->cipher = cipher;
 	switch (cipher) {
 	case CRYPTO_CIPHER_AUTO:
 		id->accept = CIPHER_BIT(CRYPTO_CIPHER_CHACHA20POLY1305) |
-			     (aes ? CIPHER_BIT(CRYPTO_CIPHER_AES256GCM) : 0);
+			     (aes ? CIPHER_BIT(CRYPTO_CIPHER_AES256GCM) : 0) |
+			     (aegis ? CIPHER_BIT(CRYPTO_CIPHER_AEGIS256X4) : 0);
+		break;
+	case CRYPTO_CIPHER_AEGIS256X4:
+		if (!aegis)
+			return CRYPTO_ERR_CIPHER;
+		id->accept = CIPHER_BIT(cipher);
 		break;
 	case CRYPTO_CIPHER_AES256GCM:
 		if (!aes)
@@ -365,9 +379,12 @@ replay_commit(struct crypto_peer *p, uint64_t ts)
 
 /* ---- handshake ---- */
 
+/* The fastest both ends have: the order of their speed on a CPU that has them all. */
 static int
 pick_cipher(uint8_t set)
 {
+	if (set & CIPHER_BIT(CRYPTO_CIPHER_AEGIS256X4))
+		return CRYPTO_CIPHER_AEGIS256X4;
 	if (set & CIPHER_BIT(CRYPTO_CIPHER_AES256GCM))
 		return CRYPTO_CIPHER_AES256GCM;
 	if (set & CIPHER_BIT(CRYPTO_CIPHER_CHACHA20POLY1305))
@@ -625,7 +642,7 @@ crypto_hs_finish(struct crypto_hs *hs, const uint8_t in[CRYPTO_MSG2_LEN],
 		goto fail;
 	/* The responder must pick from what we offered; a refusal names no cipher. */
 	rc = CRYPTO_ERR_CIPHER;
-	if (cipher == CIPHER_REJECT || cipher > CRYPTO_CIPHER_NONE ||
+	if (cipher == CIPHER_REJECT || cipher > CRYPTO_CIPHER_AEGIS256X4 ||
 	    cipher == CRYPTO_CIPHER_AUTO || !(hs->offer & CIPHER_BIT(cipher)))
 		goto fail;
 	sodium_memzero(pl, sizeof(pl));
@@ -671,7 +688,14 @@ crypto_hs_wipe(struct crypto_hs *hs)
 static enum aead_cipher
 aead_cipher(enum crypto_cipher c)
 {
-	return c == CRYPTO_CIPHER_AES256GCM ? AEAD_AES256GCM : AEAD_CHACHA20POLY1305;
+	switch (c) {
+	case CRYPTO_CIPHER_AES256GCM:
+		return AEAD_AES256GCM;
+	case CRYPTO_CIPHER_AEGIS256X4:
+		return AEAD_AEGIS256X4;
+	default:
+		return AEAD_CHACHA20POLY1305;
+	}
 }
 
 /* Replace rec's key by key, already expanded in next; next is left empty. */

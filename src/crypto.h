@@ -87,6 +87,7 @@ enum crypto_cipher {
 	CRYPTO_CIPHER_CHACHA20POLY1305,
 	CRYPTO_CIPHER_AES256GCM,
 	CRYPTO_CIPHER_NONE,
+	CRYPTO_CIPHER_AEGIS256X4, /* the last */
 };
 
 enum crypto_mode {
@@ -176,8 +177,8 @@ int crypto_cmd_pubkey(FILE *in);
 
 /*
  * Build our identity. priv != NULL: keys mode (psk optional); priv == NULL: pre-shared-key
- * mode (psk required, not all zero). CRYPTO_ERR_CIPHER when cipher is aes256gcm and this
- * CPU has no AES-GCM support; CRYPTO_ERR_KEY for an unusable key set.
+ * mode (psk required, not all zero). CRYPTO_ERR_CIPHER when cipher is aes256gcm or
+ * aegis256x4 and this CPU cannot run it; CRYPTO_ERR_KEY for an unusable key set.
  */
 int crypto_id_init(struct crypto_id *id, const uint8_t *priv, const uint8_t *psk,
 		   enum crypto_cipher cipher);

@@ -23,48 +23,12 @@
 #include <sodium.h>
 
 #include "gcm_vaes.h"
+#include "vaes.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
-
-#include <cpuid.h>
-#include <immintrin.h>
+#ifdef VAES_X86
 
 /* vectors of four blocks per step of crypt_hash */
 #define STEP 8
-
-#define VAES_TARGET                                                                                \
-	__attribute__((target("aes,pclmul,sse4.1,avx2,avx512f,avx512bw,avx512vl,vaes,"             \
-			      "vpclmulqdq")))
-
-/*
- * CPUID names the instructions; XGETBV says the OS saves the vector state they use (XMM,
- * YMM, the opmask and all 32 ZMM registers).
- */
-static int
-probe(void)
-{
-	unsigned a, b, c, d, lo, hi;
-
-	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_AES) || !(c & bit_PCLMUL) ||
-	    !(c & bit_OSXSAVE))
-		return 0;
-	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & bit_AVX512F) || !(b & bit_AVX512BW) ||
-	    !(b & bit_AVX512VL) || !(c & bit_VAES) || !(c & bit_VPCLMULQDQ))
-		return 0;
-	__asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	return (lo & 0xe6) == 0xe6;
-}
-
-/* Asked at every key set-up: CPUID once (in a VM each one traps to the hypervisor). */
-int
-gcm_vaes_usable(void)
-{
-	static int usable = -1;
-
-	if (usable < 0)
-		usable = probe();
-	return usable;
-}
 
 VAES_TARGET static inline __m128i
 bswap128(__m128i x)
@@ -145,12 +109,6 @@ mulacc(__m512i x, __m512i h, __m512i *lo, __m512i *mid, __m512i *hi)
 					 _mm512_clmulepi64_epi128(x, h, 0x10), 0x96);
 }
 
-static inline __mmask64
-bytes_mask(size_t n)
-{
-	return n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
-}
-
 /*
  * Absorb n bytes of p into the hash state y (byte-reflected), zero-padding the last block:
  * the associated data and what crypt_hash leaves of a record (under 32 blocks).
@@ -162,7 +120,7 @@ ghash(const struct gcm_vaes *g, __m128i y, const uint8_t *p, size_t n)
 		size_t take = n < 64 ? n : 64, blocks = (take + 15) / 16;
 		/* k blocks take H^k .. H^1; the zero blocks after H^1 meet zero lanes */
 		__m512i h = _mm512_loadu_si512(g->hp[4 * STEP - blocks]);
-		__m512i x = _mm512_xor_si512(bswap512(_mm512_maskz_loadu_epi8(bytes_mask(take), p)),
+		__m512i x = _mm512_xor_si512(bswap512(_mm512_maskz_loadu_epi8(vaes_mask(take), p)),
 					     _mm512_zextsi128_si512(y));
 		__m512i lo = _mm512_setzero_si512(), mid = lo, hi = lo;
 
@@ -191,7 +149,7 @@ ctr_xor(const struct gcm_vaes *g, __m128i ctr, const uint8_t *in, uint8_t *out, 
 		rk[r] = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)g->rk[r]));
 	while (len > 0) {
 		size_t take = len < 64 ? len : 64;
-		__mmask64 m = bytes_mask(take);
+		__mmask64 m = vaes_mask(take);
 		__m512i k = _mm512_xor_si512(bswap512(c), rk[0]);
 
 		c = _mm512_add_epi32(c, four);
@@ -392,12 +350,6 @@ gcm_vaes_open(const struct gcm_vaes *g, const uint8_t nonce[GCM_VAES_NONCE_LEN],
 }
 
 #else /* not x86-64 with GCC or clang */
-
-int
-gcm_vaes_usable(void)
-{
-	return 0;
-}
 
 void
 gcm_vaes_init(struct gcm_vaes *g, const uint8_t key[GCM_VAES_KEY_LEN])

@@ -8,7 +8,7 @@
  * libcrypto or libsodium over random keys, nonces, lengths and associated data, and against
  * published test vectors. Every instruction it uses runs in time independent of the data.
  *
- * Call gcm_vaes_usable() first: the other functions execute those instructions.
+ * Call vaes_usable() (vaes.h) first: these functions execute those instructions.
  */
 #ifndef MPTUN_GCM_VAES_H
 #define MPTUN_GCM_VAES_H
@@ -29,9 +29,6 @@ struct gcm_vaes {
 	uint8_t rk[15][16];
 	uint8_t hp[36][16];
 } __attribute__((aligned(64)));
-
-/* 1 when this CPU (and its OS) can run the code below, 0 otherwise. */
-int gcm_vaes_usable(void);
 
 void gcm_vaes_init(struct gcm_vaes *g, const uint8_t key[GCM_VAES_KEY_LEN]);
 

@@ -15,6 +15,7 @@
 
 #include "aead.h"
 #include "crypto.h"
+#include "vaes.h"
 
 static uint8_t plain[CRYPTO_RECORD_MAX];
 static uint8_t wire[CRYPTO_RECORD_MAX + CRYPTO_RECORD_OVERHEAD];
@@ -49,8 +50,9 @@ connect_pair(struct crypto_id *ci, struct crypto_id *si, struct crypto_peer *cp,
 int
 main(int argc, char **argv)
 {
-	static const enum crypto_cipher ciphers[] = {CRYPTO_CIPHER_CHACHA20POLY1305,
-						     CRYPTO_CIPHER_AES256GCM, CRYPTO_CIPHER_NONE};
+	static const enum crypto_cipher ciphers[] = {
+		CRYPTO_CIPHER_CHACHA20POLY1305, CRYPTO_CIPHER_AES256GCM, CRYPTO_CIPHER_AEGIS256X4,
+		CRYPTO_CIPHER_NONE};
 	static const size_t sizes[] = {1400, 16000, 65535};
 	double secs = argc > 1 ? atof(argv[1]) : 0.5;
 	uint8_t cpriv[32], spriv[32], cpub[32], spub[32];
@@ -72,9 +74,10 @@ main(int argc, char **argv)
 	       aead_aes_impl());
 
 	for (i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
-		if (ciphers[i] == CRYPTO_CIPHER_AES256GCM &&
-		    !crypto_aead_aes256gcm_is_available()) {
-			printf("%-17s not available on this CPU\n", "aes256gcm");
+		if ((ciphers[i] == CRYPTO_CIPHER_AES256GCM &&
+		     !crypto_aead_aes256gcm_is_available()) ||
+		    (ciphers[i] == CRYPTO_CIPHER_AEGIS256X4 && !vaes_usable())) {
+			printf("%-17s not available on this CPU\n", crypto_cipher_name(ciphers[i]));
 			continue;
 		}
 		crypto_id_init(&ci, cpriv, NULL, ciphers[i]);

@@ -9,7 +9,7 @@
  * Targets 3 and 4 seal the input with the real handshake keys, so the parser behind the
  * MAC is exercised too; the harness checks once at start that a good payload is accepted.
  */
-/* fuzz-sources: src/crypto.c src/aead.c src/gcm_vaes.c src/noise.c src/buf.c src/log.c */
+/* fuzz-sources: src/crypto.c src/aead.c src/vaes.c src/gcm_vaes.c src/aegis.c src/noise.c src/buf.c src/log.c */
 /* fuzz-libs: libsodium libcrypto@HAVE_OPENSSL */
 #include "config.h"
 

@@ -1,14 +1,14 @@
 /*
  * fuzz_record: crypto_record_len and crypto_open on arbitrary input (libFuzzer).
  *
- * First byte: bits 0-1 pick the cipher (chacha20poly1305, aes256gcm, none), bit 7 picks
- * the target. Target 0 feeds the rest as a stream of records to a receiver (a copy of a
+ * First byte: bits 0-1 pick the cipher (chacha20poly1305, aes256gcm, none, aegis256x4),
+ * bit 7 picks the target. Target 0 feeds the rest as a stream of records to a receiver (a copy of a
  * fixed connection's state, crypto_rec_copy), as the connection code does: length, then
  * open in place.
  * Target 1 seals the rest as records (with a tiny rekey policy) and must open them again
  * byte for byte: a round-trip check across rekeys.
  */
-/* fuzz-sources: src/crypto.c src/aead.c src/gcm_vaes.c src/noise.c src/buf.c src/log.c */
+/* fuzz-sources: src/crypto.c src/aead.c src/vaes.c src/gcm_vaes.c src/aegis.c src/noise.c src/buf.c src/log.c */
 /* fuzz-libs: libsodium libcrypto@HAVE_OPENSSL */
 #include "config.h"
 
@@ -18,16 +18,18 @@
 #include <sodium.h>
 
 #include "crypto.h"
+#include "vaes.h"
 
-static struct crypto_rec txs[3], rxs[3];
+static struct crypto_rec txs[4], rxs[4];
 static int ready;
 static uint8_t buf[CRYPTO_RECORD_MAX + CRYPTO_RECORD_OVERHEAD];
 
 static void
 setup(void)
 {
-	static const enum crypto_cipher ciphers[3] = {CRYPTO_CIPHER_CHACHA20POLY1305,
-						      CRYPTO_CIPHER_AES256GCM, CRYPTO_CIPHER_NONE};
+	static const enum crypto_cipher ciphers[4] = {CRYPTO_CIPHER_CHACHA20POLY1305,
+						      CRYPTO_CIPHER_AES256GCM, CRYPTO_CIPHER_NONE,
+						      CRYPTO_CIPHER_AEGIS256X4};
 	uint8_t cpriv[32], spriv[32], cpub[32], spub[32];
 	uint8_t m1[CRYPTO_MSG1_LEN], m2[CRYPTO_MSG2_LEN], pl[CRYPTO_HS_PAYLOAD_MAX];
 	struct crypto_id ci, si;
@@ -43,10 +45,11 @@ setup(void)
 	memset(spriv, 2, 32);
 	crypto_pubkey(cpub, cpriv);
 	crypto_pubkey(spub, spriv);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		enum crypto_cipher cc = ciphers[i];
 
-		if (cc == CRYPTO_CIPHER_AES256GCM && !crypto_aead_aes256gcm_is_available())
+		if ((cc == CRYPTO_CIPHER_AES256GCM && !crypto_aead_aes256gcm_is_available()) ||
+		    (cc == CRYPTO_CIPHER_AEGIS256X4 && !vaes_usable()))
 			cc = CRYPTO_CIPHER_CHACHA20POLY1305;
 		crypto_id_init(&ci, cpriv, NULL, cc);
 		crypto_id_init(&si, spriv, NULL, cc);
@@ -79,8 +82,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	/* copies with their own cipher contexts: a rekey here must not touch the originals */
-	if (crypto_rec_copy(&tx, &txs[(data[0] & 3) % 3]) != CRYPTO_OK ||
-	    crypto_rec_copy(&rx, &rxs[(data[0] & 3) % 3]) != CRYPTO_OK)
+	if (crypto_rec_copy(&tx, &txs[data[0] & 3]) != CRYPTO_OK ||
+	    crypto_rec_copy(&rx, &rxs[data[0] & 3]) != CRYPTO_OK)
 		abort();
 	if (!(data[0] & 0x80)) {
 		/* a stream of records, parsed as the connection parses its input */

@@ -114,3 +114,11 @@ mpt_stop() {
 	done
 	pkill -9 -f "mptun run $1\$"
 }
+
+# Does this CPU run the vector AES ciphers (aegis256x4; src/vaes.c asks the same)?
+mpt_vaes512() {
+	local f
+	for f in vaes vpclmulqdq avx512f avx512bw avx512vl; do
+		grep -qw "$f" /proc/cpuinfo || return 1
+	done
+}

@@ -6,7 +6,8 @@
 # ways. Each datagram must arrive at the far end (so it did cross l1), a ping pattern sent
 # on l1 afterwards must be in the capture (so the capture is complete), and then the marker
 # must not be in it. With Cipher = none the marker must be in it: the capture works.
-# aes256gcm is tried only on a CPU with AES-NI and PCLMUL (libsodium offers it only there).
+# aes256gcm is tried only on a CPU with AES-NI and PCLMUL (libsodium offers it only there),
+# aegis256x4 only on one with VAES and AVX-512.
 set -u
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/mptun.sh"
@@ -21,6 +22,11 @@ if grep -qw aes /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo; then
 	ciphers="$ciphers aes256gcm"
 else
 	echo "note: no AES-NI/PCLMUL on this CPU: aes256gcm not tried"
+fi
+if mpt_vaes512; then
+	ciphers="$ciphers aegis256x4"
+else
+	echo "note: no VAES/AVX-512 on this CPU: aegis256x4 not tried"
 fi
 
 # received FILE MARKER: FILE holds MARKER

@@ -18,8 +18,10 @@
 #include <sodium.h>
 
 #include "aead.h"
+#include "aegis.h"
 #include "crypto.h"
 #include "noise.h"
+#include "vaes.h"
 
 #include "crypto_vectors.h"
 
@@ -35,6 +37,22 @@
 
 #define NS 1000000000ull
 #define T0 (1700000000ull * NS) /* a wall-clock time for msg1 timestamps */
+
+/* Is c a record cipher (not none, not auto) that this CPU can run? */
+static int
+sealing_here(enum crypto_cipher c)
+{
+	switch (c) {
+	case CRYPTO_CIPHER_CHACHA20POLY1305:
+		return 1;
+	case CRYPTO_CIPHER_AES256GCM:
+		return crypto_aead_aes256gcm_is_available();
+	case CRYPTO_CIPHER_AEGIS256X4:
+		return vaes_usable();
+	default:
+		return 0;
+	}
+}
 
 static size_t
 unhex(uint8_t *out, size_t cap, const char *hex)
@@ -546,12 +564,11 @@ test_records(void)
 	uint8_t *p;
 	size_t n, total, plen, i;
 	int ci;
-	enum crypto_cipher ciphers[] = {CRYPTO_CIPHER_CHACHA20POLY1305, CRYPTO_CIPHER_AES256GCM};
 
-	for (ci = 0; ci < 2; ci++) {
-		enum crypto_cipher cc = ciphers[ci];
+	for (ci = CRYPTO_CIPHER_CHACHA20POLY1305; ci <= CRYPTO_CIPHER_AEGIS256X4; ci++) {
+		enum crypto_cipher cc = (enum crypto_cipher)ci;
 
-		if (cc == CRYPTO_CIPHER_AES256GCM && !crypto_aead_aes256gcm_is_available())
+		if (!sealing_here(cc))
 			continue;
 		pair(&c, &s, 0, NULL, cc, cc);
 		CHECK_EQ(handshake(&c, &s, T0), CRYPTO_OK);
@@ -635,8 +652,8 @@ test_rekey(void)
 	uint8_t old[32];
 	int i, ci, bad = 0;
 
-	for (ci = CRYPTO_CIPHER_CHACHA20POLY1305; ci <= CRYPTO_CIPHER_AES256GCM; ci++) {
-		if (ci == CRYPTO_CIPHER_AES256GCM && !crypto_aead_aes256gcm_is_available())
+	for (ci = CRYPTO_CIPHER_CHACHA20POLY1305; ci <= CRYPTO_CIPHER_AEGIS256X4; ci++) {
+		if (!sealing_here((enum crypto_cipher)ci))
 			continue;
 		pair(&c, &s, 0, NULL, (enum crypto_cipher)ci, (enum crypto_cipher)ci);
 		CHECK_EQ(handshake(&c, &s, T0), CRYPTO_OK);
@@ -719,7 +736,12 @@ ref_seal(enum crypto_cipher c, const uint8_t key[32], uint64_t counter, int reke
 	out[1] = (uint8_t)(hdr >> 8);
 	out[2] = (uint8_t)hdr;
 	ref_nonce(nonce, counter);
-	if (c == CRYPTO_CIPHER_AES256GCM)
+	if (c == CRYPTO_CIPHER_AEGIS256X4) {
+		uint8_t wide[32] = {0};
+
+		memcpy(wide, nonce, sizeof(nonce));
+		aegis_seal(key, wide, out, 3, pt, len, out + 3, out + 3 + len);
+	} else if (c == CRYPTO_CIPHER_AES256GCM)
 		crypto_aead_aes256gcm_encrypt_detached(out + 3, out + 3 + len, &taglen, pt, len,
 						       out, 3, NULL, nonce, key);
 	else
@@ -739,6 +761,13 @@ ref_open(enum crypto_cipher c, const uint8_t key[32], uint64_t counter, const ui
 	if (n < 3 + 16 || (((size_t)w[0] << 16 | (size_t)w[1] << 8 | w[2]) & 0x7fffff) != len)
 		return -1;
 	ref_nonce(nonce, counter);
+	if (c == CRYPTO_CIPHER_AEGIS256X4) {
+		uint8_t wide[32] = {0};
+
+		memcpy(wide, nonce, sizeof(nonce));
+		memmove(pt, w + 3, len);
+		return aegis_open(key, wide, w, 3, pt, len, w + 3 + len);
+	}
 	if (c == CRYPTO_CIPHER_AES256GCM)
 		return crypto_aead_aes256gcm_decrypt_detached(pt, NULL, w + 3, len, w + 3 + len, w,
 							      3, nonce, key);
@@ -771,10 +800,10 @@ test_wire_compat(void)
 	size_t i, n, len, plen;
 	int ci;
 
-	for (ci = CRYPTO_CIPHER_CHACHA20POLY1305; ci <= CRYPTO_CIPHER_AES256GCM; ci++) {
+	for (ci = CRYPTO_CIPHER_CHACHA20POLY1305; ci <= CRYPTO_CIPHER_AEGIS256X4; ci++) {
 		enum crypto_cipher cc = (enum crypto_cipher)ci;
 
-		if (cc == CRYPTO_CIPHER_AES256GCM && !crypto_aead_aes256gcm_is_available())
+		if (!sealing_here(cc))
 			continue;
 		pair(&c, &s, 0, NULL, cc, cc);
 		CHECK_EQ(handshake(&c, &s, T0), CRYPTO_OK);
@@ -847,32 +876,38 @@ test_wire_compat(void)
 static void
 test_negotiation(void)
 {
-	int aes = crypto_aead_aes256gcm_is_available();
+	int aes = crypto_aead_aes256gcm_is_available(), aegis = vaes_usable();
 	int a, b;
 
-	for (a = CRYPTO_CIPHER_AUTO; a <= CRYPTO_CIPHER_NONE; a++) {
-		for (b = CRYPTO_CIPHER_AUTO; b <= CRYPTO_CIPHER_NONE; b++) {
+	for (a = CRYPTO_CIPHER_AUTO; a <= CRYPTO_CIPHER_AEGIS256X4; a++) {
+		for (b = CRYPTO_CIPHER_AUTO; b <= CRYPTO_CIPHER_AEGIS256X4; b++) {
 			struct side c = {0}, s = {0};
-			int want, rc;
+			int want, rc, missing = -1;
 
-			if (!aes &&
-			    (a == CRYPTO_CIPHER_AES256GCM || b == CRYPTO_CIPHER_AES256GCM)) {
+			if (!aes && (a == CRYPTO_CIPHER_AES256GCM || b == CRYPTO_CIPHER_AES256GCM))
+				missing = CRYPTO_CIPHER_AES256GCM;
+			if (!aegis &&
+			    (a == CRYPTO_CIPHER_AEGIS256X4 || b == CRYPTO_CIPHER_AEGIS256X4))
+				missing = CRYPTO_CIPHER_AEGIS256X4;
+			if (missing != -1) {
 				struct crypto_id id;
 
 				CHECK_EQ(
 					crypto_id_init(
 						&id, NULL,
 						(const uint8_t *)"0123456789abcdef0123456789abcdef",
-						CRYPTO_CIPHER_AES256GCM),
+						(enum crypto_cipher)missing),
 					CRYPTO_ERR_CIPHER);
 				continue;
 			}
-			/* expected: equal explicit choices; auto matches chacha or aes (aes when
-			 * both can); none only with none */
+			/* expected: equal explicit choices; auto matches any cipher but none, the
+			 * fastest both can (aegis256x4, aes256gcm, chacha20poly1305); none only
+			 * with none */
 			if (a == b)
 				want = a == CRYPTO_CIPHER_AUTO
-					       ? (aes ? CRYPTO_CIPHER_AES256GCM
-						      : CRYPTO_CIPHER_CHACHA20POLY1305)
+					       ? (aegis ? CRYPTO_CIPHER_AEGIS256X4
+						  : aes ? CRYPTO_CIPHER_AES256GCM
+							: CRYPTO_CIPHER_CHACHA20POLY1305)
 					       : a;
 			else if (a == CRYPTO_CIPHER_NONE || b == CRYPTO_CIPHER_NONE)
 				want = -1;
@@ -959,6 +994,7 @@ test_record_len(void)
 	CHECK(strcmp(crypto_strerror(CRYPTO_ERR_REPLAY), "replay") == 0);
 	CHECK(strcmp(crypto_strerror(CRYPTO_ERR_NOMEM), "out of memory") == 0);
 	CHECK(strcmp(crypto_cipher_name(CRYPTO_CIPHER_AES256GCM), "aes256gcm") == 0);
+	CHECK(strcmp(crypto_cipher_name(CRYPTO_CIPHER_AEGIS256X4), "aegis256x4") == 0);
 }
 
 int

@@ -19,6 +19,7 @@
 
 #include "check.h"
 #include "gcm_vaes.h"
+#include "vaes.h"
 
 #define MAX (70 * 1024)
 
@@ -171,7 +172,7 @@ main(void)
 {
 	if (sodium_init() < 0)
 		return 1;
-	if (!gcm_vaes_usable() || !crypto_aead_aes256gcm_is_available()) {
+	if (!vaes_usable() || !crypto_aead_aes256gcm_is_available()) {
 		printf("test_gcm_vaes: no VAES, VPCLMULQDQ and AVX-512 on this CPU, skipped\n");
 		return 77;
 	}
