@@ -497,8 +497,9 @@ parse_payload1(const uint8_t *pl, size_t n, uint64_t *ts, uint8_t *offer,
 
 	rd_init(&r, pl, n);
 	if (rd_u8(&r, &ver) == -1 || ver != HS_VERSION || rd_u64(&r, ts) == -1 ||
-	    rd_u8(&r, offer) == -1 || (*offer & ~CIPHER_ALL) != 0)
+	    rd_u8(&r, offer) == -1)
 		return -1;
+	*offer &= CIPHER_ALL; /* ciphers of a later version: not ours to pick */
 	return get_opaque(&r, out);
 }
 
@@ -635,8 +636,9 @@ crypto_hs_finish(struct crypto_hs *hs, const uint8_t in[CRYPTO_MSG2_LEN],
 	rd_init(&r, pl, n);
 	rc = CRYPTO_ERR_MALFORMED;
 	if (rd_u8(&r, &ver) == -1 || ver != HS_VERSION || rd_u8(&r, &cipher) == -1 ||
-	    rd_u8(&r, &accept) == -1 || (accept & ~CIPHER_ALL) != 0)
+	    rd_u8(&r, &accept) == -1)
 		goto fail;
+	accept &= CIPHER_ALL; /* as in parse_payload1 */
 	op = get_opaque(&r, payload);
 	if (op == -1)
 		goto fail;

@@ -872,6 +872,25 @@ test_wire_compat(void)
 	side_wipe(&s);
 }
 
+/*
+ * Sets from a later version, with ciphers this one does not know (bit 7 here), still
+ * negotiate what both know, each way.
+ */
+static void
+test_unknown_ciphers(void)
+{
+	struct side c = {0}, s = {0};
+
+	pair(&c, &s, 0, NULL, CRYPTO_CIPHER_CHACHA20POLY1305, CRYPTO_CIPHER_CHACHA20POLY1305);
+	c.id.accept |= 0x80; /* offered in msg1 */
+	s.id.accept |= 0x80; /* returned in msg2 */
+	CHECK_EQ(handshake(&c, &s, T0), CRYPTO_OK);
+	CHECK_EQ(c.tx.cipher, CRYPTO_CIPHER_CHACHA20POLY1305);
+	CHECK_EQ(roundtrip(&c.tx, &s.rx, 1, 1000, 9), CRYPTO_OK);
+	side_wipe(&c);
+	side_wipe(&s);
+}
+
 /* Who accepts what: every pair of configurations, and 'none'. */
 static void
 test_negotiation(void)
@@ -1015,6 +1034,7 @@ main(void)
 	test_rekey();
 	test_wire_compat();
 	test_negotiation();
+	test_unknown_ciphers();
 	test_record_len();
 	if (failures) {
 		fprintf(stderr, "test_crypto: %d failures\n", failures);
