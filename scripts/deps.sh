@@ -4,7 +4,7 @@
 # to build the daemon
 MPTUN_BUILD_DEPS="gcc make autoconf automake pkg-config libev-dev libsodium-dev libmnl-dev libssl-dev"
 # to run the test suite and the benchmarks: real third-party peers, no mocks
-MPTUN_TEST_DEPS="iproute2 iputils-ping iperf3 socat jq python3 tcpdump nftables ethtool mptcpd
+MPTUN_TEST_DEPS="iproute2 iputils-ping iperf3 socat jq python3 tcpdump nftables ethtool mptcpize
 	microsocks tinyproxy dante-server xinetd vtun openvpn openssh-server openssh-client clang
 	mandoc procps psmisc util-linux passwd systemd sysstat"
 
