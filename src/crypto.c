@@ -72,17 +72,25 @@ crypto_init(void)
 	if (aead_init(&a, AEAD_CHACHA20POLY1305, key) == -1)
 		return -1;
 	aead_wipe(&a);
-	if (crypto_aead_aes256gcm_is_available()) {
+	if (crypto_cipher_usable(CRYPTO_CIPHER_AES256GCM)) {
 		if (aead_init(&a, AEAD_AES256GCM, key) == -1)
 			return -1;
 		aead_wipe(&a);
 	}
-	if (vaes_usable()) {
-		if (aead_init(&a, AEAD_AEGIS256X4, key) == -1)
-			return -1;
-		aead_wipe(&a);
+	return 0; /* AEGIS-256X4 is ours: no library to fail */
+}
+
+int
+crypto_cipher_usable(enum crypto_cipher c)
+{
+	switch (c) {
+	case CRYPTO_CIPHER_AES256GCM:
+		return crypto_aead_aes256gcm_is_available();
+	case CRYPTO_CIPHER_AEGIS256X4:
+		return vaes_usable();
+	default:
+		return 1;
 	}
-	return 0;
 }
 
 const char *
@@ -259,27 +267,23 @@ crypto_id_init(struct crypto_id *id, const uint8_t *priv, const uint8_t *psk,
 	       enum crypto_cipher cipher)
 {
 	static const uint8_t zero[CRYPTO_KEY_LEN];
-	int aes = crypto_aead_aes256gcm_is_available(), aegis = vaes_usable();
+	int c;
 
 	memset(id, 0, sizeof(*id));
 	id->cipher = cipher;
 	switch (cipher) {
 	case CRYPTO_CIPHER_AUTO:
-		id->accept = CIPHER_BIT(CRYPTO_CIPHER_CHACHA20POLY1305) |
-			     (aes ? CIPHER_BIT(CRYPTO_CIPHER_AES256GCM) : 0) |
-			     (aegis ? CIPHER_BIT(CRYPTO_CIPHER_AEGIS256X4) : 0);
+		/* every record cipher this CPU runs; never none */
+		for (c = CRYPTO_CIPHER_CHACHA20POLY1305; c <= CRYPTO_CIPHER_AEGIS256X4; c++)
+			if (c != CRYPTO_CIPHER_NONE && crypto_cipher_usable((enum crypto_cipher)c))
+				id->accept |= CIPHER_BIT(c);
 		break;
-	case CRYPTO_CIPHER_AEGIS256X4:
-		if (!aegis)
-			return CRYPTO_ERR_CIPHER;
-		id->accept = CIPHER_BIT(cipher);
-		break;
-	case CRYPTO_CIPHER_AES256GCM:
-		if (!aes)
-			return CRYPTO_ERR_CIPHER;
-		/* FALLTHROUGH */
 	case CRYPTO_CIPHER_CHACHA20POLY1305:
+	case CRYPTO_CIPHER_AES256GCM:
 	case CRYPTO_CIPHER_NONE:
+	case CRYPTO_CIPHER_AEGIS256X4:
+		if (!crypto_cipher_usable(cipher))
+			return CRYPTO_ERR_CIPHER;
 		id->accept = CIPHER_BIT(cipher);
 		break;
 	default:

@@ -175,6 +175,9 @@ int crypto_cmd_genkey(void);
 /* `mptun pubkey`: read a private key from in, print its public key. Exit status. */
 int crypto_cmd_pubkey(FILE *in);
 
+/* Can this CPU run c? AES-256-GCM needs AES-NI and PCLMUL, AEGIS-256X4 VAES and AVX-512. */
+int crypto_cipher_usable(enum crypto_cipher c);
+
 /*
  * Build our identity. priv != NULL: keys mode (psk optional); priv == NULL: pre-shared-key
  * mode (psk required, not all zero). CRYPTO_ERR_CIPHER when cipher is aes256gcm or

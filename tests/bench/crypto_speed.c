@@ -15,7 +15,6 @@
 
 #include "aead.h"
 #include "crypto.h"
-#include "vaes.h"
 
 static uint8_t plain[CRYPTO_RECORD_MAX];
 static uint8_t wire[CRYPTO_RECORD_MAX + CRYPTO_RECORD_OVERHEAD];
@@ -50,9 +49,9 @@ connect_pair(struct crypto_id *ci, struct crypto_id *si, struct crypto_peer *cp,
 int
 main(int argc, char **argv)
 {
-	static const enum crypto_cipher ciphers[] = {
-		CRYPTO_CIPHER_CHACHA20POLY1305, CRYPTO_CIPHER_AES256GCM, CRYPTO_CIPHER_AEGIS256X4,
-		CRYPTO_CIPHER_NONE};
+	static const enum crypto_cipher ciphers[] = {CRYPTO_CIPHER_CHACHA20POLY1305,
+						     CRYPTO_CIPHER_AES256GCM,
+						     CRYPTO_CIPHER_AEGIS256X4, CRYPTO_CIPHER_NONE};
 	static const size_t sizes[] = {1400, 16000, 65535};
 	double secs = argc > 1 ? atof(argv[1]) : 0.5;
 	uint8_t cpriv[32], spriv[32], cpub[32], spub[32];
@@ -74,9 +73,7 @@ main(int argc, char **argv)
 	       aead_aes_impl());
 
 	for (i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
-		if ((ciphers[i] == CRYPTO_CIPHER_AES256GCM &&
-		     !crypto_aead_aes256gcm_is_available()) ||
-		    (ciphers[i] == CRYPTO_CIPHER_AEGIS256X4 && !vaes_usable())) {
+		if (!crypto_cipher_usable(ciphers[i])) {
 			printf("%-17s not available on this CPU\n", crypto_cipher_name(ciphers[i]));
 			continue;
 		}

@@ -21,7 +21,6 @@
 #include "aegis.h"
 #include "crypto.h"
 #include "noise.h"
-#include "vaes.h"
 
 #include "crypto_vectors.h"
 
@@ -42,16 +41,7 @@
 static int
 sealing_here(enum crypto_cipher c)
 {
-	switch (c) {
-	case CRYPTO_CIPHER_CHACHA20POLY1305:
-		return 1;
-	case CRYPTO_CIPHER_AES256GCM:
-		return crypto_aead_aes256gcm_is_available();
-	case CRYPTO_CIPHER_AEGIS256X4:
-		return vaes_usable();
-	default:
-		return 0;
-	}
+	return c != CRYPTO_CIPHER_AUTO && c != CRYPTO_CIPHER_NONE && crypto_cipher_usable(c);
 }
 
 static size_t
@@ -895,7 +885,8 @@ test_unknown_ciphers(void)
 static void
 test_negotiation(void)
 {
-	int aes = crypto_aead_aes256gcm_is_available(), aegis = vaes_usable();
+	int aes = crypto_cipher_usable(CRYPTO_CIPHER_AES256GCM),
+	    aegis = crypto_cipher_usable(CRYPTO_CIPHER_AEGIS256X4);
 	int a, b;
 
 	for (a = CRYPTO_CIPHER_AUTO; a <= CRYPTO_CIPHER_AEGIS256X4; a++) {
