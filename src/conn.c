@@ -717,6 +717,36 @@ check_progress(struct conn *c, const struct tcp_info *ti, ev_tstamp now)
 	}
 }
 
+/*
+ * The path's rate, measured over spans in which data was always waiting, so that the path
+ * and not the sender set the pace. TCP_INFO's own figures do not serve: the delivery rate
+ * of a mostly idle rate-limited link reads what its token bucket lets through in a burst
+ * (Gbit/s on a 5 Mbit/s link), and cwnd / RTT keeps what an idle connection once had.
+ * Until a first measurement, cwnd / RTT stands in: it errs high, so the path gets traffic
+ * and then a measurement.
+ */
+static void
+measure_rate(struct conn *c, const struct tcp_info *ti, ev_tstamp now)
+{
+	double span = 2 * ti->tcpi_rtt / 1e6;
+
+	if (ti->tcpi_notsent_bytes == 0 && bq_len(&c->out) == 0) {
+		c->busy_since = 0;
+	} else if (c->busy_since == 0) {
+		c->busy_since = now;
+		c->busy_acked = ti->tcpi_bytes_acked;
+	} else if (now - c->busy_since >= (span > CONN_RATE_SPAN ? span : CONN_RATE_SPAN)) {
+		double bytes = (double)(ti->tcpi_bytes_acked - c->busy_acked);
+
+		c->rate = sched_rate_update(c->rate, (uint64_t)(bytes / (now - c->busy_since)));
+		c->busy_since = now;
+		c->busy_acked = ti->tcpi_bytes_acked;
+	}
+	c->sc.rate = c->rate;
+	if (c->rate == 0 && ti->tcpi_rtt > 0)
+		c->sc.rate = (uint64_t)ti->tcpi_snd_cwnd * ti->tcpi_snd_mss * 1000000ULL / ti->tcpi_rtt;
+}
+
 void
 conn_update(struct conn *c, int force)
 {
@@ -731,11 +761,9 @@ conn_update(struct conn *c, int force)
 			check_progress(c, &ti, now);
 			c->unsent = ti.tcpi_notsent_bytes;
 			c->sc.rtt_us = ti.tcpi_rtt;
-			if (ti.tcpi_rtt > 0)
-				c->sc.rate = (uint64_t)ti.tcpi_snd_cwnd * ti.tcpi_snd_mss * 1000000ULL /
-					     ti.tcpi_rtt;
-			if (ti.tcpi_delivery_rate > c->sc.rate)
-				c->sc.rate = ti.tcpi_delivery_rate;
+			c->sc.min_rtt_us = ti.tcpi_min_rtt;
+			c->sc.inflight = (uint64_t)ti.tcpi_unacked * ti.tcpi_snd_mss;
+			measure_rate(c, &ti, now);
 			/* fast paths batch more per write; slow ones keep decisions late */
 			c->ready_max = c->sc.rate / 1000;
 			if (c->ready_max < CONN_OUT_READY)

@@ -34,6 +34,7 @@
 #define CONN_HS_BUF 1024               /* handshake and proxy replies, before buffers exist */
 #define CONN_READ_BUDGET 16            /* reads per wake-up before others get a turn */
 #define CONN_INFO_INTERVAL 0.001       /* TCP_INFO at most this often, seconds */
+#define CONN_RATE_SPAN 0.02            /* measure the rate over at least this (and 2 RTT) */
 #define CONN_STALL_MIN 0.05            /* no ack progress this long (seconds)... */
 #define CONN_STALL_RTTVARS 4           /* ...and past RTT + this many RTT variations: suspect */
 
@@ -77,6 +78,9 @@ struct conn {
 	size_t ready_max; /* our own queue's limit: CONN_OUT_READY .. CONN_OUT_READY_MAX */
 	struct sched_cand sc;
 	uint64_t unsent;  /* the kernel's unsent bytes at the last TCP_INFO, plus writes since */
+	uint64_t rate;    /* measured delivery rate, bytes per second (0: not yet) */
+	ev_tstamp busy_since; /* start of the present span with data always waiting (0: none) */
+	uint64_t busy_acked;  /* tcpi_bytes_acked at busy_since */
 	ev_tstamp info_at;
 	uint64_t peer_sid; /* the peer's run this connection belongs to */
 	int ifindex;       /* interface of our end's address (0: unknown) */

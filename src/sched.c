@@ -2,7 +2,10 @@
  * sched: path choice by back pressure (see sched.h).
  *
  * The estimate: a packet given to a connection is delivered after everything queued ahead
- * of it has drained at the connection's rate, plus half the RTT for the last byte to cross.
+ * of it has drained at the connection's rate, plus half the unloaded RTT for the last byte to
+ * cross. "Ahead of it" includes bytes already sent that wait in a bottleneck's queue (a
+ * rate-limited link fed by a TCP that fills it): those in flight beyond what the unloaded RTT
+ * holds at that rate. The smoothed RTT alone would see that queue late and only half.
  * An unknown rate (a fresh connection) counts as SCHED_RATE_GUESS so it gets tried.
  */
 #include "config.h"
@@ -15,8 +18,18 @@ uint64_t
 sched_eta_us(const struct sched_cand *c, size_t len)
 {
 	uint64_t rate = c->rate ? c->rate : SCHED_RATE_GUESS;
+	uint64_t base = c->min_rtt_us ? c->min_rtt_us : c->rtt_us;
+	uint64_t drain = c->inflight * 1000000ULL / rate;
 
-	return (c->queued + len) * 1000000ULL / rate + c->rtt_us / 2;
+	return (c->queued + len) * 1000000ULL / rate + (drain > base ? drain - base : 0) + base / 2;
+}
+
+uint64_t
+sched_rate_update(uint64_t est, uint64_t measured)
+{
+	if (measured >= est)
+		return measured;
+	return est - (est - measured) / 4;
 }
 
 static int

@@ -21,13 +21,25 @@ struct sched_cand {
 	int room;         /* can queue one past ready: for sources that would drop it otherwise */
 	int priority;     /* lower first, for ordered */
 	int backup;       /* only while no primary is up */
-	uint64_t queued;  /* bytes waiting ahead of a new packet: ours and the kernel's unsent */
-	uint64_t rate;    /* estimated delivery rate, bytes per second (0: unknown) */
-	uint32_t rtt_us;  /* smoothed RTT */
+	uint64_t queued;     /* bytes waiting ahead of a new packet: ours and the kernel's unsent */
+	uint64_t inflight;   /* bytes sent and not yet acknowledged */
+	uint64_t rate;       /* estimated delivery rate, bytes per second (0: unknown) */
+	uint32_t rtt_us;     /* smoothed RTT */
+	uint32_t min_rtt_us; /* lowest RTT seen: the path without queues (0: unknown) */
 };
 
-/* Expected time in microseconds until a packet of len bytes given to c is delivered. */
+/*
+ * Expected time in microseconds until a packet of len bytes given to c is delivered: what
+ * is queued ahead of it drains at the rate, so does the part of what is in flight that
+ * waits in a queue on the way rather than travels, then half the unloaded RTT.
+ */
 uint64_t sched_eta_us(const struct sched_cand *c, size_t len);
+/*
+ * The delivery rate estimate after a measurement taken while the connection always had
+ * data waiting (so the path, not the sender, set the pace): a higher one counts at once, a
+ * lower one pulls the estimate a quarter of the way down.
+ */
+uint64_t sched_rate_update(uint64_t est, uint64_t measured);
 /*
  * Pick the connection for a packet of len bytes: index into cands, or -1 if none can take it
  * now. balance: earliest expected delivery; ordered: lowest priority first, overflowing to

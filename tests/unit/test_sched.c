@@ -1,6 +1,8 @@
 /*
  * test_sched: the path choice policies — balance follows expected delivery, ordered fills by
- * priority and overflows, backup only without a primary, not-ready is never picked.
+ * priority and overflows, backup only without a primary, not-ready is never picked — and
+ * the expected delivery itself: bytes waiting in a queue on the way count, bytes merely
+ * travelling do not; the rate estimate rises at once and falls gradually.
  */
 #include "config.h"
 
@@ -58,6 +60,64 @@ test_balance(void)
 }
 
 static void
+test_eta(void)
+{
+	reset();
+	/* 100 Mbit/s, 10 ms unloaded: 125000 bytes in flight just fill the path, no queue */
+	c[0].min_rtt_us = 10000;
+	c[0].inflight = 125000;
+	CHECK(sched_eta_us(&c[0], 1250) == 100 + 5000);
+	/* 237500 in flight: 9 ms of it wait in a queue on the way */
+	c[0].inflight = 237500;
+	CHECK(sched_eta_us(&c[0], 1250) == 100 + 9000 + 5000);
+	/* our own and the kernel's queue come first */
+	c[0].queued = 12500;
+	CHECK(sched_eta_us(&c[0], 1250) == 1100 + 9000 + 5000);
+	/* no minimum RTT yet: the smoothed one stands in */
+	c[0].min_rtt_us = 0;
+	c[0].queued = c[0].inflight = 0;
+	CHECK(sched_eta_us(&c[0], 1250) == 100 + 5000);
+	/* an unknown rate is a guess of 10 Mbit/s */
+	c[0].rate = 0;
+	CHECK(sched_eta_us(&c[0], 1250) == 1000 + 5000);
+
+	/*
+	 * Equal queues of our own, but one path's link holds a standing queue (its TCP filled a
+	 * rate-limited link): the other wins, though the smoothed RTTs are still equal.
+	 */
+	reset();
+	c[0].min_rtt_us = c[1].min_rtt_us = 1000;
+	c[0].inflight = 250000; /* 20 ms at 100 Mbit/s */
+	c[1].inflight = 12500;
+	CHECK(sched_pick(SCHED_BALANCE, p, 2, 1500) == 1);
+	/* a slow path with an empty queue loses to a fast one with a short queue... */
+	c[1].rate = MBIT(5);
+	c[1].inflight = 0;
+	c[0].inflight = 25000; /* 2 ms at 100 Mbit/s */
+	CHECK(sched_pick(SCHED_BALANCE, p, 2, 16000) == 0);
+	/* ...and wins once the fast one's queue is longer than the slow one takes to deliver */
+	c[0].inflight = 500000; /* 40 ms */
+	CHECK(sched_pick(SCHED_BALANCE, p, 2, 16000) == 1);
+}
+
+static void
+test_rate_update(void)
+{
+	uint64_t r = 0;
+	int i;
+
+	r = sched_rate_update(r, MBIT(100));
+	CHECK(r == MBIT(100));
+	r = sched_rate_update(r, MBIT(200)); /* higher: at once */
+	CHECK(r == MBIT(200));
+	r = sched_rate_update(r, MBIT(100)); /* lower: a quarter of the way */
+	CHECK(r == MBIT(175));
+	for (i = 0; i < 40; i++)
+		r = sched_rate_update(r, MBIT(5));
+	CHECK(r >= MBIT(5) && r < MBIT(5) + 1000);
+}
+
+static void
 test_ready_and_backup(void)
 {
 	reset();
@@ -96,6 +156,8 @@ int
 main(void)
 {
 	test_balance();
+	test_eta();
+	test_rate_update();
 	test_ready_and_backup();
 	test_ordered();
 	return CHECK_RESULT();
