@@ -7,7 +7,6 @@
 # `relay_x ... || fail "..."`.
 #
 #   relay_have CMD...              true when every CMD is installed
-#   relay_wait_listen NS PORT      until a TCP socket listens on PORT in NS (5 s)
 #   relay_socat NS IP PORT TIP TPORT [OPT]
 #                                  socat forwarding IP:PORT to TIP:TPORT, a fork per connection;
 #                                  OPT (e.g. nodelay) is added to both of socat's addresses
@@ -37,22 +36,12 @@ relay_have() {
 	for c in "$@"; do command -v "$c" >/dev/null 2>&1 || return 1; done
 }
 
-relay_wait_listen() {
-	local i
-	for i in $(seq 100); do
-		topo_exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q . && return 0
-		sleep 0.05
-	done
-	echo "relays: nothing listens on port $2 in $1" >&2
-	return 1
-}
-
 relay_socat() {
 	local o=${6:+,$6}
 	relay_have socat || return 1
 	topo_bg "$1" socat TCP-LISTEN:"$3",bind="$2",reuseaddr,fork,keepalive"$o" TCP:"$4":"$5""$o" \
 		2>>"$TOPO_DIR/socat-$1-$2-$3.log"
-	relay_wait_listen "$1" "$3"
+	topo_wait_listen "$1" "$3"
 }
 
 relay_reflect() {
@@ -60,7 +49,7 @@ relay_reflect() {
 	shift 3
 	topo_bg "$ns" "${MPTUN:-${top_builddir:-.}/mptun}" reflect "$@" "$listen" "$target" \
 		2>>"$TOPO_DIR/reflect-$ns-$listen.log"
-	relay_wait_listen "$ns" "${listen##*:}"
+	topo_wait_listen "$ns" "${listen##*:}"
 }
 
 relay_dnat() {
@@ -99,7 +88,7 @@ service mptun-relay-$port
 }
 EOF
 	topo_bg "$ns" xinetd -dontfork -stayalive -f "$f.conf" -pidfile "$f.pid" 2>"$f.log"
-	relay_wait_listen "$ns" "$port"
+	topo_wait_listen "$ns" "$port"
 }
 
 relay_microsocks() {
@@ -107,7 +96,7 @@ relay_microsocks() {
 	relay_have microsocks || return 1
 	[ $# -ge 5 ] && auth=(-u "$4" -P "$5")
 	topo_bg "$1" microsocks -i "$2" -p "$3" "${auth[@]}" 2>>"$TOPO_DIR/microsocks-$1-$2-$3.log"
-	relay_wait_listen "$1" "$3"
+	topo_wait_listen "$1" "$3"
 }
 
 relay_dante() {
@@ -126,7 +115,7 @@ socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
 socks pass { from: 0.0.0.0/0 to: ::/0 }
 EOF
 	topo_bg "$1" danted -f "$f.conf" -p "$f.pid" 2>"$f.log"
-	relay_wait_listen "$1" "$3"
+	topo_wait_listen "$1" "$3"
 }
 
 relay_tinyproxy() {
@@ -145,7 +134,7 @@ relay_tinyproxy() {
 		for l in "$@"; do echo "$l"; done
 	} >"$f.conf"
 	topo_bg "$ns" tinyproxy -d -c "$f.conf" 2>"$f.log" >&2
-	relay_wait_listen "$ns" "$port"
+	topo_wait_listen "$ns" "$port"
 }
 
 relay_junk() {
@@ -155,14 +144,14 @@ relay_junk() {
 	# the answer goes out at once and the connection stays open
 	topo_bg "$1" socat TCP-LISTEN:"$3",bind="$2",reuseaddr,fork \
 		SYSTEM:"cat $f.txt; exec cat >/dev/null" 2>>"$f.log"
-	relay_wait_listen "$1" "$3"
+	topo_wait_listen "$1" "$3"
 }
 
 relay_silent() {
 	relay_have socat || return 1
 	topo_bg "$1" socat TCP-LISTEN:"$3",bind="$2",reuseaddr,fork \
 		SYSTEM:"exec cat >/dev/null" 2>>"$TOPO_DIR/silent-$1-$2-$3.log"
-	relay_wait_listen "$1" "$3"
+	topo_wait_listen "$1" "$3"
 }
 
 relay_client_conf() {

@@ -12,6 +12,7 @@
 #   topo_exec NAME CMD...        run CMD inside namespace NAME
 #   topo_bg NAME CMD...          the same in the background; killed at cleanup
 #   topo_need CMD...             exit 77 (skip) unless every CMD exists and we are root
+#   topo_wait_listen NAME PORT   until a TCP socket listens on PORT in NAME (5 s)
 # The addresses are those of the test's own namespaces: nothing leaves the machine.
 #
 # Emulated links (synnet, see doc/testbed.md):
@@ -97,6 +98,16 @@ topo_bg() {
 	shift
 	ip netns exec "$n" "$@" &
 	TOPO_PIDS+=($!)
+}
+
+topo_wait_listen() {
+	local i
+	for i in $(seq 100); do
+		topo_exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q . && return 0
+		sleep 0.05
+	done
+	echo "topo: nothing listens on port $2 in $1" >&2
+	return 1
 }
 
 # topo_tbf NS DEV MBIT QUEUE_MS: shape egress of DEV in namespace NS.

@@ -36,7 +36,7 @@ topo_exec a ip -6 route add fd77:3::/64 via fd77:2::2
 topo_exec s ip -6 route add default via fd77:3::1
 topo_exec b ip -6 route add fd77:1::/64 via fd77:2::1
 
-wait_listen() { relay_wait_listen "$1" "$2" || fail "nothing listens on port $2 in $1"; }
+wait_listen() { topo_wait_listen "$1" "$2" || fail "nothing listens on port $2 in $1"; }
 
 # dial_ok WHAT ENDPOINT HOP...: send a line through the chain, expect it back (echo
 # server); the sending side stays open HOLD seconds (0.5) before its end of stream, since

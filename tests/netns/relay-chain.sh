@@ -30,7 +30,7 @@ transfer() {
 	head -c "$bytes" /dev/urandom >"$D/in.bin"
 	rm -f "$D/out.bin"
 	topo_bg s socat -u TCP-LISTEN:"$port",bind=10.99.0.1,reuseaddr OPEN:"$D/out.bin",creat,trunc
-	relay_wait_listen s "$port" || fail "file sink on s"
+	topo_wait_listen s "$port" || fail "file sink on s"
 	timeout 60 ip netns exec "$(topo_nsname c)" socat -u OPEN:"$D/in.bin" TCP:10.99.0.1:"$port" ||
 		fail "sending $1 MB through mp0"
 	for i in $(seq 100); do
@@ -72,7 +72,7 @@ mpt_server_conf "$D/s.conf"
 relay_client_conf "$D/c.conf" 1
 "$MPTUN" check "$D/c.conf" >/dev/null || fail "client config: $("$MPTUN" check "$D/c.conf" 2>&1)"
 mpt_start s "$D/s.conf"
-relay_wait_listen s 7000 || fail "the server does not listen"
+topo_wait_listen s 7000 || fail "the server does not listen"
 mpt_start c "$D/c.conf"
 CPID=$!
 mpt_wait_up c "$D/c.conf" 1 15 || fail "the chain path did not come up"

@@ -81,7 +81,7 @@ for i in $(seq 2 $N); do mpt_path_lines "$i" "Via = ${VIA[$i]}" "Endpoint = ${EN
 relay_client_conf "$D/c.conf" $N
 "$MPTUN" check "$D/c.conf" >/dev/null || fail "client config: $("$MPTUN" check "$D/c.conf" 2>&1)"
 mpt_start s "$D/s.conf"
-relay_wait_listen s 7000 || fail "the server does not listen"
+topo_wait_listen s 7000 || fail "the server does not listen"
 t0=$(date +%s%N)
 mpt_start c "$D/c.conf"
 mpt_wait_up c "$D/c.conf" 1 || fail "the good path did not come up"

@@ -42,7 +42,7 @@ mpt_path_lines 3 "Via = http://bob:hunter2@10.77.3.2:3128" "Endpoint = 10.77.103
 relay_client_conf "$D/c.conf" 3
 "$MPTUN" check "$D/c.conf" >/dev/null || fail "client config: $("$MPTUN" check "$D/c.conf" 2>&1)"
 mpt_start s "$D/s.conf"
-relay_wait_listen s 7000 || fail "the server does not listen"
+topo_wait_listen s 7000 || fail "the server does not listen"
 mpt_start c "$D/c.conf"
 mpt_wait_up c "$D/c.conf" 3 15 || fail "not every path came up"
 echo "# socat, microsocks and tinyproxy paths are up"
@@ -67,7 +67,7 @@ echo "# $n pings through mp0 over the relays: median $p50 ms, $slow over 10 ms"
 	fail "round trips through the relays stall: median $p50 ms, $slow of $n over 10 ms"
 
 topo_bg s iperf3 -s -B 10.99.0.1 -p 5201 >/dev/null 2>&1
-relay_wait_listen s 5201 || fail "iperf3 server"
+topo_wait_listen s 5201 || fail "iperf3 server"
 before=$(mpt_json c "$D/c.conf")
 out=$(topo_exec c iperf3 -c 10.99.0.1 -p 5201 -t 4 -J) || fail "iperf3 through mp0: $out"
 after=$(mpt_json c "$D/c.conf")
