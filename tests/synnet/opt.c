@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -31,6 +32,16 @@ static const struct unit size_units[] = {
 	{"", 1}, {"b", 1}, {"k", 1024}, {"kb", 1024}, {"m", 1048576}, {"mb", 1048576}, {NULL, 0},
 };
 
+/*
+ * Does s start like a plain number? strtod and strtoull also skip white space and take a
+ * sign ("\f-0" is -0, " -5" wraps to 2^64 - 5); a setting's number has neither.
+ */
+static int
+plain_number(const char *s)
+{
+	return s != NULL && (isdigit((unsigned char)*s) || *s == '.');
+}
+
 /* A non-negative finite number followed by one of the units; -1 otherwise. */
 static int
 parse_unit(const char *s, const struct unit *u, double max, double *out)
@@ -38,7 +49,7 @@ parse_unit(const char *s, const struct unit *u, double max, double *out)
 	char *end;
 	double v;
 
-	if (s == NULL || *s == '\0' || *s == '-' || *s == '+')
+	if (!plain_number(s))
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
@@ -102,7 +113,7 @@ opt_u64(const char *s, uint64_t *v)
 {
 	char *end;
 
-	if (s == NULL || *s == '\0' || *s == '-' || *s == '+')
+	if (!plain_number(s))
 		return -1;
 	errno = 0;
 	*v = strtoull(s, &end, 0);

@@ -223,6 +223,10 @@ test_opt(void)
 	CHECK(opt_size("64k", &v) == 0 && v == 65536);
 	CHECK(opt_prob("5%", &d) == 0 && fabs(d - 0.05) < 1e-12);
 	CHECK(opt_prob("100%", &d) == 0 && d == 1.0);
+	/* what strtod/strtoull would take but a setting must not: blanks, signs */
+	CHECK(opt_prob("\f-0%", &d) == -1 && opt_prob(" 5%", &d) == -1 && opt_prob("-0%", &d) == -1);
+	CHECK(opt_u64(" -5", &v) == -1 && opt_u64("+5", &v) == -1 && opt_u64("\t5", &v) == -1);
+	CHECK(opt_time("\n20ms", &v) == -1 && opt_u64("5", &v) == 0 && v == 5);
 	imp_params_clear(&p);
 	CHECK(parse_line(&p, "loss 5% loss off", err, sizeof(err)) == 0);
 	CHECK(p.loss_model == IMP_LOSS_NONE);
