@@ -12,7 +12,8 @@
 
 #include "sched.h"
 
-#define SCHED_RATE_GUESS (1250000ULL) /* 10 Mbit/s in bytes per second */
+#define SCHED_RATE_GUESS    (1250000ULL) /* 10 Mbit/s in bytes per second */
+#define SCHED_WAIT_SLACK_US 1000
 
 uint64_t
 sched_eta_us(const struct sched_cand *c, size_t len)
@@ -79,20 +80,50 @@ pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len,
 	return besti;
 }
 
+/*
+ * Is waiting better than cands[i]? For balance and redundant: when a connection that cannot
+ * take the packet now (not ready, or full) would still deliver it more than SCHED_WAIT_SLACK_US
+ * sooner. A path too slow for the load (a 5 Mbit/s link beside 200 Mbit/s ones) thus carries
+ * only what it delivers in time; given more, it would hold up everything sent after it in the
+ * peer's reorder buffer. The slack keeps near ties from making the sender wait.
+ */
+static int
+sooner_elsewhere(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len, int i)
+{
+	int no_backup = primary_up(cands, n);
+	uint64_t eta = sched_eta_us(cands[i], len);
+	int j;
+
+	if (policy == SCHED_ORDERED)
+		return 0;
+	for (j = 0; j < n; j++) {
+		const struct sched_cand *c = cands[j];
+
+		if (j != i && c->up && !(no_backup && c->backup) &&
+		    sched_eta_us(c, len) + SCHED_WAIT_SLACK_US < eta)
+			return 1;
+	}
+	return 0;
+}
+
 int
 sched_pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len)
 {
-	return pick(policy, cands, n, len, -1, 0);
+	int i = pick(policy, cands, n, len, -1, 0);
+
+	return i >= 0 && sooner_elsewhere(policy, cands, n, len, i) ? -1 : i;
 }
 
 int
-sched_pick_room(struct sched_cand *const *cands, int n, size_t len)
+sched_pick_room(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len)
 {
-	return pick(SCHED_BALANCE, cands, n, len, -1, 1);
+	int i = pick(SCHED_BALANCE, cands, n, len, -1, 1);
+
+	return i >= 0 && sooner_elsewhere(policy, cands, n, len, i) ? -1 : i;
 }
 
 int
-sched_pick_other(struct sched_cand *const *cands, int n, size_t len, int skip)
+sched_pick_ready(struct sched_cand *const *cands, int n, size_t len, int skip)
 {
 	return pick(SCHED_BALANCE, cands, n, len, skip, 0);
 }

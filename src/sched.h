@@ -41,18 +41,25 @@ uint64_t sched_eta_us(const struct sched_cand *c, size_t len);
  */
 uint64_t sched_rate_update(uint64_t est, uint64_t measured);
 /*
- * Pick the connection for a packet of len bytes: index into cands, or -1 if none can take it
- * now. balance: earliest expected delivery; ordered: lowest priority first, overflowing to
- * the next when it is not ready; redundant: like balance (the caller adds copies with
- * sched_pick_other). Backup connections are eligible only while no primary one is up.
+ * Pick the connection for a packet of len bytes: index into cands, or -1 if none should take
+ * it now. balance: earliest expected delivery among the ready ones, unless one that is not
+ * ready (or is full) would deliver it more than a millisecond sooner: then -1, as waiting
+ * for that one beats sending now on a slower path. ordered: lowest priority first,
+ * overflowing to the next when it is not ready; redundant: like balance (the caller adds
+ * copies with sched_pick_ready). Backup connections are eligible only while no primary one
+ * is up.
  */
 int sched_pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len);
 /*
- * For tun/udp when none is ready: the earliest expected delivery among those with room, or
- * -1 (the caller drops the packet, like a router whose queue is full).
+ * For tun/udp when sched_pick gives none: the earliest expected delivery among those with
+ * room, under the same rule, or -1 (the caller drops the packet, like a router whose queue is
+ * full).
  */
-int sched_pick_room(struct sched_cand *const *cands, int n, size_t len);
-/* For redundant: the best ready candidate other than index skip, or -1. */
-int sched_pick_other(struct sched_cand *const *cands, int n, size_t len, int skip);
+int sched_pick_room(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len);
+/*
+ * The earliest expected delivery among the ready ones other than index skip (-1: none), or
+ * -1: for control frames, a redundant copy, and a reliable channel's payload already read.
+ */
+int sched_pick_ready(struct sched_cand *const *cands, int n, size_t len, int skip);
 
 #endif

@@ -247,7 +247,7 @@ send_on(struct session *s, struct conn *c, const uint8_t *frame, size_t flen)
 static struct conn *
 ctl_conn(struct session *s)
 {
-	int i = sched_pick(SCHED_BALANCE, s->cands, s->nup, FRAME_CTL_MAX);
+	int i = sched_pick_ready(s->cands, s->nup, FRAME_CTL_MAX, -1);
 
 	if (i >= 0)
 		return s->up[i];
@@ -362,14 +362,14 @@ pump_resend(struct session *s)
 	return 1;
 }
 
-/* Can any connection take a packet now (room: queue one past ready; ready implies room)? */
+/* Can any connection queue a packet (past ready if need be; ready implies room)? */
 static int
-any_takes(struct session *s, int room)
+any_room(struct session *s)
 {
 	int i;
 
 	for (i = 0; i < s->nup; i++)
-		if (room ? s->cands[i]->room : s->cands[i]->ready)
+		if (s->cands[i]->room)
 			return 1;
 	return 0;
 }
@@ -395,7 +395,8 @@ any_up(struct session *s)
  * path full: they queue a little past ready (CONN_OUT_QUEUE), then are dropped, like at a
  * router whose queue is full. The queue in front of the paths is thus each connection's
  * own, counted in bytes, and not the device's, which counts packets and would hold
- * megabytes of GSO packets. Reliable channels lose nothing: they wait.
+ * megabytes of GSO packets. Reliable channels lose nothing: they wait, also while the
+ * connection that would deliver soonest is busy (see sched_pick).
  */
 static int
 tx_verdict(struct session *s)
@@ -404,9 +405,10 @@ tx_verdict(struct session *s)
 		return DROP_NOPATH;
 	if (!pump_resend(s) || sendq_slot(&s->sq) == NULL)
 		return -1;
-	if (!any_takes(s, 0) && s->chan->reliable)
+	if (s->chan->reliable &&
+	    sched_pick(s->conf->sched, s->cands, s->nup, s->payload_max + FRAME_DATA_OVERHEAD) < 0)
 		return -1;
-	if (!any_takes(s, 1))
+	if (!any_room(s))
 		return DROP_FULL;
 	return DROP_MAX;
 }
@@ -440,7 +442,9 @@ session_tx_commit(struct session *s, size_t len)
 
 	i = sched_pick(s->conf->sched, s->cands, s->nup, flen);
 	if (i < 0 && !s->chan->reliable)
-		i = sched_pick_room(s->cands, s->nup, flen);
+		i = sched_pick_room(s->conf->sched, s->cands, s->nup, flen);
+	else if (i < 0) /* tx_verdict said a full-size payload goes now: a smaller one as well */
+		i = sched_pick_ready(s->cands, s->nup, flen, -1);
 	if (i < 0) {
 		/* session_tx_slot said yes: only a failure since then gets here */
 		if (!s->chan->reliable)
@@ -456,7 +460,7 @@ session_tx_commit(struct session *s, size_t len)
 	c->tx_packets++;
 	send_on(s, c, slot, flen);
 	if (s->conf->sched == SCHED_REDUNDANT &&
-	    (j = sched_pick_other(s->cands, s->nup, flen, i)) >= 0) {
+	    (j = sched_pick_ready(s->cands, s->nup, flen, i)) >= 0) {
 		s->up[j]->tx_bytes += len;
 		s->up[j]->tx_packets++;
 		send_on(s, s->up[j], slot, flen);

@@ -1,7 +1,8 @@
 /*
  * test_sched: the path choice policies — balance follows expected delivery, ordered fills by
- * priority and overflows, backup only without a primary, not-ready is never picked — and
- * the expected delivery itself: bytes waiting in a queue on the way count, bytes merely
+ * priority and overflows, backup only without a primary, not-ready is never picked, a busy
+ * fast path is waited for rather than an idle slow one used — and the expected delivery
+ * itself: bytes waiting in a queue on the way count, bytes merely
  * travelling do not; the rate estimate rises at once and falls gradually.
  */
 #include "config.h"
@@ -20,8 +21,8 @@ reset(void)
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		c[i] = (struct sched_cand){.up = 1, .ready = 1, .priority = i, .rate = MBIT(100),
-					   .rtt_us = 10000};
+		c[i] = (struct sched_cand){.up = 1, .ready = 1, .room = 1, .priority = i,
+					   .rate = MBIT(100), .rtt_us = 10000};
 	}
 }
 
@@ -135,6 +136,44 @@ test_ready_and_backup(void)
 	CHECK(sched_pick(SCHED_BALANCE, p, 3, 1500) == 2);
 }
 
+/*
+ * A busy path that would still deliver sooner beats an idle slow one: the sender waits (or,
+ * for tun/udp, queues on the busy one past ready) rather than hold up the peer's reorder
+ * buffer for the slow path; near ties do not make it wait.
+ */
+static void
+test_wait(void)
+{
+	reset();
+	c[0].rate = MBIT(200);
+	c[1].rate = MBIT(5);
+	c[0].ready = 0;
+	c[0].room = 1;
+	c[0].queued = 100000; /* 4 ms at 200 Mbit/s; 16000 bytes take 25.6 ms at 5 */
+	CHECK(sched_pick(SCHED_BALANCE, p, 2, 16000) == -1);
+	CHECK(sched_pick(SCHED_REDUNDANT, p, 2, 16000) == -1);
+	CHECK(sched_pick_room(SCHED_BALANCE, p, 2, 16000) == 0);
+	CHECK(sched_pick_ready(p, 2, 16000, -1) == 1); /* control frames and payloads read */
+	/* full: tun/udp drop rather than send it late on the slow one */
+	c[0].room = 0;
+	CHECK(sched_pick_room(SCHED_BALANCE, p, 2, 16000) == -1);
+	/* a small packet is delivered sooner by the idle slow path: it goes there */
+	CHECK(sched_pick(SCHED_BALANCE, p, 2, 100) == 1);
+	/* ordered overflows to the next by priority, whatever the rates */
+	CHECK(sched_pick(SCHED_ORDERED, p, 2, 16000) == 1);
+	CHECK(sched_pick_room(SCHED_ORDERED, p, 2, 16000) == 1);
+	/* a suspect (not up) connection is no reason to wait */
+	c[0].up = 0;
+	CHECK(sched_pick(SCHED_BALANCE, p, 2, 16000) == 1);
+	/* within a millisecond of the best: no wait */
+	reset();
+	c[0].ready = 0;
+	c[1].queued = 12000; /* 0.96 ms more at 100 Mbit/s */
+	CHECK(sched_pick(SCHED_BALANCE, p, 2, 1500) == 1);
+	c[1].queued = 13000; /* 1.04 ms */
+	CHECK(sched_pick(SCHED_BALANCE, p, 2, 1500) == -1);
+}
+
 static void
 test_ordered(void)
 {
@@ -147,9 +186,9 @@ test_ordered(void)
 	CHECK(sched_pick(SCHED_ORDERED, p, 3, 1500) == 2);
 	/* redundant: a second, different path */
 	reset();
-	CHECK(sched_pick_other(p, 3, 1500, 0) != 0 && sched_pick_other(p, 3, 1500, 0) >= 0);
+	CHECK(sched_pick_ready(p, 3, 1500, 0) != 0 && sched_pick_ready(p, 3, 1500, 0) >= 0);
 	c[1].ready = c[2].ready = 0;
-	CHECK(sched_pick_other(p, 3, 1500, 0) == -1);
+	CHECK(sched_pick_ready(p, 3, 1500, 0) == -1);
 }
 
 int
@@ -159,6 +198,7 @@ main(void)
 	test_eta();
 	test_rate_update();
 	test_ready_and_backup();
+	test_wait();
 	test_ordered();
 	return CHECK_RESULT();
 }
