@@ -401,8 +401,14 @@ any_up(struct session *s)
 static int
 tx_verdict(struct session *s)
 {
+	int i;
+
 	if (!s->chan->reliable && !any_up(s))
 		return DROP_NOPATH;
+	/* an idle connection's figures date from its last write: it drained since */
+	for (i = 0; i < s->nup; i++)
+		if (s->up[i]->state == CONN_UP)
+			conn_update(s->up[i], 0);
 	if (!pump_resend(s) || sendq_slot(&s->sq) == NULL)
 		return -1;
 	if (s->chan->reliable &&
