@@ -719,9 +719,12 @@ check_progress(struct conn *c, const struct tcp_info *ti, ev_tstamp now)
 
 /*
  * The path's rate, measured over spans in which data was always waiting, so that the path
- * and not the sender set the pace. TCP_INFO's own figures do not serve: the delivery rate
- * of a mostly idle rate-limited link reads what its token bucket lets through in a burst
- * (Gbit/s on a 5 Mbit/s link), and cwnd / RTT keeps what an idle connection once had.
+ * and not the sender set the pace. Between two looks at TCP_INFO the queue cannot have run
+ * dry if the kernel sent less than what waited at the first look; otherwise the span starts
+ * anew (a look just after a write always sees data waiting, and an idle gap before that
+ * write would make the path seem slow). TCP_INFO's own figures do not serve: the delivery
+ * rate of a mostly idle rate-limited link reads what its token bucket lets through in a
+ * burst (Gbit/s on a 5 Mbit/s link), and cwnd / RTT keeps what an idle connection once had.
  * Until a first measurement, cwnd / RTT stands in: it errs high, so the path gets traffic
  * and then a measurement.
  */
@@ -729,18 +732,32 @@ static void
 measure_rate(struct conn *c, const struct tcp_info *ti, ev_tstamp now)
 {
 	double span = 2 * ti->tcpi_rtt / 1e6;
+	uint64_t waiting = ti->tcpi_notsent_bytes + bq_len(&c->out);
+	int kept = ti->tcpi_bytes_sent - c->sent_seen < c->waiting_seen;
 
-	if (ti->tcpi_notsent_bytes == 0 && bq_len(&c->out) == 0) {
+	c->sent_seen = ti->tcpi_bytes_sent;
+	c->waiting_seen = waiting;
+	if (waiting == 0) {
 		c->busy_since = 0;
-	} else if (c->busy_since == 0) {
+	} else if (c->busy_since == 0 || !kept) {
 		c->busy_since = now;
 		c->busy_acked = ti->tcpi_bytes_acked;
 	} else if (now - c->busy_since >= (span > CONN_RATE_SPAN ? span : CONN_RATE_SPAN)) {
-		double bytes = (double)(ti->tcpi_bytes_acked - c->busy_acked);
+		uint64_t r = (uint64_t)((double)(ti->tcpi_bytes_acked - c->busy_acked) /
+					(now - c->busy_since));
 
-		c->rate = sched_rate_update(c->rate, (uint64_t)(bytes / (now - c->busy_since)));
+		c->rate = c->rate_grown ? r : sched_rate_update(c->rate, r);
+		c->rate_measured = c->rate;
+		c->rate_grown = 0;
+		c->rate_at = now;
 		c->busy_since = now;
 		c->busy_acked = ti->tcpi_bytes_acked;
+	}
+	/* not measured for a while: see sched_rate_grow; the next measurement stands as it is */
+	if (c->rate != 0 && now - c->rate_at >= CONN_RATE_STALE) {
+		c->rate = sched_rate_grow(c->rate, c->rate_measured);
+		c->rate_grown = 1;
+		c->rate_at = now;
 	}
 	c->sc.rate = c->rate;
 	if (c->rate == 0 && ti->tcpi_rtt > 0)

@@ -35,6 +35,7 @@
 #define CONN_READ_BUDGET 16            /* reads per wake-up before others get a turn */
 #define CONN_INFO_INTERVAL 0.001       /* TCP_INFO at most this often, seconds */
 #define CONN_RATE_SPAN 0.02            /* measure the rate over at least this (and 2 RTT) */
+#define CONN_RATE_STALE 2.0            /* an estimate this old grows (sched_rate_grow) */
 #define CONN_STALL_MIN 0.05            /* no ack progress this long (seconds)... */
 #define CONN_STALL_RTTVARS 4           /* ...and past RTT + this many RTT variations: suspect */
 
@@ -81,6 +82,10 @@ struct conn {
 	uint64_t rate;    /* measured delivery rate, bytes per second (0: not yet) */
 	ev_tstamp busy_since; /* start of the present span with data always waiting (0: none) */
 	uint64_t busy_acked;  /* tcpi_bytes_acked at busy_since */
+	uint64_t sent_seen, waiting_seen; /* tcpi_bytes_sent and bytes waiting at the last look */
+	uint64_t rate_measured; /* the estimate after the last measurement */
+	ev_tstamp rate_at;      /* last measurement, or growth of an old one */
+	int rate_grown;         /* grown since measured: the next measurement replaces it */
 	ev_tstamp info_at;
 	uint64_t peer_sid; /* the peer's run this connection belongs to */
 	int ifindex;       /* interface of our end's address (0: unknown) */

@@ -14,11 +14,19 @@
 
 #define SCHED_RATE_GUESS    (1250000ULL) /* 10 Mbit/s in bytes per second */
 #define SCHED_WAIT_SLACK_US 1000
+#define SCHED_WAIT_RATIO    8
+#define SCHED_GROW_MAX      16 /* times the measured rate */
+
+static uint64_t
+rate_of(const struct sched_cand *c)
+{
+	return c->rate ? c->rate : SCHED_RATE_GUESS;
+}
 
 uint64_t
 sched_eta_us(const struct sched_cand *c, size_t len)
 {
-	uint64_t rate = c->rate ? c->rate : SCHED_RATE_GUESS;
+	uint64_t rate = rate_of(c);
 	uint64_t base = c->min_rtt_us ? c->min_rtt_us : c->rtt_us;
 	uint64_t drain = c->inflight * 1000000ULL / rate;
 
@@ -31,6 +39,16 @@ sched_rate_update(uint64_t est, uint64_t measured)
 	if (measured >= est)
 		return measured;
 	return est - (est - measured) / 4;
+}
+
+uint64_t
+sched_rate_grow(uint64_t est, uint64_t measured)
+{
+	uint64_t cap = SCHED_GROW_MAX * measured, grown = est + est / 4;
+
+	if (est >= cap)
+		return est;
+	return grown < cap ? grown : cap;
 }
 
 static int
@@ -82,10 +100,14 @@ pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len,
 
 /*
  * Is waiting better than cands[i]? For balance and redundant: when a connection that cannot
- * take the packet now (not ready, or full) would still deliver it more than SCHED_WAIT_SLACK_US
- * sooner. A path too slow for the load (a 5 Mbit/s link beside 200 Mbit/s ones) thus carries
- * only what it delivers in time; given more, it would hold up everything sent after it in the
- * peer's reorder buffer. The slack keeps near ties from making the sender wait.
+ * take the packet now (not ready, or full), at least SCHED_WAIT_RATIO times faster, would
+ * still deliver it more than SCHED_WAIT_SLACK_US sooner. A path too slow for the load (a
+ * 5 Mbit/s link beside 200 Mbit/s ones) thus carries only what it delivers in time; given
+ * more, it would hold up everything sent after it in the peer's reorder buffer. Between
+ * paths of like rates, where estimates err by a factor of two or three (a relay's buffers
+ * make its path look faster), the ready one takes it, as waiting would starve a path whose
+ * estimate is low of the traffic that would correct it. The slack keeps near ties from
+ * making the sender wait.
  */
 static int
 sooner_elsewhere(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len, int i)
@@ -100,6 +122,7 @@ sooner_elsewhere(enum conf_sched policy, struct sched_cand *const *cands, int n,
 		const struct sched_cand *c = cands[j];
 
 		if (j != i && c->up && !(no_backup && c->backup) &&
+		    rate_of(c) >= SCHED_WAIT_RATIO * rate_of(cands[i]) &&
 		    sched_eta_us(c, len) + SCHED_WAIT_SLACK_US < eta)
 			return 1;
 	}

@@ -41,6 +41,12 @@ uint64_t sched_eta_us(const struct sched_cand *c, size_t len);
  */
 uint64_t sched_rate_update(uint64_t est, uint64_t measured);
 /*
+ * The estimate after a while without a measurement (the path was never saturated, perhaps
+ * because a low estimate kept traffic off it): a quarter higher, up to 16 times the last
+ * measured rate. Optimism grows with the age of the figure, so the path gets tried.
+ */
+uint64_t sched_rate_grow(uint64_t est, uint64_t measured);
+/*
  * Pick the connection for a packet of len bytes: index into cands, or -1 if none should take
  * it now. balance: earliest expected delivery among the ready ones, unless one that is not
  * ready (or is full) would deliver it more than a millisecond sooner: then -1, as waiting

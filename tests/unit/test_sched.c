@@ -3,7 +3,7 @@
  * priority and overflows, backup only without a primary, not-ready is never picked, a busy
  * fast path is waited for rather than an idle slow one used — and the expected delivery
  * itself: bytes waiting in a queue on the way count, bytes merely
- * travelling do not; the rate estimate rises at once and falls gradually.
+ * travelling do not; the rate estimate rises at once, falls gradually, and grows when old.
  */
 #include "config.h"
 
@@ -116,6 +116,15 @@ test_rate_update(void)
 	for (i = 0; i < 40; i++)
 		r = sched_rate_update(r, MBIT(5));
 	CHECK(r >= MBIT(5) && r < MBIT(5) + 1000);
+	/* an old estimate grows by a quarter at a time, up to 16 times the measured rate */
+	CHECK(sched_rate_grow(MBIT(8), MBIT(8)) == MBIT(10));
+	r = MBIT(5);
+	for (i = 0; i < 12; i++)
+		r = sched_rate_grow(r, MBIT(5));
+	CHECK(r > MBIT(70) && r <= MBIT(80));
+	for (i = 0; i < 10; i++)
+		r = sched_rate_grow(r, MBIT(5));
+	CHECK(r == MBIT(80));
 }
 
 static void
@@ -137,9 +146,10 @@ test_ready_and_backup(void)
 }
 
 /*
- * A busy path that would still deliver sooner beats an idle slow one: the sender waits (or,
- * for tun/udp, queues on the busy one past ready) rather than hold up the peer's reorder
- * buffer for the slow path; near ties do not make it wait.
+ * A busy path that would still deliver sooner beats an idle one many times slower: the
+ * sender waits (or, for tun/udp, queues on the busy one past ready) rather than hold up the
+ * peer's reorder buffer for the slow path; near ties and paths of like rates do not make it
+ * wait.
  */
 static void
 test_wait(void)
@@ -167,11 +177,16 @@ test_wait(void)
 	CHECK(sched_pick(SCHED_BALANCE, p, 2, 16000) == 1);
 	/* within a millisecond of the best: no wait */
 	reset();
+	c[0].rate = MBIT(800);
 	c[0].ready = 0;
-	c[1].queued = 12000; /* 0.96 ms more at 100 Mbit/s */
+	c[1].queued = 10500; /* 0.945 ms later than the busy one */
 	CHECK(sched_pick(SCHED_BALANCE, p, 2, 1500) == 1);
-	c[1].queued = 13000; /* 1.04 ms */
+	c[1].queued = 11500; /* 1.025 ms */
 	CHECK(sched_pick(SCHED_BALANCE, p, 2, 1500) == -1);
+	/* less than eight times faster: estimates err that much, the ready one takes it */
+	c[0].rate = MBIT(700);
+	c[1].queued = 1000000;
+	CHECK(sched_pick(SCHED_BALANCE, p, 2, 1500) == 1);
 }
 
 static void
