@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # slowpath: a path much slower than the others (5 Mbit/s beside 100 and 200) is not given
 # bulk packets it would deliver late, so it cannot hold up the peer's reorder buffer: under
-# one inner iperf3 flow it carries only a sliver of the bytes: 2-6 per mille here (given
+# one inner iperf3 flow it carries only a sliver of the bytes: 1-6 per mille here (given
 # every packet it was idle for, it carried 9-37 per mille, and the flow lost up to half of
 # its rate). The scheduler's rate estimates of the fast paths match their links.
 set -eu
