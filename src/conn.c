@@ -746,17 +746,15 @@ measure_rate(struct conn *c, const struct tcp_info *ti, ev_tstamp now)
 		uint64_t r = (uint64_t)((double)(ti->tcpi_bytes_acked - c->busy_acked) /
 					(now - c->busy_since));
 
-		c->rate = c->rate_grown ? r : sched_rate_update(c->rate, r);
+		/* a grown estimate was a guess: the measurement replaces it */
+		c->rate = c->rate > c->rate_measured ? r : sched_rate_update(c->rate, r);
 		c->rate_measured = c->rate;
-		c->rate_grown = 0;
 		c->rate_at = now;
 		c->busy_since = now;
 		c->busy_acked = ti->tcpi_bytes_acked;
 	}
-	/* not measured for a while: see sched_rate_grow; the next measurement stands as it is */
-	if (c->rate != 0 && now - c->rate_at >= CONN_RATE_STALE) {
+	if (c->rate != 0 && now - c->rate_at >= CONN_RATE_STALE) { /* see sched_rate_grow */
 		c->rate = sched_rate_grow(c->rate, c->rate_measured);
-		c->rate_grown = 1;
 		c->rate_at = now;
 	}
 	c->sc.rate = c->rate;

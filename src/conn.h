@@ -83,9 +83,8 @@ struct conn {
 	ev_tstamp busy_since; /* start of the present span with data always waiting (0: none) */
 	uint64_t busy_acked;  /* tcpi_bytes_acked at busy_since */
 	uint64_t sent_seen, waiting_seen; /* tcpi_bytes_sent and bytes waiting at the last look */
-	uint64_t rate_measured; /* the estimate after the last measurement */
+	uint64_t rate_measured; /* the estimate after the last measurement (rate above it: grown) */
 	ev_tstamp rate_at;      /* last measurement, or growth of an old one */
-	int rate_grown;         /* grown since measured: the next measurement replaces it */
 	ev_tstamp info_at;
 	uint64_t peer_sid; /* the peer's run this connection belongs to */
 	int ifindex;       /* interface of our end's address (0: unknown) */

@@ -386,6 +386,33 @@ any_up(struct session *s)
 	return 0;
 }
 
+/* sched_pick, or (room) sched_pick_room, for a payload of len bytes */
+static int
+pick_now(struct session *s, size_t len, int room)
+{
+	return room ? sched_pick_room(s->conf->sched, s->cands, s->nup, len)
+		    : sched_pick(s->conf->sched, s->cands, s->nup, len);
+}
+
+/*
+ * The same, but before it answers "wait for a busy connection", every connection's figures
+ * are read again: an idle one's date from its last write, and it drained since. (Not
+ * before every choice: under load that kept more in the queues in front of the paths, and
+ * ping through mp0 rose.)
+ */
+static int
+pick_fresh(struct session *s, size_t len, int room)
+{
+	int i = pick_now(s, len, room);
+
+	if (i >= 0)
+		return i;
+	for (i = 0; i < s->nup; i++)
+		if (s->up[i]->state == CONN_UP)
+			conn_update(s->up[i], 0);
+	return pick_now(s, len, room);
+}
+
 /*
  * What to do with the next payload from the channel: DROP_MAX to send it, a drop reason to
  * read and drop it, or -1 to leave it in the channel (back pressure).
@@ -398,35 +425,15 @@ any_up(struct session *s)
  * megabytes of GSO packets. Reliable channels lose nothing: they wait, also while the
  * connection that would deliver soonest is busy (see sched_pick).
  */
-/*
- * Before waiting for a busy connection: an idle one's figures date from its last write, and
- * it drained since. (Not before every choice: fresher figures for every connection held
- * more in the queues in front of the paths, over a millisecond more under load.)
- */
-static void
-refresh(struct session *s)
-{
-	int i;
-
-	for (i = 0; i < s->nup; i++)
-		if (s->up[i]->state == CONN_UP)
-			conn_update(s->up[i], 0);
-}
-
 static int
 tx_verdict(struct session *s)
 {
-	size_t max = s->payload_max + FRAME_DATA_OVERHEAD;
-
 	if (!s->chan->reliable && !any_up(s))
 		return DROP_NOPATH;
 	if (!pump_resend(s) || sendq_slot(&s->sq) == NULL)
 		return -1;
-	if (s->chan->reliable && sched_pick(s->conf->sched, s->cands, s->nup, max) < 0) {
-		refresh(s);
-		if (sched_pick(s->conf->sched, s->cands, s->nup, max) < 0)
-			return -1;
-	}
+	if (s->chan->reliable && pick_fresh(s, s->payload_max + FRAME_DATA_OVERHEAD, 0) < 0)
+		return -1;
 	if (!any_room(s))
 		return DROP_FULL;
 	return DROP_MAX;
@@ -460,14 +467,10 @@ session_tx_commit(struct session *s, size_t len)
 	}
 
 	i = sched_pick(s->conf->sched, s->cands, s->nup, flen);
-	if (i < 0 && !s->chan->reliable)
-		i = sched_pick_room(s->conf->sched, s->cands, s->nup, flen);
-	if (i < 0 && !s->chan->reliable) {
-		refresh(s);
-		i = sched_pick_room(s->conf->sched, s->cands, s->nup, flen);
-	}
-	else if (i < 0) /* tx_verdict said a full-size payload goes now: a smaller one as well */
+	if (i < 0 && s->chan->reliable) /* tx_verdict said a full-size payload goes now */
 		i = sched_pick_ready(s->cands, s->nup, flen, -1);
+	else if (i < 0)
+		i = pick_fresh(s, flen, 1);
 	if (i < 0) {
 		/* session_tx_slot said yes: only a failure since then gets here */
 		if (!s->chan->reliable)

@@ -179,13 +179,13 @@ show_json(struct session *s, FILE *f)
 			fprintf(f,
 				",\"rtt_ms\":%.2f,\"tx_bytes\":%llu,\"rx_bytes\":%llu,"
 				"\"tx_packets\":%llu,\"rx_packets\":%llu,\"queued_bytes\":%llu,"
-				"\"inflight_bytes\":%llu,\"rate_mbps\":%.1f,\"suspect\":%s,\"stalls\":%llu,\"cipher\":\"%s\",\"rekeys\":%llu}",
+				"\"inflight_bytes\":%llu,\"rate_mbps\":%.1f,\"suspect\":%s,"
+				"\"stalls\":%llu,\"cipher\":\"%s\",\"rekeys\":%llu}",
 				conn_rtt(c), (unsigned long long)c->tx_bytes,
 				(unsigned long long)c->rx_bytes, (unsigned long long)c->tx_packets,
-				(unsigned long long)c->rx_packets,
-				(unsigned long long)c->sc.queued, (unsigned long long)c->sc.inflight,
-				c->sc.rate * 8 / 1e6, c->suspect ? "true" : "false",
-				(unsigned long long)c->stalls,
+				(unsigned long long)c->rx_packets, (unsigned long long)c->sc.queued,
+				(unsigned long long)c->sc.inflight, c->sc.rate * 8 / 1e6,
+				c->suspect ? "true" : "false", (unsigned long long)c->stalls,
 				c->up_at != 0 ? crypto_cipher_name(c->tx.cipher) : "",
 				(unsigned long long)(c->tx.rekeys + c->rx.rekeys));
 			first = 0;
