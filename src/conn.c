@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -718,6 +719,20 @@ check_progress(struct conn *c, const struct tcp_info *ti, ev_tstamp now)
 }
 
 /*
+ * The time the TCP_INFO just read stands for. Not ev_now: that is when the loop woke up,
+ * and a busy machine can hold the process between that and the read for longer than a
+ * whole measurement span (the rate read twice the link's then).
+ */
+static double
+info_time(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
  * The path's rate, measured over spans in which data was always waiting, so that the path
  * and not the sender set the pace. Between two looks at TCP_INFO the queue cannot have run
  * dry if the kernel sent less than what waited at the first look; otherwise the span starts
@@ -749,6 +764,7 @@ measure_rate(struct conn *c, const struct tcp_info *ti, ev_tstamp now)
 		/* a grown estimate was a guess: the measurement replaces it */
 		c->rate = c->rate > c->rate_measured ? r : sched_rate_update(c->rate, r);
 		c->rate_measured = c->rate;
+		c->measures += c->measures < 2;
 		c->rate_at = now;
 		c->busy_since = now;
 		c->busy_acked = ti->tcpi_bytes_acked;
@@ -758,6 +774,7 @@ measure_rate(struct conn *c, const struct tcp_info *ti, ev_tstamp now)
 		c->rate_at = now;
 	}
 	c->sc.rate = c->rate;
+	c->sc.measured = c->measures >= 2;
 	if (c->rate == 0 && ti->tcpi_rtt > 0)
 		c->sc.rate = (uint64_t)ti->tcpi_snd_cwnd * ti->tcpi_snd_mss * 1000000ULL / ti->tcpi_rtt;
 }
@@ -778,7 +795,7 @@ conn_update(struct conn *c, int force)
 			c->sc.rtt_us = ti.tcpi_rtt;
 			c->sc.min_rtt_us = ti.tcpi_min_rtt;
 			c->sc.inflight = (uint64_t)ti.tcpi_unacked * ti.tcpi_snd_mss;
-			measure_rate(c, &ti, now);
+			measure_rate(c, &ti, info_time());
 			/* fast paths batch more per write; slow ones keep decisions late */
 			c->ready_max = c->sc.rate / 1000;
 			if (c->ready_max < CONN_OUT_READY)

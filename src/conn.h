@@ -84,6 +84,7 @@ struct conn {
 	uint64_t busy_acked;  /* tcpi_bytes_acked at busy_since */
 	uint64_t sent_seen, waiting_seen; /* tcpi_bytes_sent and bytes waiting at the last look */
 	uint64_t rate_measured; /* the estimate after the last measurement (rate above it: grown) */
+	unsigned measures;      /* measurements taken, counted up to 2 (see sched_cand.measured) */
 	ev_tstamp rate_at;      /* last measurement, or growth of an old one */
 	ev_tstamp info_at;
 	uint64_t peer_sid; /* the peer's run this connection belongs to */

@@ -106,8 +106,12 @@ pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len,
  * more, it would hold up everything sent after it in the peer's reorder buffer. Between
  * paths of like rates, where estimates err by a factor of two or three (a relay's buffers
  * make its path look faster), the ready one takes it, as waiting would starve a path whose
- * estimate is low of the traffic that would correct it. The slack keeps near ties from
- * making the sender wait.
+ * estimate is low of the traffic that would correct it. So would judging a path slow on
+ * its cwnd / RTT stand-in (on an idle connection to a relay that delays its ACKs it read
+ * half the link or less) or on a single measurement (a relay that stalled for a moment on
+ * a busy machine made its path read a tenth of the link; the estimate grows back only
+ * slowly). The faster one may rest on its stand-in: that errs high, and waiting fills the
+ * connection, so it gets measured. The slack keeps near ties from making the sender wait.
  */
 static int
 sooner_elsewhere(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len, int i)
@@ -116,7 +120,7 @@ sooner_elsewhere(enum conf_sched policy, struct sched_cand *const *cands, int n,
 	uint64_t eta = sched_eta_us(cands[i], len);
 	int j;
 
-	if (policy == SCHED_ORDERED)
+	if (policy == SCHED_ORDERED || !cands[i]->measured)
 		return 0;
 	for (j = 0; j < n; j++) {
 		const struct sched_cand *c = cands[j];

@@ -24,6 +24,7 @@ struct sched_cand {
 	uint64_t queued;     /* bytes waiting ahead of a new packet: ours and the kernel's unsent */
 	uint64_t inflight;   /* bytes sent and not yet acknowledged */
 	uint64_t rate;       /* estimated delivery rate, bytes per second (0: unknown) */
+	int measured;        /* the rate rests on two measurements or more, not a stand-in */
 	uint32_t rtt_us;     /* smoothed RTT */
 	uint32_t min_rtt_us; /* lowest RTT seen: the path without queues (0: unknown) */
 };
@@ -50,9 +51,10 @@ uint64_t sched_rate_grow(uint64_t est, uint64_t measured);
  * Pick the connection for a packet of len bytes: index into cands, or -1 if none should take
  * it now. balance: earliest expected delivery among the ready ones, unless one at least 8
  * times faster that is not ready (or is full) would deliver it more than a millisecond
- * sooner: then -1, as waiting for that one beats sending now on a much slower path. ordered: lowest priority first,
- * overflowing to the next when it is not ready; redundant: like balance (the caller adds
- * copies with sched_pick_ready). Backup connections are eligible only while no primary one
+ * sooner, and the slower one's rate is measured: then -1, as waiting for that one beats
+ * sending now on a much slower path. ordered: lowest priority first, overflowing to the
+ * next when it is not ready; redundant: like balance (the caller adds copies with
+ * sched_pick_ready). Backup connections are eligible only while no primary one
  * is up.
  */
 int sched_pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len);

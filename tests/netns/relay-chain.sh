@@ -121,19 +121,20 @@ for i in $(seq $N); do from_relay "${KIND[$i]}" "${PEER[$i]}"; done
 echo "# $N paths up: $(IFS=,; echo "${KIND[*]:1}" | sed 's/,/, /g')"
 topo_exec c ping -c 5 -i 0.2 -W 2 10.99.0.1 >/dev/null || fail "ping through mp0"
 before=$(mpt_json c "$D/c.conf")
-transfer 20 6001
+transfer 40 6001
 after=$(mpt_json c "$D/c.conf")
-echo "# 20 MB through mp0 over $N paths: identical"
+echo "# 40 MB through mp0 over $N paths: identical"
 total=0
 for i in $(seq $N); do
 	d[$i]=$(($(jq ".paths[] | select(.name == \"p$i\") | .tx_bytes" <<<"$after") -
 		$(jq ".paths[] | select(.name == \"p$i\") | .tx_bytes" <<<"$before")))
 	total=$((total + d[$i]))
 done
-[ "$total" -ge 20000000 ] || fail "the paths counted only $total bytes"
+[ "$total" -ge 40000000 ] || fail "the paths counted only $total bytes"
 for i in $(seq $N); do
 	share=$((100 * d[$i] / total))
-	echo "path p$i via ${KIND[$i]}: ${d[$i]} bytes, $share %"
+	echo "path p$i via ${KIND[$i]}: ${d[$i]} bytes, $share % (estimate $(jq -r ".paths[] |
+		select(.name == \"p$i\") | [.connections[].rate_mbps] | join(\"+\")" <<<"$after") Mbit/s)"
 	[ "$share" -ge 10 ] || fail "p$i via ${KIND[$i]} carried only $share %"
 done
 echo "PASS"

@@ -22,7 +22,7 @@ reset(void)
 
 	for (i = 0; i < 4; i++) {
 		c[i] = (struct sched_cand){.up = 1, .ready = 1, .room = 1, .priority = i,
-					   .rate = MBIT(100), .rtt_us = 10000};
+					   .rate = MBIT(100), .measured = 1, .rtt_us = 10000};
 	}
 }
 
@@ -172,6 +172,14 @@ test_wait(void)
 	/* ordered overflows to the next by priority, whatever the rates */
 	CHECK(sched_pick(SCHED_ORDERED, p, 2, 16000) == 1);
 	CHECK(sched_pick_room(SCHED_ORDERED, p, 2, 16000) == 1);
+	/* the slow one's rate not measured twice yet: it takes the packet, and gets measured */
+	c[1].measured = 0;
+	CHECK(sched_pick(SCHED_BALANCE, p, 2, 16000) == 1);
+	c[1].measured = 1;
+	/* the fast one's stand-in errs high, and waiting fills it so that it gets measured */
+	c[0].measured = 0;
+	CHECK(sched_pick(SCHED_BALANCE, p, 2, 16000) == -1);
+	c[0].measured = 1;
 	/* a suspect (not up) connection is no reason to wait */
 	c[0].up = 0;
 	CHECK(sched_pick(SCHED_BALANCE, p, 2, 16000) == 1);
