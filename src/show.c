@@ -433,6 +433,9 @@ enum prom_path_metric {
 	PM_FAIL,
 	PM_RTT,
 	PM_UPSECS,
+	PM_RATE,
+	PM_INFLIGHT,
+	PM_QUEUED,
 	PM_MAX
 };
 
@@ -452,14 +455,38 @@ static const struct {
 	[PM_RTT] = {"mptun_path_rtt_seconds", "gauge",
 		    "Lowest round-trip time of the path's connections that are up."},
 	[PM_UPSECS] = {"mptun_path_up_seconds", "gauge", "Seconds since the path came up."},
+	[PM_RATE] = {"mptun_path_rate_bytes_per_second", "gauge",
+		     "The scheduler's delivery rate estimate, summed over connections up."},
+	[PM_INFLIGHT] = {"mptun_path_inflight_bytes", "gauge",
+			 "Bytes sent and not yet acknowledged, summed over connections up."},
+	[PM_QUEUED] = {"mptun_path_queued_bytes", "gauge",
+		       "Bytes waiting to be sent (ours and the kernel's), over connections up."},
 };
+
+/* The scheduler's figures of a path's connections that are up, summed: PM_RATE.. order. */
+static void
+path_load(const struct path *p, uint64_t v[3])
+{
+	int i;
+
+	v[0] = v[1] = v[2] = 0;
+	for (i = 0; i < CONF_MAX_CONNS; i++) {
+		const struct conn *c = p->slots[i].conn;
+
+		if (c != NULL && c->state == CONN_UP) {
+			v[0] += c->sc.rate;
+			v[1] += c->sc.inflight;
+			v[2] += c->sc.queued;
+		}
+	}
+}
 
 static void
 prom_paths(struct session *s, FILE *f)
 {
 	static const char *const states[] = {"up", "connecting", "down"};
 	ev_tstamp now = ev_now(s->loop);
-	uint64_t v[4];
+	uint64_t v[4], load[3];
 	int m, i, k;
 
 	for (m = 0; m < PM_MAX; m++) {
@@ -486,6 +513,13 @@ prom_paths(struct session *s, FILE *f)
 			case PM_UPSECS:
 				prom_series(f, name, s, p->name, NULL, NULL);
 				fprintf(f, "%.3f\n", p->up_since ? now - p->up_since : 0.0);
+				continue;
+			case PM_RATE:
+			case PM_INFLIGHT:
+			case PM_QUEUED:
+				path_load(p, load);
+				prom_series(f, name, s, p->name, NULL, NULL);
+				fprintf(f, "%llu\n", (unsigned long long)load[m - PM_RATE]);
 				continue;
 			default:
 				break;

@@ -157,7 +157,10 @@ def expected(js):
         for k in ("tx_bytes", "rx_bytes", "tx_packets", "rx_packets", "failures"):
             e[("mptun_path_%s_total" % k, lab)] = p[k]
         e[("mptun_path_up", lab)] = 1 if p["state"] == "up" else 0
-        e[("mptun_path_connections", lab)] = sum(c["state"] == "up" for c in p["connections"])
+        up = [c for c in p["connections"] if c["state"] == "up"]
+        e[("mptun_path_connections", lab)] = len(up)
+        e[("mptun_path_inflight_bytes", lab)] = sum(c["inflight_bytes"] for c in up)
+        e[("mptun_path_queued_bytes", lab)] = sum(c["queued_bytes"] for c in up)
         for st in ("up", "connecting", "down"):
             e[("mptun_path_state", lab + (("state", st),))] = 1 if p["state"] == st else 0
     return e
@@ -168,9 +171,18 @@ snaps = [expected(json.load(open(f))) for f in sys.argv[2:]]
 for name in {k[0] for k in snaps[0]}:
     if not any(k[0] == name for k in series):
         sys.exit("missing family " + name)
-if snaps[0] != snaps[-1]:
+rates = [[c["rate_mbps"] for p in json.load(open(f))["paths"] for c in p["connections"]]
+         for f in sys.argv[2:]]
+if snaps[0] != snaps[-1] or rates[0] != rates[-1]:
     sys.exit(3)  # the counters moved while we looked: try again
 bad = [(k, v, series.get(k)) for k, v in snaps[0].items() if series.get(k) != v]
+# the rate estimate: json gives each connection's in Mbit/s to one decimal
+js = json.load(open(sys.argv[2]))
+for p in js["paths"]:
+    up = [c for c in p["connections"] if c["state"] == "up"]
+    key = ("mptun_path_rate_bytes_per_second", (("interface", js["interface"]), ("path", p["name"])))
+    if key not in series or abs(series[key] * 8 / 1e6 - sum(c["rate_mbps"] for c in up)) > 0.051 * len(up):
+        bad.append((key, [c["rate_mbps"] for c in up], series.get(key)))
 if bad:
     sys.exit("prometheus differs from json: %r" % bad[:5])
 rtt = [k for k in series if k[0] == "mptun_path_rtt_seconds"]
