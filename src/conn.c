@@ -721,7 +721,7 @@ check_progress(struct conn *c, const struct tcp_info *ti, ev_tstamp now)
 /*
  * The time the TCP_INFO just read stands for. Not ev_now: that is when the loop woke up,
  * and a busy machine can hold the process between that and the read for longer than a
- * whole measurement span (the rate read twice the link's then).
+ * whole measurement span, so that the rate read well above the link's.
  */
 static double
 info_time(void)

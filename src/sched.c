@@ -107,11 +107,11 @@ pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len,
  * paths of like rates, where estimates err by a factor of two or three (a relay's buffers
  * make its path look faster), the ready one takes it, as waiting would starve a path whose
  * estimate is low of the traffic that would correct it. So would judging a path slow on
- * its cwnd / RTT stand-in (on an idle connection to a relay that delays its ACKs it read
- * half the link or less) or on a single measurement (a relay that stalled for a moment on
- * a busy machine made its path read a tenth of the link; the estimate grows back only
- * slowly). The faster one may rest on its stand-in: that errs high, and waiting fills the
- * connection, so it gets measured. The slack keeps near ties from making the sender wait.
+ * its cwnd / RTT stand-in (on an idle connection to a relay that delays its ACKs it reads
+ * far below the link) or on a single measurement (one taken while a relay on a busy
+ * machine stalled for a moment; the estimate grows back only slowly). The faster one may
+ * rest on its stand-in: that errs high, and waiting fills the connection, so it gets
+ * measured. The slack keeps near ties from making the sender wait.
  */
 static int
 sooner_elsewhere(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len, int i)

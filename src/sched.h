@@ -51,11 +51,10 @@ uint64_t sched_rate_grow(uint64_t est, uint64_t measured);
  * Pick the connection for a packet of len bytes: index into cands, or -1 if none should take
  * it now. balance: earliest expected delivery among the ready ones, unless one at least 8
  * times faster that is not ready (or is full) would deliver it more than a millisecond
- * sooner, and the slower one's rate rests on two measurements: then -1, as waiting for that one beats
- * sending now on a much slower path. ordered: lowest priority first, overflowing to the
- * next when it is not ready; redundant: like balance (the caller adds copies with
- * sched_pick_ready). Backup connections are eligible only while no primary one
- * is up.
+ * sooner, and the slower one's rate rests on two measurements: then -1, as waiting for that
+ * one beats sending now on a much slower path. ordered: lowest priority first, overflowing
+ * to the next when it is not ready; redundant: like balance (the caller adds copies with
+ * sched_pick_ready). Backup connections are eligible only while no primary one is up.
  */
 int sched_pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len);
 /*

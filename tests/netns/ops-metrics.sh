@@ -167,17 +167,17 @@ def expected(js):
 
 
 series = parse(open(sys.argv[1]).read())
-snaps = [expected(json.load(open(f))) for f in sys.argv[2:]]
+docs = [json.load(open(f)) for f in sys.argv[2:]]
+snaps = [expected(js) for js in docs]
 for name in {k[0] for k in snaps[0]}:
     if not any(k[0] == name for k in series):
         sys.exit("missing family " + name)
-rates = [[c["rate_mbps"] for p in json.load(open(f))["paths"] for c in p["connections"]]
-         for f in sys.argv[2:]]
+rates = [[c["rate_mbps"] for p in js["paths"] for c in p["connections"]] for js in docs]
 if snaps[0] != snaps[-1] or rates[0] != rates[-1]:
     sys.exit(3)  # the counters moved while we looked: try again
 bad = [(k, v, series.get(k)) for k, v in snaps[0].items() if series.get(k) != v]
 # the rate estimate: json gives each connection's in Mbit/s to one decimal
-js = json.load(open(sys.argv[2]))
+js = docs[0]
 for p in js["paths"]:
     up = [c for c in p["connections"] if c["state"] == "up"]
     key = ("mptun_path_rate_bytes_per_second", (("interface", js["interface"]), ("path", p["name"])))
