@@ -27,10 +27,14 @@ echo "ok: $n frames counted as blackholed"
 topo_emu link 1 blackhole off >/dev/null || exit 1
 expect "link 1 restored" "$(pings 1 5)" 5
 
-# one direction only: requests pass, replies vanish
+# one direction only: requests pass, replies vanish. The ab count is taken after the
+# blackhole is lifted: while it was on, A's neighbour probes and IPv6 reports on link 1
+# were dropped and counted too, at times of the kernel's choosing.
+n=$(topo_emu_get 1 ab drop_blackhole)
 topo_emu link 1 ba blackhole on >/dev/null || exit 1
 expect "replies blackholed" "$(pings 1 3)" 0
-[ "$(topo_emu_get 1 ab drop_blackhole)" = "$n" ] || { echo "FAIL: ab counted"; exit 1; }
+m=$(topo_emu_get 1 ab drop_blackhole)
+[ "$m" = "$n" ] || { echo "FAIL: ab counted $((m - n)) frames with only ba blackholed"; exit 1; }
 topo_emu link 1 ba blackhole off >/dev/null || exit 1
 
 # a window of 1 s opens at once and closes by itself
