@@ -34,7 +34,7 @@ transfer() {
 	local v=$1 addr=$2 mib=$3 port=$4
 	head -c $((mib << 20)) /dev/urandom >"$TOPO_DIR/in"
 	topo_bg s socat -u "TCP$v-LISTEN:$port,bind=$addr,reuseaddr" "OPEN:$TOPO_DIR/out,creat,trunc"
-	sleep 0.3
+	topo_wait_listen s "$port" || fail "socat does not listen on $port"
 	topo_exec c socat -u "OPEN:$TOPO_DIR/in" "TCP$v:$addr:$port" ||
 		fail "transfer to $addr"
 	for _ in $(seq 50); do
@@ -69,7 +69,7 @@ EOF
 mpt_start c "$TOPO_DIR/c2.conf"
 mpt_wait_up c "$TOPO_DIR/c2.conf" 1
 topo_bg s iperf3 -s -B 10.99.0.1 >/dev/null 2>&1
-sleep 0.3
+topo_wait_listen s 5201 || fail "no iperf3 server"
 f0=$(mpt_json c "$TOPO_DIR/c2.conf" | jq '.session.drops.full')
 topo_exec c iperf3 -u -c 10.99.0.1 -b 200M -l 1400 -t 3 >/dev/null || fail "iperf3 -u"
 f1=$(mpt_json c "$TOPO_DIR/c2.conf" | jq '.session.drops.full')

@@ -215,7 +215,7 @@ grep -q '^mptun_path_rtt_seconds{interface="mp0",path="p1"} 0\.' "$TOPO_DIR/prom
 
 echo "# rates: a 40 Mbit/s UDP flow"
 topo_bg s iperf3 -s -1 >/dev/null 2>&1
-sleep 0.3
+topo_wait_listen s 5201 || fail "no iperf3 server"
 topo_exec c iperf3 -u -c 10.99.0.1 -b 40M -t 4 -l 1400 >/dev/null 2>&1 &
 IPERF=$!
 sleep 2.5

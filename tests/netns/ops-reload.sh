@@ -35,7 +35,7 @@ paths() { mpt_json c "$C" | jq -r '[.paths[].name] | join(",")'; }
 
 echo "# SIGHUP during an iperf3 flow: p1 removed, p3 added"
 topo_bg s iperf3 -s -1 >/dev/null 2>&1
-sleep 0.3
+topo_wait_listen s 5201 || fail "no iperf3 server"
 topo_exec c iperf3 -c 10.99.0.1 -t 6 -i 0.5 -J >"$TOPO_DIR/iperf.json" 2>&1 &
 IPERF=$!
 sleep 2

@@ -38,7 +38,7 @@ listen() {
 	topo_bg s sh "$TOPO_DIR/run.sh" "$TOPO_DIR/$n" "${IN:-/dev/null}" "$TOPO_DIR/$n.out" \
 		"$MPTUN" pipe listen 7000 \
 		--psk-file "$TOPO_DIR/psk" --timeout 2 "$@"
-	sleep 0.3
+	topo_wait_listen s 7000 || fail "$n does not listen"
 }
 # rc_of NAME: the listening side's exit status, once it has exited (10 s at most)
 rc_of() {
@@ -96,7 +96,7 @@ rm -f "$TOPO_DIR/s5.rc"
 topo_bg s bash -c '"$1" pipe listen 7000 --psk-file "$2" --timeout 2 </dev/null 2>"$3.err" |
 	head -c 1000 >/dev/null; echo "${PIPESTATUS[0]}" >"$3.rc"' \
 	bash "$MPTUN" "$TOPO_DIR/psk" "$TOPO_DIR/s5"
-sleep 0.3
+topo_wait_listen s 7000 || fail "s5 does not listen"
 rc=0
 head -c 50000000 /dev/zero | connect --psk-file "$TOPO_DIR/psk" >/dev/null 2>"$TOPO_DIR/c5.err" || rc=$?
 cat "$TOPO_DIR/c5.err"

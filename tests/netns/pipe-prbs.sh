@@ -24,7 +24,7 @@ targets=(10.77.1.2:7000@l1 10.77.2.2:7000@l2 10.77.3.2:7000@l3,via=tcp://10.77.3
 echo "# $BYTES of prbs over three paths, a connection cut every 500 records"
 topo_bg s sh -c "'$MPTUN' pipe listen 7000 --psk-file '$TOPO_DIR/psk' --prbs 42 \
 	--limit 0 --chaos 500 -v 2>'$TOPO_DIR/s1.err'; echo \$? >'$TOPO_DIR/s1.rc'"
-sleep 0.3
+topo_wait_listen s 7000 || fail "pipe listen does not listen"
 start=$(date +%s.%N)
 rc=0
 topo_exec c timeout 120 "$MPTUN" pipe connect "${targets[@]}" -n 2 --psk-file "$TOPO_DIR/psk" \
@@ -48,7 +48,7 @@ head -c 30000000 /dev/urandom >"$TOPO_DIR/a.bin"
 head -c 20000000 /dev/urandom >"$TOPO_DIR/b.bin"
 topo_bg s sh -c "'$MPTUN' pipe listen 7000 --psk-file '$TOPO_DIR/psk' <'$TOPO_DIR/b.bin' \
 	>'$TOPO_DIR/a.out' 2>'$TOPO_DIR/s2.err'; echo \$? >'$TOPO_DIR/s2.rc'"
-sleep 0.3
+topo_wait_listen s 7000 || fail "pipe listen does not listen"
 rc=0
 topo_exec c timeout 60 "$MPTUN" pipe connect "${targets[@]}" --psk-file "$TOPO_DIR/psk" \
 	<"$TOPO_DIR/a.bin" >"$TOPO_DIR/b.out" 2>"$TOPO_DIR/c2.err" || rc=$?

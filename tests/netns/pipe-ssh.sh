@@ -38,7 +38,7 @@ topo_bg s unshare -m sh -c "mount -t tmpfs mptun-test /run && mkdir -p /run/sshd
 	exec $(command -v sshd) -D -e -f '$TOPO_DIR/sshd.conf'" 2>"$TOPO_DIR/sshd.err"
 topo_bg s "$MPTUN" pipe listen 7000 --psk-file "$TOPO_DIR/psk" --target 127.0.0.1:2222 \
 	2>"$TOPO_DIR/s.err"
-sleep 0.2
+topo_wait_listen s 7000 || fail "pipe listen does not listen"
 topo_bg c "$MPTUN" pipe connect 10.77.1.2:7000@l1 10.77.2.2:7000@l2 10.77.3.2:7000@l3 \
 	--psk-file "$TOPO_DIR/psk" --forward 2222 2>"$TOPO_DIR/c.err"
 for _ in $(seq 50); do

@@ -29,14 +29,11 @@ topo_exec r2 ip route add 10.77.1.0/24 via 10.77.2.1
 topo_exec s ip route add default via 10.77.3.1
 topo_exec c ping -c1 -W2 10.77.3.2 >/dev/null || fail "no route c -> s"
 
-# wait_listen NS PORT: until something listens on PORT in NS
+# wait_listen NS PORT...: until something listens on each PORT in NS
 wait_listen() {
-	local i
-	for i in $(seq 100); do
-		topo_exec "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
-		sleep 0.05
-	done
-	fail "nothing listens on port $2 in $1"
+	local ns=$1 port
+	shift
+	for port; do topo_wait_listen "$ns" "$port" || fail "nothing listens on port $port in $ns"; done
 }
 
 # reflector NAME NS ARGS...: start one, its pid in $RPID, its log in $D/NAME.log

@@ -10,7 +10,7 @@ topo_ns B
 topo_link A B 1 emu "rate 50mbit queue 40ms delay 2ms" || exit 1
 
 topo_bg B iperf3 -s -1 -B 10.77.1.2 >/dev/null
-sleep 0.3
+topo_wait_listen B 5201 || exit 1
 topo_exec A ping -n -q -c 1 -W 2 10.77.1.2 >/dev/null
 # cubic, not the host's default: it fills the queue, so the queueing delay shows
 topo_exec A iperf3 -c 10.77.1.2 -t 5 -O 1 -C cubic -J >"$TOPO_DIR/iperf.json" &

@@ -34,7 +34,7 @@ topo_exec s ping -6 -c 3 -i 0.1 -W 2 fd99::2 >/dev/null || fail "ping fd99::2 fr
 
 echo "# one iperf3 flow: every path carries a share in proportion to its rate"
 topo_bg s iperf3 -s >/dev/null 2>&1
-sleep 0.3
+topo_wait_listen s 5201 || fail "no iperf3 server"
 before=$(mpt_json c "$TOPO_DIR/c.conf")
 rate=$(topo_exec c iperf3 -c 10.99.0.1 -t 4 -C cubic -J | jq '.end.sum_received.bits_per_second / 1e6 | floor')
 after=$(mpt_json c "$TOPO_DIR/c.conf")
