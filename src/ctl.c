@@ -30,9 +30,11 @@
 #include "show.h"
 #include "util.h"
 
-#define CTL_DIR			      "/run/mptun"
-#define CTL_RELOAD_MSG_MAX	      2048
-#define CTL_WATCH_MAX		      3600 /* longest --watch interval, seconds */
+#define CTL_DIR		   "/run/mptun"
+#define CTL_RELOAD_MSG_MAX 2048
+#define CTL_WATCH_MAX	   3600	      /* longest --watch interval, seconds */
+#define CTL_ANSWER_WAIT	   5	      /* seconds a client waits for the daemon */
+#define CTL_ANSWER_MAX	   (16 << 20) /* longest answer a client takes, bytes */
 
 struct ctl {
 	ev_io io;
@@ -283,15 +285,18 @@ ctl_close(struct ctl *ctl)
 /*
  * Connect to the daemon at path, send req, and read the whole answer into *out (malloc).
  * The whole answer first, so that --watch redraws a screen in one write without flicker.
+ * A socket that does not answer within CTL_ANSWER_WAIT seconds (a wedged daemon, or not
+ * mptun's socket at all), or answers more than CTL_ANSWER_MAX bytes, is an error.
  */
 static int
 request(const char *path, const char *req, char **out, size_t *outlen)
 {
+	struct timeval wait = {.tv_sec = CTL_ANSWER_WAIT};
 	struct sockaddr_un sun;
 	char buf[4096];
 	ssize_t n;
 	FILE *f;
-	int fd;
+	int fd, err;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -303,15 +308,35 @@ request(const char *path, const char *req, char **out, size_t *outlen)
 			close(fd);
 		return -1;
 	}
-	if ((f = open_memstream(out, outlen)) == NULL) {
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait)) == -1 ||
+	    (f = open_memstream(out, outlen)) == NULL) {
+		fprintf(stderr, "mptun: %s: %s\n", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
-	dprintf(fd, "%s\n", req);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)n, f);
+	if (dprintf(fd, "%s\n", req) < 0)
+		n = -1;
+	else
+		while ((n = read(fd, buf, sizeof(buf))) > 0 && ftell(f) + n <= CTL_ANSWER_MAX)
+			fwrite(buf, 1, (size_t)n, f);
+	err = errno;
 	fclose(f);
 	close(fd);
+	if (n != 0) {
+		if (n > 0)
+			fprintf(stderr, "mptun: %s: answer longer than %d bytes\n", path,
+				CTL_ANSWER_MAX);
+		else if (err == EAGAIN || err == EWOULDBLOCK)
+			fprintf(stderr,
+				"mptun: %s: no answer within %d s (is it mptun's socket?)\n", path,
+				CTL_ANSWER_WAIT);
+		else
+			fprintf(stderr, "mptun: %s: %s\n", path, strerror(err));
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
 	return 0;
 }
 

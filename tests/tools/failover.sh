@@ -59,6 +59,14 @@ fo_fail() {
 		echo "--- $f"
 		tail -n 25 "$f"
 	done
+	# each daemon's counters as they stand (a control socket works from any namespace)
+	for f in "$TOPO_DIR"/*.conf.sock; do
+		[ -S "$f" ] || continue
+		echo "--- $f"
+		"$MPTUN" show -s "$f" --json 2>&1 | jq -c '.session, (.paths[] |
+			{name, state, failures, tx_bytes, rx_bytes, last_error,
+			 connections: [.connections[] | {state, rtt_ms, rate_mbps, stalls, queued_bytes}]})'
+	done
 	exit 1
 }
 
