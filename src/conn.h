@@ -81,8 +81,8 @@ struct conn {
 	uint64_t unsent;  /* the kernel's unsent bytes at the last TCP_INFO, plus writes since */
 	uint64_t rate;    /* measured delivery rate, bytes per second (0: not yet) */
 	/* the rate's times are CLOCK_MONOTONIC seconds at a TCP_INFO read, not ev_now */
-	ev_tstamp busy_since; /* start of the present span with data always waiting (0: none) */
-	uint64_t busy_acked;  /* tcpi_bytes_acked at busy_since */
+	ev_tstamp busy_since;    /* start of the present span with data always waiting (0: none) */
+	uint64_t busy_acked;     /* tcpi_bytes_acked at busy_since */
 	uint32_t busy_delivered; /* tcpi_delivered (segments) at busy_since */
 	uint64_t sent_seen, waiting_seen; /* tcpi_bytes_sent and bytes waiting at the last look */
 	uint64_t rate_measured; /* the estimate after the last measurement (rate above it: grown) */

@@ -282,11 +282,24 @@ ctl_close(struct ctl *ctl)
 
 /* --- client --- */
 
+/* Say why a request to path failed: err, or the daemon's silence (SO_*TIMEO ran out). */
+static void
+request_error(const char *path, int err, const char *hint)
+{
+	if (err == EAGAIN || err == EWOULDBLOCK)
+		fprintf(stderr, "mptun: %s: no answer within %d s (is it mptun's socket?)\n", path,
+			CTL_ANSWER_WAIT);
+	else
+		fprintf(stderr, "mptun: %s: %s%s\n", path, strerror(err), hint);
+}
+
 /*
  * Connect to the daemon at path, send req, and read the whole answer into *out (malloc).
  * The whole answer first, so that --watch redraws a screen in one write without flicker.
- * A socket that does not answer within CTL_ANSWER_WAIT seconds (a wedged daemon, or not
- * mptun's socket at all), or answers more than CTL_ANSWER_MAX bytes, is an error.
+ * A socket that does not take the request or answer within CTL_ANSWER_WAIT seconds (a
+ * wedged daemon, or not mptun's socket at all), or answers more than CTL_ANSWER_MAX bytes,
+ * is an error. The send timeout also bounds connect(), which waits while a wedged daemon's
+ * listen backlog is full.
  */
 static int
 request(const char *path, const char *req, char **out, size_t *outlen)
@@ -294,6 +307,7 @@ request(const char *path, const char *req, char **out, size_t *outlen)
 	struct timeval wait = {.tv_sec = CTL_ANSWER_WAIT};
 	struct sockaddr_un sun;
 	char buf[4096];
+	size_t got = 0;
 	ssize_t n;
 	FILE *f;
 	int fd, err;
@@ -302,42 +316,36 @@ request(const char *path, const char *req, char **out, size_t *outlen)
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fprintf(stderr, "mptun: %s: %s (is the daemon running?)\n", path, strerror(errno));
+		request_error(path, errno, " (is the daemon running?)");
 		if (fd != -1)
 			close(fd);
 		return -1;
 	}
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait)) == -1 ||
-	    (f = open_memstream(out, outlen)) == NULL) {
-		fprintf(stderr, "mptun: %s: %s\n", path, strerror(errno));
+	if ((f = open_memstream(out, outlen)) == NULL) {
+		request_error(path, errno, "");
 		close(fd);
 		return -1;
 	}
 	if (dprintf(fd, "%s\n", req) < 0)
 		n = -1;
 	else
-		while ((n = read(fd, buf, sizeof(buf))) > 0 && ftell(f) + n <= CTL_ANSWER_MAX)
+		while ((n = read(fd, buf, sizeof(buf))) > 0 && (got += (size_t)n) <= CTL_ANSWER_MAX)
 			fwrite(buf, 1, (size_t)n, f);
 	err = errno;
 	fclose(f);
 	close(fd);
-	if (n != 0) {
-		if (n > 0)
-			fprintf(stderr, "mptun: %s: answer longer than %d bytes\n", path,
-				CTL_ANSWER_MAX);
-		else if (err == EAGAIN || err == EWOULDBLOCK)
-			fprintf(stderr,
-				"mptun: %s: no answer within %d s (is it mptun's socket?)\n", path,
-				CTL_ANSWER_WAIT);
-		else
-			fprintf(stderr, "mptun: %s: %s\n", path, strerror(err));
-		free(*out);
-		*out = NULL;
-		return -1;
-	}
-	return 0;
+	if (n == 0)
+		return 0;
+	if (n > 0)
+		fprintf(stderr, "mptun: %s: answer longer than %d bytes\n", path, CTL_ANSWER_MAX);
+	else
+		request_error(path, err, "");
+	free(*out);
+	*out = NULL;
+	return -1;
 }
 
 int

@@ -12,7 +12,8 @@
 #   topo_exec NAME CMD...        run CMD inside namespace NAME
 #   topo_bg NAME CMD...          the same in the background; killed at cleanup
 #   topo_need CMD...             exit 77 (skip) unless every CMD exists and we are root
-#   topo_wait_listen NAME PORT   until a TCP socket listens on PORT in NAME (5 s)
+#   topo_wait_listen NAME PORT...
+#                                until a TCP socket listens on each PORT in NAME (5 s each)
 # The addresses are those of the test's own namespaces: nothing leaves the machine.
 #
 # Emulated links (synnet, see doc/testbed.md):
@@ -101,13 +102,16 @@ topo_bg() {
 }
 
 topo_wait_listen() {
-	local i
-	for i in $(seq 100); do
-		topo_exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q . && return 0
-		sleep 0.05
+	local ns=$1 port i
+	shift
+	for port; do
+		for i in $(seq 100); do
+			topo_exec "$ns" ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && continue 2
+			sleep 0.05
+		done
+		echo "topo: nothing listens on port $port in $ns" >&2
+		return 1
 	done
-	echo "topo: nothing listens on port $2 in $1" >&2
-	return 1
 }
 
 # topo_tbf NS DEV MBIT QUEUE_MS: shape egress of DEV in namespace NS.

@@ -250,18 +250,16 @@ grep -q $'\033' "$TOPO_DIR/watch2.txt" && fail "--watch into a pipe wrote escape
 [ "$(grep -c '^mp0: tun' "$TOPO_DIR/watch2.txt")" -ge 2 ] || fail "--watch into a pipe"
 
 echo "# a socket that never answers: an error within 5 s, not a hang"
-python3 -c 'import socket, sys, time
+topo_bg c python3 -c 'import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1])
 s.listen()
-time.sleep(30)' "$TOPO_DIR/silent.sock" &
-SILENT=$!
+time.sleep(30)' "$TOPO_DIR/silent.sock"
 for _ in $(seq 50); do [ -S "$TOPO_DIR/silent.sock" ] && break; sleep 0.1; done
 t0=$(date +%s%N)
 rc=0
 timeout 15 "$MPTUN" show -s "$TOPO_DIR/silent.sock" --json >"$TOPO_DIR/silent.out" 2>&1 || rc=$?
 ms=$((($(date +%s%N) - t0) / 1000000))
-kill "$SILENT"
 cat "$TOPO_DIR/silent.out"
 [ "$rc" = 1 ] || fail "show on a silent socket: exit $rc after $ms ms, not 1"
 grep -q "silent.sock: no answer within 5 s" "$TOPO_DIR/silent.out" || fail "no clear message"

@@ -29,13 +29,6 @@ topo_exec r2 ip route add 10.77.1.0/24 via 10.77.2.1
 topo_exec s ip route add default via 10.77.3.1
 topo_exec c ping -c1 -W2 10.77.3.2 >/dev/null || fail "no route c -> s"
 
-# wait_listen NS PORT...: until something listens on each PORT in NS
-wait_listen() {
-	local ns=$1 port
-	shift
-	for port; do topo_wait_listen "$ns" "$port" || fail "nothing listens on port $port in $ns"; done
-}
-
 # reflector NAME NS ARGS...: start one, its pid in $RPID, its log in $D/NAME.log
 reflector() {
 	local name=$1 ns=$2
@@ -46,11 +39,11 @@ reflector() {
 
 # --- iperf3: one hop, two hops, both directions ---
 topo_bg s iperf3 -s -p 5201 2>/dev/null >/dev/null
-wait_listen s 5201
+topo_wait_listen s 5201 || fail "no iperf3 server"
 reflector hop1 r1 10.77.1.2:7001 10.77.3.2:5201
 reflector chain1 r1 10.77.1.2:7002 10.77.2.2:7003
 reflector chain2 r2 10.77.2.2:7003 10.77.3.2:5201
-wait_listen r1 7001; wait_listen r1 7002; wait_listen r2 7003
+topo_wait_listen r1 7001 7002 && topo_wait_listen r2 7003 || fail "a reflector does not listen"
 for port in 7001 7002; do
 	for rev in "" -R; do
 		out=$(topo_exec c iperf3 -c 10.77.1.2 -p $port -t 2 $rev -J 2>&1) ||
@@ -66,7 +59,7 @@ head -c 20000000 /dev/urandom >"$D/in.bin"
 reflector chain3 r1 10.77.1.2:7004 10.77.2.2:7005
 reflector chain4 r2 10.77.2.2:7005 10.77.3.2:6000
 topo_bg s socat -u TCP-LISTEN:6000,reuseaddr OPEN:"$D/out.bin",creat,trunc
-wait_listen s 6000; wait_listen r1 7004; wait_listen r2 7005
+topo_wait_listen s 6000 && topo_wait_listen r1 7004 && topo_wait_listen r2 7005 || fail "a listener is missing"
 topo_exec c socat -u OPEN:"$D/in.bin" TCP:10.77.1.2:7004 || fail "sending the file"
 for _ in $(seq 50); do [ "$(stat -c %s "$D/out.bin" 2>/dev/null)" = 20000000 ] && break; sleep 0.1; done
 [ "$(sha256sum <"$D/in.bin")" = "$(sha256sum <"$D/out.bin")" ] || fail "file differs after two hops"
@@ -75,10 +68,10 @@ echo "20 MB file through two hops: identical"
 # --- echo through one hop: the client's EOF reaches the server, the server's comes back ---
 head -c 5000000 /dev/urandom >"$D/echo.bin"
 topo_bg s socat TCP-LISTEN:6001,reuseaddr,fork EXEC:cat
-wait_listen s 6001
+topo_wait_listen s 6001 || fail "no sink"
 reflector echo1 r1 10.77.1.2:7006 10.77.3.2:6001
 reflector echo2 r1 --no-splice 10.77.1.2:7007 10.77.3.2:6001
-wait_listen r1 7006; wait_listen r1 7007
+topo_wait_listen r1 7006 7007 || fail "a reflector does not listen"
 for port in 7006 7007; do
 	timeout 20 ip netns exec "$(topo_nsname c)" socat -t 10 - TCP:10.77.1.2:$port \
 		<"$D/echo.bin" >"$D/echo.out" || fail "echo via $port"
@@ -89,7 +82,7 @@ echo "5 MB echo with half-close, splice and --no-splice: identical"
 # --- --chaos 64: every connection is cut after exactly 64 KiB ---
 reflector chaos r1 --chaos 64 10.77.1.2:7010 10.77.3.2:6002
 topo_bg s socat -u TCP-LISTEN:6002,reuseaddr,fork SYSTEM:"wc -c >>$D/chaos.txt"
-wait_listen r1 7010; wait_listen s 6002
+topo_wait_listen r1 7010 && topo_wait_listen s 6002 || fail "a listener is missing"
 for _ in 1 2 3; do
 	head -c 1000000 /dev/zero | topo_exec c socat -u - TCP:10.77.1.2:7010 2>/dev/null
 done
@@ -105,7 +98,7 @@ echo "--chaos 64: 3 connections cut at 65536 bytes each"
 topo_bg s socat TCP-LISTEN:6003,reuseaddr,fork SYSTEM:"echo hello; sleep 3"
 reflector limit r1 --max-conns 1 10.77.1.2:7020 10.77.3.2:6003
 LPID=$RPID
-wait_listen s 6003; wait_listen r1 7020
+topo_wait_listen s 6003 && topo_wait_listen r1 7020 || fail "a listener is missing"
 topo_bg c socat -u TCP:10.77.1.2:7020 OPEN:"$D/first.txt",creat,trunc
 for _ in $(seq 50); do grep -q hello "$D/first.txt" 2>/dev/null && break; sleep 0.1; done
 grep -q hello "$D/first.txt" || fail "max-conns: the first connection got nothing"
