@@ -452,7 +452,7 @@ go_up(struct conn *c, const struct frame_hello *h)
 		send_hello(c);
 	}
 	c->state = CONN_UP;
-	c->up_at = c->last_rx = c->progress_at = ev_now(c->loop);
+	c->up_at = c->last_rx = c->stall.progress_at = ev_now(c->loop);
 	local_ifindex(c);
 	ev_timer_stop(c->loop, &c->timer);
 	ev_timer_set(&c->timer, c->s->conf->heartbeat_ms / 1000., c->s->conf->heartbeat_ms / 1000.);
@@ -683,46 +683,7 @@ conn_flush(struct conn *c)
 	conn_update(c, 0);
 }
 
-/*
- * A connection that has data outstanding and sees no acknowledgement for longer than
- * max(CONN_STALL_MIN, RTT + 4 RTT variations) — the kernel's own retransmission timeout
- * without its 200 ms floor — is suspected: the session stops giving it packets and re-sends
- * what it carried elsewhere, long before a heartbeat could time out. The receiving end
- * acknowledges at once (TCP_QUICKACK), so silence means trouble. Progress clears it.
- */
-static void
-check_progress(struct conn *c, const struct tcp_info *ti, ev_tstamp now)
-{
-	double stall = (ti->tcpi_rtt + CONN_STALL_RTTVARS * ti->tcpi_rttvar) / 1e6;
-
-	if (stall < CONN_STALL_MIN)
-		stall = CONN_STALL_MIN;
-	/* outstanding: sent and unacknowledged, or written and not even sent (a dead device) */
-	if (ti->tcpi_bytes_acked != c->acked_seen ||
-	    (ti->tcpi_unacked == 0 && ti->tcpi_notsent_bytes == 0)) {
-		c->acked_seen = ti->tcpi_bytes_acked;
-		c->progress_at = now;
-		if (c->suspect) {
-			c->suspect = 0;
-			log_info("path %s: connection %d moving again", c->path->name, c->slot);
-		}
-		return;
-	}
-	if (!c->suspect && c->state == CONN_UP && now - c->progress_at > stall) {
-		c->suspect = 1;
-		c->stalls++;
-		log_info("path %s: connection %d stalled for %.0f ms: traffic moved", c->path->name,
-			 c->slot, (now - c->progress_at) * 1000);
-		c->sc.up = c->sc.ready = 0;
-		session_conn_suspect(c->s, c);
-	}
-}
-
-/*
- * The time the TCP_INFO just read stands for. Not ev_now: that is when the loop woke up,
- * and a busy machine can hold the process between that and the read for longer than a
- * whole measurement span, so that the rate read well above the link's.
- */
+/* The time the TCP_INFO just read stands for (see struct rate: not ev_now). */
 static double
 info_time(void)
 {
@@ -732,64 +693,31 @@ info_time(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/*
- * The path's rate, measured over spans in which data was always waiting, so that the path
- * and not the sender set the pace. Between two looks at TCP_INFO the queue cannot have run
- * dry if the kernel sent less than what waited at the first look; otherwise the span starts
- * anew (a look just after a write always sees data waiting, and an idle gap before that
- * write would make the path seem slow). TCP_INFO's own figures do not serve: the delivery
- * rate of a mostly idle rate-limited link reads what its token bucket lets through in a
- * burst (Gbit/s on a 5 Mbit/s link), and cwnd / RTT keeps what an idle connection once had.
- * Until a first measurement, cwnd / RTT stands in: it errs high, so the path gets traffic
- * and then a measurement.
- *
- * What arrived in a span is the lesser of two counts. The cumulative ACK (bytes acked)
- * stalls during a loss recovery and then leaps over everything the receiver had SACKed
- * meanwhile: a span that ends a recovery read 230 Mbit/s on a 5 Mbit/s link, and a higher
- * figure counts at once. Delivered segments count SACKed ones as they arrive, but a short
- * last segment of a write counts as a whole MSS. Each errs high where the other does not;
- * the lesser errs low only while a recovery stalls the ACK, and a low reading only pulls
- * the estimate a quarter of the way down.
- */
+/* A stalled connection gets no new traffic and what it carried goes out elsewhere. */
 static void
-measure_rate(struct conn *c, const struct tcp_info *ti, ev_tstamp now)
+check_progress(struct conn *c, const struct rate_sample *rs, ev_tstamp now)
 {
-	double span = 2 * ti->tcpi_rtt / 1e6;
-	uint64_t waiting = ti->tcpi_notsent_bytes + bq_len(&c->out);
-	int kept = ti->tcpi_bytes_sent - c->sent_seen < c->waiting_seen;
+	double since = now - c->stall.progress_at;
 
-	c->sent_seen = ti->tcpi_bytes_sent;
-	c->waiting_seen = waiting;
-	if (waiting == 0) {
-		c->busy_since = 0;
-	} else if (c->busy_since == 0 || !kept) {
-		c->busy_since = now;
-		c->busy_acked = ti->tcpi_bytes_acked;
-		c->busy_delivered = ti->tcpi_delivered;
-	} else if (now - c->busy_since >= (span > CONN_RATE_SPAN ? span : CONN_RATE_SPAN)) {
-		uint64_t acked = ti->tcpi_bytes_acked - c->busy_acked;
-		uint64_t delivered = (uint64_t)(uint32_t)(ti->tcpi_delivered - c->busy_delivered) *
-				     ti->tcpi_snd_mss;
-		uint64_t r = (uint64_t)((double)(acked < delivered ? acked : delivered) /
-					(now - c->busy_since));
-
-		/* a grown estimate was a guess: the measurement replaces it */
-		c->rate = c->rate > c->rate_measured ? r : sched_rate_update(c->rate, r);
-		c->rate_measured = c->rate;
-		c->measures += c->measures < 2;
-		c->rate_at = now;
-		c->busy_since = now;
-		c->busy_acked = ti->tcpi_bytes_acked;
-		c->busy_delivered = ti->tcpi_delivered;
+	if (c->state != CONN_UP && !c->stall.stalled) {
+		c->stall.acked_seen = rs->bytes_acked;
+		c->stall.progress_at = now;
+		return;
 	}
-	if (c->rate != 0 && now - c->rate_at >= CONN_RATE_STALE) { /* see sched_rate_grow */
-		c->rate = sched_rate_grow(c->rate, c->rate_measured);
-		c->rate_at = now;
+	switch (rate_stall_check(&c->stall, rs, now)) {
+	case RATE_STALL_END:
+		log_info("path %s: connection %d moving again", c->path->name, c->slot);
+		break;
+	case RATE_STALL_BEGIN:
+		c->stalls++;
+		log_info("path %s: connection %d stalled for %.0f ms: traffic moved", c->path->name,
+			 c->slot, since * 1000);
+		c->sc.up = c->sc.ready = 0;
+		session_conn_suspect(c->s, c);
+		break;
+	case RATE_STALL_NONE:
+		break;
 	}
-	c->sc.rate = c->rate;
-	c->sc.measured = c->measures >= 2;
-	if (c->rate == 0 && ti->tcpi_rtt > 0)
-		c->sc.rate = (uint64_t)ti->tcpi_snd_cwnd * ti->tcpi_snd_mss * 1000000ULL / ti->tcpi_rtt;
 }
 
 void
@@ -802,13 +730,24 @@ conn_update(struct conn *c, int force)
 	if (force || now - c->info_at >= CONN_INFO_INTERVAL) {
 		memset(&ti, 0, sizeof(ti));
 		if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
+			struct rate_sample rs = {
+				.bytes_sent = ti.tcpi_bytes_sent, .bytes_acked = ti.tcpi_bytes_acked,
+				.delivered = ti.tcpi_delivered, .mss = ti.tcpi_snd_mss,
+				.cwnd = ti.tcpi_snd_cwnd, .rtt_us = ti.tcpi_rtt,
+				.rttvar_us = ti.tcpi_rttvar, .unacked = ti.tcpi_unacked,
+				.notsent = ti.tcpi_notsent_bytes, .queued = bq_len(&c->out),
+			};
+
 			c->info_at = now;
-			check_progress(c, &ti, now);
+			check_progress(c, &rs, now);
 			c->unsent = ti.tcpi_notsent_bytes;
 			c->sc.rtt_us = ti.tcpi_rtt;
+			c->sc.rttvar_us = ti.tcpi_rttvar;
 			c->sc.min_rtt_us = ti.tcpi_min_rtt;
 			c->sc.inflight = (uint64_t)ti.tcpi_unacked * ti.tcpi_snd_mss;
-			measure_rate(c, &ti, info_time());
+			rate_sample(&c->rate, &rs, info_time());
+			c->sc.rate = rate_get(&c->rate, &rs);
+			c->sc.measured = rate_trusted(&c->rate);
 			/* fast paths batch more per write; slow ones keep decisions late */
 			c->ready_max = c->sc.rate / 1000;
 			if (c->ready_max < CONN_OUT_READY)
@@ -817,7 +756,7 @@ conn_update(struct conn *c, int force)
 				c->ready_max = CONN_OUT_READY_MAX;
 		}
 	}
-	c->sc.up = c->state == CONN_UP && !c->suspect;
+	c->sc.up = c->state == CONN_UP && !c->stall.stalled;
 	c->sc.queued = bq_len(&c->out) + c->unsent;
 	c->sc.ready = c->sc.up && !c->blocked && bq_len(&c->out) < c->ready_max;
 	c->sc.room = c->sc.up && bq_len(&c->out) < c->ready_max + CONN_OUT_QUEUE;

@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "crypto.h"
 #include "proxy.h"
+#include "rate.h"
 #include "sched.h"
 
 #define CONN_IN_CAP (512 * 1024)
@@ -34,10 +35,6 @@
 #define CONN_HS_BUF 1024               /* handshake and proxy replies, before buffers exist */
 #define CONN_READ_BUDGET 16            /* reads per wake-up before others get a turn */
 #define CONN_INFO_INTERVAL 0.001       /* TCP_INFO at most this often, seconds */
-#define CONN_RATE_SPAN 0.02            /* measure the rate over at least this (and 2 RTT) */
-#define CONN_RATE_STALE 2.0            /* an estimate this old grows (sched_rate_grow) */
-#define CONN_STALL_MIN 0.05            /* no ack progress this long (seconds)... */
-#define CONN_STALL_RTTVARS 4           /* ...and past RTT + this many RTT variations: suspect */
 
 enum conn_state {
 	CONN_DIAL,
@@ -79,22 +76,13 @@ struct conn {
 	size_t ready_max; /* our own queue's limit: CONN_OUT_READY .. CONN_OUT_READY_MAX */
 	struct sched_cand sc;
 	uint64_t unsent;  /* the kernel's unsent bytes at the last TCP_INFO, plus writes since */
-	uint64_t rate;    /* measured delivery rate, bytes per second (0: not yet) */
 	/* the rate's times are CLOCK_MONOTONIC seconds at a TCP_INFO read, not ev_now */
-	ev_tstamp busy_since;    /* start of the present span with data always waiting (0: none) */
-	uint64_t busy_acked;     /* tcpi_bytes_acked at busy_since */
-	uint32_t busy_delivered; /* tcpi_delivered (segments) at busy_since */
-	uint64_t sent_seen, waiting_seen; /* tcpi_bytes_sent and bytes waiting at the last look */
-	uint64_t rate_measured; /* the estimate after the last measurement (rate above it: grown) */
-	unsigned measures;      /* measurements taken, counted up to 2 (see sched_cand.measured) */
-	ev_tstamp rate_at;      /* last measurement, or growth of an old one */
+	struct rate rate;
 	ev_tstamp info_at;
 	uint64_t peer_sid; /* the peer's run this connection belongs to */
 	int ifindex;       /* interface of our end's address (0: unknown) */
-	int suspect;       /* stalled: no new traffic until acks move again */
-	uint64_t stalls;   /* times suspected */
-	uint64_t acked_seen; /* tcpi_bytes_acked at the last progress */
-	ev_tstamp progress_at;
+	struct rate_stall stall; /* stall.stalled: no new traffic until acks move again */
+	uint64_t stalls;   /* times stalled */
 	uint64_t mark;    /* every seq below this sent on this connection has arrived */
 	ev_tstamp last_rx, up_at;
 	double rtt_ms;    /* from heartbeats */

@@ -389,7 +389,7 @@ debug_state(struct pipe *p)
 	for (i = 0; i < s->nup; i++) {
 		c = s->up[i];
 		log_debug("  %s/%d %s%s: out %zu, ready %d, mark %llu", c->path->name, c->slot,
-			  conn_state_name(c), c->suspect ? " (suspect)" : "", bq_len(&c->out),
+			  conn_state_name(c), c->stall.stalled ? " (suspect)" : "", bq_len(&c->out),
 			  c->sc.ready, (unsigned long long)c->mark);
 	}
 }

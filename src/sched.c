@@ -15,7 +15,6 @@
 #define SCHED_RATE_GUESS    (1250000ULL) /* 10 Mbit/s in bytes per second */
 #define SCHED_WAIT_SLACK_US 1000
 #define SCHED_WAIT_RATIO    8
-#define SCHED_GROW_MAX      16 /* times the measured rate */
 
 static uint64_t
 rate_of(const struct sched_cand *c)
@@ -31,24 +30,6 @@ sched_eta_us(const struct sched_cand *c, size_t len)
 	uint64_t drain = c->inflight * 1000000ULL / rate;
 
 	return (c->queued + len) * 1000000ULL / rate + (drain > base ? drain - base : 0) + base / 2;
-}
-
-uint64_t
-sched_rate_update(uint64_t est, uint64_t measured)
-{
-	if (measured >= est)
-		return measured;
-	return est - (est - measured) / 4;
-}
-
-uint64_t
-sched_rate_grow(uint64_t est, uint64_t measured)
-{
-	uint64_t cap = SCHED_GROW_MAX * measured, grown = est + est / 4;
-
-	if (est >= cap)
-		return est;
-	return grown < cap ? grown : cap;
 }
 
 static int

@@ -26,6 +26,7 @@ struct sched_cand {
 	uint64_t rate;       /* estimated delivery rate, bytes per second (0: unknown) */
 	int measured;        /* the rate rests on two measurements or more, not a stand-in */
 	uint32_t rtt_us;     /* smoothed RTT */
+	uint32_t rttvar_us;  /* its variation */
 	uint32_t min_rtt_us; /* lowest RTT seen: the path without queues (0: unknown) */
 };
 
@@ -35,18 +36,6 @@ struct sched_cand {
  * waits in a queue on the way rather than travels, then half the unloaded RTT.
  */
 uint64_t sched_eta_us(const struct sched_cand *c, size_t len);
-/*
- * The delivery rate estimate after a measurement taken while the connection always had
- * data waiting (so the path, not the sender, set the pace): a higher one counts at once, a
- * lower one pulls the estimate a quarter of the way down.
- */
-uint64_t sched_rate_update(uint64_t est, uint64_t measured);
-/*
- * The estimate after a while without a measurement (the path was never saturated, perhaps
- * because a low estimate kept traffic off it): a quarter higher, up to 16 times the last
- * measured rate. Optimism grows with the age of the figure, so the path gets tried.
- */
-uint64_t sched_rate_grow(uint64_t est, uint64_t measured);
 /*
  * Pick the connection for a packet of len bytes: index into cands, or -1 if none should take
  * it now. balance: earliest expected delivery among the ready ones, unless one at least 8

@@ -286,7 +286,7 @@ monitor_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	 */
 	if (s->monitor_at != 0 && now - s->monitor_at > 3 * SESSION_MONITOR)
 		for (i = 0; i < s->nup; i++)
-			s->up[i]->progress_at = now;
+			s->up[i]->stall.progress_at = now;
 	s->monitor_at = now;
 	for (i = 0; i < s->nup; i++)
 		if (s->up[i]->state == CONN_UP)

@@ -185,7 +185,7 @@ show_json(struct session *s, FILE *f)
 				(unsigned long long)c->rx_bytes, (unsigned long long)c->tx_packets,
 				(unsigned long long)c->rx_packets, (unsigned long long)c->sc.queued,
 				(unsigned long long)c->sc.inflight, c->sc.rate * 8 / 1e6,
-				c->suspect ? "true" : "false", (unsigned long long)c->stalls,
+				c->stall.stalled ? "true" : "false", (unsigned long long)c->stalls,
 				c->up_at != 0 ? crypto_cipher_name(c->tx.cipher) : "",
 				(unsigned long long)(c->tx.rekeys + c->rx.rekeys));
 			first = 0;

@@ -2,8 +2,7 @@
  * test_sched: the path choice policies — balance follows expected delivery, ordered fills by
  * priority and overflows, backup only without a primary, not-ready is never picked, a busy
  * fast path is waited for rather than an idle slow one used — and the expected delivery
- * itself: bytes waiting in a queue on the way count, bytes merely
- * travelling do not; the rate estimate rises at once, falls gradually, and grows when old.
+ * itself: bytes waiting in a queue on the way count, bytes merely travelling do not.
  */
 #include "config.h"
 
@@ -102,32 +101,6 @@ test_eta(void)
 }
 
 static void
-test_rate_update(void)
-{
-	uint64_t r = 0;
-	int i;
-
-	r = sched_rate_update(r, MBIT(100));
-	CHECK(r == MBIT(100));
-	r = sched_rate_update(r, MBIT(200)); /* higher: at once */
-	CHECK(r == MBIT(200));
-	r = sched_rate_update(r, MBIT(100)); /* lower: a quarter of the way */
-	CHECK(r == MBIT(175));
-	for (i = 0; i < 40; i++)
-		r = sched_rate_update(r, MBIT(5));
-	CHECK(r >= MBIT(5) && r < MBIT(5) + 1000);
-	/* an old estimate grows by a quarter at a time, up to 16 times the measured rate */
-	CHECK(sched_rate_grow(MBIT(8), MBIT(8)) == MBIT(10));
-	r = MBIT(5);
-	for (i = 0; i < 12; i++)
-		r = sched_rate_grow(r, MBIT(5));
-	CHECK(r > MBIT(70) && r <= MBIT(80));
-	for (i = 0; i < 10; i++)
-		r = sched_rate_grow(r, MBIT(5));
-	CHECK(r == MBIT(80));
-}
-
-static void
 test_ready_and_backup(void)
 {
 	reset();
@@ -219,7 +192,6 @@ main(void)
 {
 	test_balance();
 	test_eta();
-	test_rate_update();
 	test_ready_and_backup();
 	test_wait();
 	test_ordered();

@@ -1,0 +1,128 @@
+/*
+ * rate: delivery rate and stall detection from TCP_INFO samples (see rate.h).
+ *
+ * The rate is measured over spans in which data was always waiting, so that the path and
+ * not the sender set the pace. Between two samples the queue cannot have run dry if the
+ * kernel sent less than what waited at the first; otherwise the span starts anew (a sample
+ * just after a write always sees data waiting, and an idle gap before that write would make
+ * the path seem slow). TCP_INFO's own figures do not serve: the delivery rate of a mostly
+ * idle rate-limited link reads what its token bucket lets through in a burst (Gbit/s on a
+ * 5 Mbit/s link), and cwnd / RTT keeps what an idle connection once had. Until a first
+ * measurement, cwnd / RTT stands in: it errs high, so the path gets traffic and then a
+ * measurement.
+ *
+ * What arrived in a span is the lesser of two counts. The cumulative ACK (bytes acked)
+ * stalls during a loss recovery and then leaps over everything the receiver had SACKed
+ * meanwhile: a span that ends a recovery read 230 Mbit/s on a 5 Mbit/s link, and a higher
+ * figure counts at once. Delivered segments count SACKed ones as they arrive, but a short
+ * last segment of a write counts as a whole MSS. Each errs high where the other does not;
+ * the lesser errs low only while a recovery stalls the ACK, and a low reading only pulls
+ * the estimate a quarter of the way down.
+ */
+#include "config.h"
+
+#include "rate.h"
+
+uint64_t
+rate_update(uint64_t est, uint64_t measured)
+{
+	if (measured >= est)
+		return measured;
+	return est - (est - measured) / 4;
+}
+
+uint64_t
+rate_grow(uint64_t est, uint64_t measured)
+{
+	uint64_t cap = RATE_GROW_MAX * measured, grown = est + est / 4;
+
+	if (est >= cap)
+		return est;
+	return grown < cap ? grown : cap;
+}
+
+static void
+span_start(struct rate *r, const struct rate_sample *s, double now)
+{
+	r->busy_since = now;
+	r->busy_acked = s->bytes_acked;
+	r->busy_delivered = s->delivered;
+}
+
+void
+rate_sample(struct rate *r, const struct rate_sample *s, double now)
+{
+	double span = 2 * s->rtt_us / 1e6;
+	uint64_t waiting = s->notsent + s->queued;
+	int kept = s->bytes_sent - r->sent_seen < r->waiting_seen;
+
+	if (span < RATE_SPAN)
+		span = RATE_SPAN;
+	r->sent_seen = s->bytes_sent;
+	r->waiting_seen = waiting;
+	if (waiting == 0) {
+		r->busy_since = 0;
+	} else if (r->busy_since == 0 || !kept) {
+		span_start(r, s, now);
+	} else if (now - r->busy_since >= span) {
+		uint64_t acked = s->bytes_acked - r->busy_acked;
+		uint64_t delivered = (uint64_t)(uint32_t)(s->delivered - r->busy_delivered) * s->mss;
+		uint64_t m = (uint64_t)((double)(acked < delivered ? acked : delivered) /
+					(now - r->busy_since));
+
+		/* a grown estimate was a guess: the measurement replaces it */
+		r->est = r->est > r->measured ? m : rate_update(r->est, m);
+		r->measured = r->est;
+		r->measures += r->measures < 2;
+		r->at = now;
+		span_start(r, s, now);
+	}
+	if (r->est != 0 && now - r->at >= RATE_STALE) {
+		r->est = rate_grow(r->est, r->measured);
+		r->at = now;
+	}
+}
+
+uint64_t
+rate_get(const struct rate *r, const struct rate_sample *s)
+{
+	if (r->est != 0)
+		return r->est;
+	if (s->rtt_us == 0)
+		return 0;
+	return (uint64_t)s->cwnd * s->mss * 1000000ULL / s->rtt_us;
+}
+
+int
+rate_trusted(const struct rate *r)
+{
+	return r->measures >= 2;
+}
+
+/*
+ * The kernel's own retransmission timeout without its 200 ms floor: the receiving end
+ * acknowledges at once (TCP_QUICKACK), so silence that long means trouble. Outstanding:
+ * sent and unacknowledged, or written and not even sent (a dead device).
+ */
+enum rate_stall_event
+rate_stall_check(struct rate_stall *st, const struct rate_sample *s, double now)
+{
+	double limit = (s->rtt_us + RATE_STALL_RTTVARS * (double)s->rttvar_us) / 1e6;
+
+	if (limit < RATE_STALL_MIN)
+		limit = RATE_STALL_MIN;
+	if (s->bytes_acked != st->acked_seen || (s->unacked == 0 && s->notsent == 0)) {
+		st->acked_seen = s->bytes_acked;
+		st->progress_at = now;
+		if (st->stalled) {
+			st->stalled = 0;
+			return RATE_STALL_END;
+		}
+		return RATE_STALL_NONE;
+	}
+	if (!st->stalled && now - st->progress_at > limit) {
+		st->stalled = 1;
+		return RATE_STALL_BEGIN;
+	}
+	return RATE_STALL_NONE;
+}

@@ -1,0 +1,81 @@
+/*
+ * rate: how fast a connection delivers, and whether it still delivers at all.
+ *
+ * The connection module reads TCP_INFO and hands the figures here as a struct rate_sample
+ * with the time of the read; this module keeps the delivery rate estimate the scheduler
+ * uses and the stall detector that makes the session move traffic off a silent
+ * connection. Pure: no sockets, no clock; time is passed in (seconds, any monotonic origin).
+ */
+#ifndef MPTUN_RATE_H
+#define MPTUN_RATE_H
+
+#include <stdint.h>
+
+#define RATE_SPAN 0.02      /* measure over at least this (and 2 RTT), seconds */
+#define RATE_STALE 2.0      /* an estimate this old grows (rate_grow) */
+#define RATE_GROW_MAX 16    /* ...up to this many times the last measured rate */
+#define RATE_STALL_MIN 0.05 /* no ack progress this long (seconds)... */
+#define RATE_STALL_RTTVARS 4 /* ...and past RTT + this many RTT variations: stalled */
+
+/* What one TCP_INFO read says, with the bytes still waiting in our own queue. */
+struct rate_sample {
+	uint64_t bytes_sent;  /* tcpi_bytes_sent */
+	uint64_t bytes_acked; /* tcpi_bytes_acked */
+	uint32_t delivered;   /* tcpi_delivered: segments, SACKed ones included */
+	uint32_t mss;         /* tcpi_snd_mss */
+	uint32_t cwnd;        /* tcpi_snd_cwnd, segments */
+	uint32_t rtt_us, rttvar_us;
+	uint32_t unacked;     /* tcpi_unacked, segments */
+	uint64_t notsent;     /* tcpi_notsent_bytes */
+	uint64_t queued;      /* bytes in our own queue, not yet written to the socket */
+};
+
+struct rate {
+	uint64_t est;          /* delivery rate estimate, bytes per second (0: not measured yet) */
+	uint64_t measured;     /* the estimate after the last measurement (est above it: grown) */
+	unsigned measures;     /* measurements taken, counted up to 2 */
+	double at;             /* last measurement, or growth of an old one */
+	double busy_since;     /* start of the present span with data always waiting (0: none) */
+	uint64_t busy_acked;   /* bytes_acked at busy_since */
+	uint32_t busy_delivered; /* delivered at busy_since */
+	uint64_t sent_seen, waiting_seen; /* bytes_sent and waiting at the last look */
+};
+
+/* A connection's progress as the stall detector sees it. */
+struct rate_stall {
+	uint64_t acked_seen; /* bytes_acked at the last progress */
+	double progress_at;  /* time of the last progress (or of the start) */
+	int stalled;
+};
+
+enum rate_stall_event { RATE_STALL_NONE, RATE_STALL_BEGIN, RATE_STALL_END };
+
+/* Take one sample read at time now. */
+void rate_sample(struct rate *r, const struct rate_sample *s, double now);
+/*
+ * The rate the scheduler should assume, bytes per second: the estimate, or before the first
+ * measurement cwnd / RTT (0 when not even that is known).
+ */
+uint64_t rate_get(const struct rate *r, const struct rate_sample *s);
+/* Does the estimate rest on two measurements or more (not a stand-in, not a single one)? */
+int rate_trusted(const struct rate *r);
+/*
+ * The estimate after a measurement taken while the connection always had data waiting: a
+ * higher one counts at once, a lower one pulls the estimate a quarter of the way down.
+ */
+uint64_t rate_update(uint64_t est, uint64_t measured);
+/*
+ * The estimate after a while without a measurement: a quarter higher, up to RATE_GROW_MAX
+ * times the last measured rate, so that a path a low figure kept idle gets tried.
+ */
+uint64_t rate_grow(uint64_t est, uint64_t measured);
+
+/*
+ * Feed the stall detector one sample: a connection with data outstanding that sees no
+ * acknowledgement for longer than max(RATE_STALL_MIN, RTT + 4 RTT variations) is stalled;
+ * progress ends it. Says when either happens.
+ */
+enum rate_stall_event rate_stall_check(struct rate_stall *st, const struct rate_sample *s,
+				       double now);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * test_rate: the delivery rate estimate and the stall detector, fed TCP_INFO-like samples
+ * of a modelled connection. The rate is measured only over spans with data always
+ * waiting (an idle gap does not make a path look slow), the lesser of acked bytes and
+ * delivered segments counts (a recovery's cumulative leap does not make it look fast), a
+ * higher reading counts at once and a lower one a quarter of the way, an old estimate grows;
+ * a connection with data outstanding and no ACK past RTT + 4 RTTVAR is stalled, progress
+ * ends it.
+ */
+#include "config.h"
+
+#include "check.h"
+#include "rate.h"
+
+#define MBIT(x) ((uint64_t)(x) * 1000000 / 8)
+
+static void
+test_update_grow(void)
+{
+	uint64_t r = 0;
+	int i;
+
+	r = rate_update(r, MBIT(100));
+	CHECK(r == MBIT(100));
+	r = rate_update(r, MBIT(200)); /* higher: at once */
+	CHECK(r == MBIT(200));
+	r = rate_update(r, MBIT(100)); /* lower: a quarter of the way */
+	CHECK(r == MBIT(175));
+	for (i = 0; i < 40; i++)
+		r = rate_update(r, MBIT(5));
+	CHECK(r >= MBIT(5) && r < MBIT(5) + 1000);
+	/* an old estimate grows by a quarter at a time, up to 16 times the measured rate */
+	CHECK(rate_grow(MBIT(8), MBIT(8)) == MBIT(10));
+	r = MBIT(5);
+	for (i = 0; i < 12; i++)
+		r = rate_grow(r, MBIT(5));
+	CHECK(r > MBIT(70) && r <= MBIT(80));
+	for (i = 0; i < 10; i++)
+		r = rate_grow(r, MBIT(5));
+	CHECK(r == MBIT(80));
+}
+
+/*
+ * A modelled connection on a link of `rate` bytes/s with `rtt` seconds: the sender keeps
+ * `backlog` bytes waiting (0: idle), every ms a sample.
+ */
+struct model {
+	struct rate_sample s;
+	uint64_t arrived; /* bytes the receiver has */
+	double t;
+};
+
+static void
+step(struct model *m, struct rate *r, uint64_t rate, uint64_t backlog, double dt)
+{
+	uint64_t n = (uint64_t)(rate * dt);
+
+	m->t += dt;
+	if (backlog == 0) {
+		m->s.notsent = 0;
+	} else {
+		m->s.bytes_sent += n;
+		m->s.bytes_acked += n;
+		m->arrived += n;
+		m->s.delivered = (uint32_t)(m->arrived / m->s.mss);
+		m->s.notsent = backlog;
+	}
+	rate_sample(r, &m->s, m->t);
+}
+
+static void
+test_measure(void)
+{
+	struct rate r = {0};
+	struct model m = {.s = {.mss = 1448, .cwnd = 10, .rtt_us = 10000}};
+	int i;
+
+	/* before any measurement cwnd / RTT stands in */
+	CHECK(rate_get(&r, &m.s) == 10ULL * 1448 * 100);
+	CHECK(!rate_trusted(&r));
+	for (i = 0; i < 100; i++)
+		step(&m, &r, MBIT(40), 64000, 0.001);
+	CHECK(r.est > MBIT(38) && r.est < MBIT(42));
+	CHECK(rate_trusted(&r));
+	/* idle spells between busy ones do not pull the estimate down */
+	for (i = 0; i < 300; i++)
+		step(&m, &r, MBIT(40), i % 50 < 25 ? 64000 : 0, 0.001);
+	CHECK(r.est > MBIT(38) && r.est < MBIT(42));
+	/* a slower link: the estimate follows, a quarter per measurement */
+	for (i = 0; i < 400; i++)
+		step(&m, &r, MBIT(10), 64000, 0.001);
+	CHECK(r.est > MBIT(9) && r.est < MBIT(12));
+	/* a recovery's cumulative ACK leap: acked jumps, delivered segments do not */
+	m.s.bytes_acked += 2000000;
+	for (i = 0; i < 30; i++)
+		step(&m, &r, MBIT(10), 64000, 0.001);
+	CHECK(r.est < MBIT(12));
+	/* not measured for RATE_STALE: grows so that the path gets tried */
+	step(&m, &r, 0, 0, RATE_STALE + 0.1);
+	CHECK(r.est > MBIT(12));
+}
+
+static void
+test_stall(void)
+{
+	struct rate_stall st = {0};
+	struct rate_sample s = {.rtt_us = 20000, .rttvar_us = 5000, .unacked = 5};
+
+	/* 20 + 4 x 5 = 40 ms, but at least 50 ms */
+	CHECK(rate_stall_check(&st, &s, 0.0) == RATE_STALL_NONE);
+	CHECK(rate_stall_check(&st, &s, 0.049) == RATE_STALL_NONE);
+	CHECK(rate_stall_check(&st, &s, 0.051) == RATE_STALL_BEGIN);
+	CHECK(rate_stall_check(&st, &s, 0.2) == RATE_STALL_NONE); /* said once */
+	s.bytes_acked = 1000;
+	CHECK(rate_stall_check(&st, &s, 0.21) == RATE_STALL_END);
+	/* a slow path's own RTT sets the limit */
+	s.rtt_us = 300000;
+	CHECK(rate_stall_check(&st, &s, 0.5) == RATE_STALL_NONE);
+	CHECK(rate_stall_check(&st, &s, 0.54) == RATE_STALL_BEGIN);
+	/* nothing outstanding: idle, not stalled */
+	st = (struct rate_stall){0};
+	s.unacked = 0;
+	s.notsent = 0;
+	CHECK(rate_stall_check(&st, &s, 5.0) == RATE_STALL_NONE);
+	/* written and never sent (a dead device) is outstanding */
+	s.notsent = 100;
+	CHECK(rate_stall_check(&st, &s, 5.4) == RATE_STALL_BEGIN);
+}
+
+int
+main(void)
+{
+	test_update_grow();
+	test_measure();
+	test_stall();
+	return CHECK_RESULT();
+}
