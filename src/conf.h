@@ -28,14 +28,17 @@
 #define CONF_TUN_MTU_MAX 65525 /* a packet and its 10-byte offload header fill a frame */
 
 /*
- * Congestion control a path asks for when Congestion is unset. Cubic fills each path to its
- * capacity whatever the path's RTT, so back pressure shows the scheduler each path's true
- * share; BBR sizes its window from the minimum RTT and under-fills paths whose base RTT is
- * tiny next to their queueing delay. On lossy uplinks BBR is far better (cubic collapses
- * under random loss, BBR does not, and the tunnelled flows never see the outer loss):
- * set Congestion = bbr on such paths.
+ * Congestion control a path asks for when Congestion is unset, and the listening side's.
+ * BBR: tunnelled flows never see the outer connections' losses, so an outer connection
+ * that backs off on random loss throws the path away for nothing. Measured through mptun
+ * on 2 x 50 Mbit/s, 10 ms, 0.5 % random loss: outer cubic 17 Mbit/s, outer BBR 83; one
+ * TCP flow per link alone 7-10 with cubic, 47 with BBR. BBR also keeps the bottleneck's
+ * queue short (it paces at the measured rate), so the scheduler's view of each path's
+ * delay stays close to its base RTT. On clean links it fills them like cubic (3 x 100
+ * Mbit/s: 279-284 against 279-282). Falls back to the kernel's default where BBR is not
+ * available (the setsockopt fails and is logged).
  */
-#define CONF_CONGESTION_DEFAULT "cubic"
+#define CONF_CONGESTION_DEFAULT "bbr"
 
 /* [Path] Interface = * : a template that opens one path per usable local interface */
 #define CONF_PATH_ANY_IFACE "*"
