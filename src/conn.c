@@ -16,6 +16,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <linux/tcp.h>
+#include <linux/inet_diag.h>
 
 #include "conn.h"
 #include "frame.h"
@@ -100,6 +101,7 @@ conn_new(struct session *s, int fd, int initiator)
 	c->loop = s->loop;
 	c->s = s;
 	c->born = ev_now(s->loop);
+	c->cc_bbr = -1;
 	ev_io_init(&c->rio, conn_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, conn_write_cb, fd, EV_WRITE);
 	ev_timer_init(&c->timer, conn_timer_cb, CONN_PHASE_TIMEOUT, 0.);
@@ -508,7 +510,7 @@ conn_queue(struct conn *c, const uint8_t *plain, size_t len)
 		return -1;
 	}
 	bq_commit(&c->out, n);
-	c->sc.ready = c->sc.room = 0; /* until conn_update says otherwise */
+	c->sc.ready = 0; /* until conn_update says otherwise */
 	return 0;
 }
 
@@ -693,6 +695,32 @@ info_time(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * BBR's own bottleneck estimate, bytes per second, or 0 (another congestion control). BBR
+ * takes it as the maximum of the delivery rate over its last ten round trips, samples the
+ * sender limited left out: steady on links with long RTTs, where our own spans with data
+ * always waiting are rare (the kernel's short unsent queue drains between two looks).
+ */
+static uint64_t
+cc_bw(struct conn *c)
+{
+	union tcp_cc_info info;
+	socklen_t len = sizeof(info);
+	char name[16];
+
+	if (c->cc_bbr < 0) {
+		socklen_t nlen = sizeof(name);
+
+		memset(name, 0, sizeof(name));
+		c->cc_bbr = getsockopt(c->fd, IPPROTO_TCP, TCP_CONGESTION, name, &nlen) == 0 &&
+			    strcmp(name, "bbr") == 0;
+	}
+	if (!c->cc_bbr || getsockopt(c->fd, IPPROTO_TCP, TCP_CC_INFO, &info, &len) == -1 ||
+	    len < sizeof(info.bbr))
+		return 0;
+	return (uint64_t)info.bbr.bbr_bw_hi << 32 | info.bbr.bbr_bw_lo;
+}
+
 /* A stalled connection gets no new traffic and what it carried goes out elsewhere. */
 static void
 check_progress(struct conn *c, const struct rate_sample *rs, ev_tstamp now)
@@ -736,6 +764,8 @@ conn_update(struct conn *c, int force)
 				.cwnd = ti.tcpi_snd_cwnd, .rtt_us = ti.tcpi_rtt,
 				.rttvar_us = ti.tcpi_rttvar, .unacked = ti.tcpi_unacked,
 				.notsent = ti.tcpi_notsent_bytes, .queued = bq_len(&c->out),
+				.app_limited = ti.tcpi_delivery_rate_app_limited,
+				.cc_bw = cc_bw(c),
 			};
 
 			c->info_at = now;
@@ -745,9 +775,10 @@ conn_update(struct conn *c, int force)
 			c->sc.rttvar_us = ti.tcpi_rttvar;
 			c->sc.min_rtt_us = ti.tcpi_min_rtt;
 			c->sc.inflight = (uint64_t)ti.tcpi_unacked * ti.tcpi_snd_mss;
+			c->sc.window = (uint64_t)ti.tcpi_snd_cwnd * ti.tcpi_snd_mss;
 			rate_sample(&c->rate, &rs, info_time());
 			c->sc.rate = rate_get(&c->rate, &rs);
-			c->sc.measured = rate_trusted(&c->rate);
+			c->sc.measured = rate_trusted(&c->rate, &rs);
 			/* fast paths batch more per write; slow ones keep decisions late */
 			c->ready_max = c->sc.rate / 1000;
 			if (c->ready_max < CONN_OUT_READY)
@@ -759,7 +790,6 @@ conn_update(struct conn *c, int force)
 	c->sc.up = c->state == CONN_UP && !c->stall.stalled;
 	c->sc.queued = bq_len(&c->out) + c->unsent;
 	c->sc.ready = c->sc.up && !c->blocked && bq_len(&c->out) < c->ready_max;
-	c->sc.room = c->sc.up && bq_len(&c->out) < c->ready_max + CONN_OUT_QUEUE;
 }
 
 /* --- timers --- */
@@ -774,7 +804,7 @@ heartbeat(struct conn *c)
 		conn_fail(c, "no sign of life for %.0f ms", (now - c->last_rx) * 1000);
 		return;
 	}
-	if (conn_queue(c, buf, frame_put_ping(buf, now_ns(c), c->s->sq.next)) == 0)
+	if (conn_queue(c, buf, frame_put_ping(buf, now_ns(c), session_ping_mark(c->s))) == 0)
 		conn_flush(c);
 }
 

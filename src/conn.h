@@ -29,7 +29,6 @@
 #define CONN_OUT_CAP (320 * 1024)
 #define CONN_OUT_READY (16 * 1024)     /* our own queue beyond this: not ready... */
 #define CONN_OUT_READY_MAX (128 * 1024) /* ...or beyond 1 ms at the path's rate, up to this */
-#define CONN_OUT_QUEUE (48 * 1024) /* tun/udp packets queue this far past ready, then drop */
 #define CONN_NOTSENT_LOWAT (32 * 1024) /* the kernel's unsent queue */
 #define CONN_PHASE_TIMEOUT 5.0         /* seconds for connect, each proxy hop, handshake */
 #define CONN_HS_BUF 1024               /* handshake and proxy replies, before buffers exist */
@@ -78,12 +77,14 @@ struct conn {
 	uint64_t unsent;  /* the kernel's unsent bytes at the last TCP_INFO, plus writes since */
 	/* the rate's times are CLOCK_MONOTONIC seconds at a TCP_INFO read, not ev_now */
 	struct rate rate;
+	int cc_bbr;       /* the congestion control is BBR (-1: not asked yet) */
 	ev_tstamp info_at;
 	uint64_t peer_sid; /* the peer's run this connection belongs to */
 	int ifindex;       /* interface of our end's address (0: unknown) */
 	struct rate_stall stall; /* stall.stalled: no new traffic until acks move again */
 	uint64_t stalls;   /* times stalled */
 	uint64_t mark;    /* every seq below this sent on this connection has arrived */
+	uint64_t seq_hi;  /* above the highest fresh seq sent on this connection */
 	ev_tstamp last_rx, up_at;
 	double rtt_ms;    /* from heartbeats */
 	uint64_t tx_bytes, rx_bytes, tx_packets, rx_packets; /* channel payload */

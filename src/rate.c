@@ -54,13 +54,18 @@ rate_sample(struct rate *r, const struct rate_sample *s, double now)
 {
 	double span = 2 * s->rtt_us / 1e6;
 	uint64_t waiting = s->notsent + s->queued;
-	int kept = s->bytes_sent - r->sent_seen < r->waiting_seen;
+	/*
+	 * The sender kept the path busy since the last look: the kernel sent less than what
+	 * waited then, or its latest delivery sample was not limited by the sender (a look
+	 * that comes late, the loop busy elsewhere, misses no idle gap that way).
+	 */
+	int kept = s->bytes_sent - r->sent_seen < r->waiting_seen || !s->app_limited;
 
 	if (span < RATE_SPAN)
 		span = RATE_SPAN;
 	r->sent_seen = s->bytes_sent;
 	r->waiting_seen = waiting;
-	if (waiting == 0) {
+	if (waiting == 0 && s->app_limited) {
 		r->busy_since = 0;
 	} else if (r->busy_since == 0 || !kept) {
 		span_start(r, s, now);
@@ -83,20 +88,36 @@ rate_sample(struct rate *r, const struct rate_sample *s, double now)
 	}
 }
 
+static uint64_t
+window_rate(const struct rate_sample *s)
+{
+	return s->rtt_us ? (uint64_t)s->cwnd * s->mss * 1000000ULL / s->rtt_us : 0;
+}
+
+/*
+ * BBR's estimate counts only what the path carried while the sender kept it full: a path
+ * that we fed little (it looked slow, or it is new) reads low for ever, and a low figure
+ * keeps it fed little. While its latest sample says the sender ran dry, what its window
+ * lets through in a round trip stands in as well, whichever is higher: that is what it can
+ * take now, and BBR's window is twice what it measured, so a path given what it can take
+ * doubles its figure each round trip until the path, not the sender, sets the pace.
+ */
 uint64_t
 rate_get(const struct rate *r, const struct rate_sample *s)
 {
+	uint64_t w = window_rate(s);
+
+	if (s->cc_bw != 0)
+		return s->app_limited && w > s->cc_bw ? w : s->cc_bw;
 	if (r->est != 0)
 		return r->est;
-	if (s->rtt_us == 0)
-		return 0;
-	return (uint64_t)s->cwnd * s->mss * 1000000ULL / s->rtt_us;
+	return w;
 }
 
 int
-rate_trusted(const struct rate *r)
+rate_trusted(const struct rate *r, const struct rate_sample *s)
 {
-	return r->measures >= 2;
+	return s->cc_bw != 0 || r->measures >= 2;
 }
 
 /*

@@ -28,6 +28,8 @@ struct rate_sample {
 	uint32_t unacked;     /* tcpi_unacked, segments */
 	uint64_t notsent;     /* tcpi_notsent_bytes */
 	uint64_t queued;      /* bytes in our own queue, not yet written to the socket */
+	int app_limited;      /* tcpi_delivery_rate_app_limited: the sender ran dry lately */
+	uint64_t cc_bw;       /* the congestion control's own bottleneck estimate, bytes/s (0: none) */
 };
 
 struct rate {
@@ -53,12 +55,16 @@ enum rate_stall_event { RATE_STALL_NONE, RATE_STALL_BEGIN, RATE_STALL_END };
 /* Take one sample read at time now. */
 void rate_sample(struct rate *r, const struct rate_sample *s, double now);
 /*
- * The rate the scheduler should assume, bytes per second: the estimate, or before the first
+ * The rate the scheduler should assume, bytes per second: the congestion control's own
+ * bottleneck estimate where it has one (BBR's), else the estimate, or before the first
  * measurement cwnd / RTT (0 when not even that is known).
  */
 uint64_t rate_get(const struct rate *r, const struct rate_sample *s);
-/* Does the estimate rest on two measurements or more (not a stand-in, not a single one)? */
-int rate_trusted(const struct rate *r);
+/*
+ * Does the rate rest on the congestion control's estimate or on two measurements or more
+ * (not a stand-in, not a single one)?
+ */
+int rate_trusted(const struct rate *r, const struct rate_sample *s);
 /*
  * The estimate after a measurement taken while the connection always had data waiting: a
  * higher one counts at once, a lower one pulls the estimate a quarter of the way down.

@@ -13,8 +13,6 @@
 #include "sched.h"
 
 #define SCHED_RATE_GUESS    (1250000ULL) /* 10 Mbit/s in bytes per second */
-#define SCHED_WAIT_SLACK_US 1000
-#define SCHED_WAIT_RATIO    8
 
 static uint64_t
 rate_of(const struct sched_cand *c)
@@ -28,8 +26,17 @@ sched_eta_us(const struct sched_cand *c, size_t len)
 	uint64_t rate = rate_of(c);
 	uint64_t base = c->min_rtt_us ? c->min_rtt_us : c->rtt_us;
 	uint64_t drain = c->inflight * 1000000ULL / rate;
+	uint64_t wait = (c->queued + len) * 1000000ULL / rate;
 
-	return (c->queued + len) * 1000000ULL / rate + (drain > base ? drain - base : 0) + base / 2;
+	/*
+	 * Room in the window: the packet leaves at once, whatever the rate estimate says. A
+	 * path fed less than it carries (new, or judged slow) measures no more than it was
+	 * fed; this way it is fed what its window takes, and its window grows with what it
+	 * then delivers.
+	 */
+	if (c->window != 0 && c->inflight + c->queued + len <= c->window)
+		wait = 0;
+	return wait + (drain > base ? drain - base : 0) + base / 2;
 }
 
 static int
@@ -43,95 +50,99 @@ primary_up(struct sched_cand *const *cands, int n)
 	return 0;
 }
 
-/* Is c better than best for this policy? */
 static int
-better(enum conf_sched policy, const struct sched_cand *c, uint64_t eta,
-       const struct sched_cand *best, uint64_t best_eta)
+eligible(const struct sched_cand *c, int no_backup)
 {
-	if (best == NULL)
-		return 1;
-	if (policy == SCHED_ORDERED && c->priority != best->priority)
-		return c->priority < best->priority;
-	return eta < best_eta;
-}
-
-static int
-pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len, int skip,
-     int room)
-{
-	int no_backup = primary_up(cands, n);
-	const struct sched_cand *best = NULL;
-	uint64_t best_eta = 0, eta;
-	int i, besti = -1;
-
-	for (i = 0; i < n; i++) {
-		const struct sched_cand *c = cands[i];
-
-		if (i == skip || !(room ? c->room : c->ready) || (no_backup && c->backup))
-			continue;
-		eta = sched_eta_us(c, len);
-		if (better(policy, c, eta, best, best_eta)) {
-			best = c;
-			best_eta = eta;
-			besti = i;
-		}
-	}
-	return besti;
+	return c->up && !(no_backup && c->backup);
 }
 
 /*
- * Is waiting better than cands[i]? For balance and redundant: when a connection that cannot
- * take the packet now (not ready, or full), at least SCHED_WAIT_RATIO times faster, would
- * still deliver it more than SCHED_WAIT_SLACK_US sooner. A path too slow for the load (a
- * 5 Mbit/s link beside 200 Mbit/s ones) thus carries only what it delivers in time; given
- * more, it would hold up everything sent after it in the peer's reorder buffer. Between
- * paths of like rates, where estimates err by a factor of two or three (a relay's buffers
- * make its path look faster), the ready one takes it, as waiting would starve a path whose
- * estimate is low of the traffic that would correct it. So would judging a path slow on
- * its cwnd / RTT stand-in (on an idle connection to a relay that delays its ACKs it reads
- * far below the link) or on a single measurement (one taken while a relay on a busy
- * machine stalled for a moment; the estimate grows back only slowly). The faster one may
- * rest on its stand-in: that errs high, and waiting fills the connection, so it gets
- * measured. The slack keeps near ties from making the sender wait.
+ * The depth of cands[i] whether or not it is ready. Its expected delivery (plus its RTT
+ * variation: a late arrival holds the receiver up, an early one costs nothing) against the
+ * best of the others (plus theirs); the others drain the backlog at the sum of their rates,
+ * so a frame that many microseconds later in it reaches the receiver when i's would.
  */
-static int
-sooner_elsewhere(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len, int i)
+static uint64_t
+depth_of(struct sched_cand *const *cands, int n, int i, size_t len, int no_backup)
 {
-	int no_backup = primary_up(cands, n);
-	uint64_t eta = sched_eta_us(cands[i], len);
+	const struct sched_cand *c = cands[i];
+	uint64_t eta = sched_eta_us(c, len) + c->rttvar_us, best = UINT64_MAX, rate = 0, e;
 	int j;
 
-	if (policy == SCHED_ORDERED || !cands[i]->measured)
-		return 0;
 	for (j = 0; j < n; j++) {
-		const struct sched_cand *c = cands[j];
-
-		if (j != i && c->up && !(no_backup && c->backup) &&
-		    rate_of(c) >= SCHED_WAIT_RATIO * rate_of(cands[i]) &&
-		    sched_eta_us(c, len) + SCHED_WAIT_SLACK_US < eta)
-			return 1;
+		if (j == i || !eligible(cands[j], no_backup))
+			continue;
+		e = sched_eta_us(cands[j], len) + cands[j]->rttvar_us;
+		if (e < best)
+			best = e;
+		rate += rate_of(cands[j]);
 	}
-	return 0;
+	if (best == UINT64_MAX || eta <= best)
+		return 0;
+	return (eta - best) * rate / 1000000;
 }
 
-int
-sched_pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len)
+uint64_t
+sched_depth(enum conf_sched policy, struct sched_cand *const *cands, int n, int i, size_t len)
 {
-	int i = pick(policy, cands, n, len, -1, 0);
+	const struct sched_cand *c = cands[i];
+	int no_backup = primary_up(cands, n), j;
 
-	return i >= 0 && sooner_elsewhere(policy, cands, n, len, i) ? -1 : i;
+	if (!c->ready || !eligible(c, no_backup))
+		return SCHED_NONE;
+	if (policy == SCHED_ORDERED) {
+		for (j = 0; j < n; j++)
+			if (j != i && cands[j]->ready && eligible(cands[j], no_backup) &&
+			    cands[j]->priority < c->priority)
+				return SCHED_NONE;
+		return 0;
+	}
+	return depth_of(cands, n, i, len, no_backup);
 }
 
-int
-sched_pick_room(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len)
+uint64_t
+sched_backlog_want(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len)
 {
-	int i = pick(SCHED_BALANCE, cands, n, len, -1, 1);
+	int no_backup = primary_up(cands, n), i;
+	uint64_t rate = 0, want = 0, d, lo, hi;
 
-	return i >= 0 && sooner_elsewhere(policy, cands, n, len, i) ? -1 : i;
+	for (i = 0; i < n; i++)
+		if (eligible(cands[i], no_backup))
+			rate += rate_of(cands[i]);
+	lo = rate * SCHED_HOLD_MIN_US / 1000000;
+	if (lo < SCHED_HOLD_MIN_BYTES)
+		lo = SCHED_HOLD_MIN_BYTES;
+	hi = rate * SCHED_HOLD_MAX_US / 1000000;
+	if (hi < lo)
+		hi = lo;
+	if (policy != SCHED_ORDERED)
+		for (i = 0; i < n; i++)
+			if (eligible(cands[i], no_backup) &&
+			    (d = depth_of(cands, n, i, len, no_backup)) > want)
+				want = d;
+	/*
+	 * Half as much again beyond the deepest: a TCP flow inside that meets the limit backs
+	 * off by up to a half and the backlog drains by as much; the slow path still finds
+	 * its frames then, instead of carrying only at the peaks of the flow's saw-tooth.
+	 */
+	want += want / 2 + lo;
+	return want > hi ? hi : want;
 }
 
 int
 sched_pick_ready(struct sched_cand *const *cands, int n, size_t len, int skip)
 {
-	return pick(SCHED_BALANCE, cands, n, len, skip, 0);
+	int no_backup = primary_up(cands, n), i, besti = -1;
+	uint64_t best = UINT64_MAX, eta;
+
+	for (i = 0; i < n; i++) {
+		if (i == skip || !cands[i]->ready || !eligible(cands[i], no_backup))
+			continue;
+		eta = sched_eta_us(cands[i], len);
+		if (eta < best) {
+			best = eta;
+			besti = i;
+		}
+	}
+	return besti;
 }

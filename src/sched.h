@@ -15,14 +15,18 @@
 
 #include "conf.h"
 
+#define SCHED_HOLD_MIN_US 2000    /* backlog worth holding at least, at the paths' rates */
+#define SCHED_HOLD_MIN_BYTES 32768
+#define SCHED_HOLD_MAX_US 400000  /* ...and at most: a path later than this is not waited for */
+
 struct sched_cand {
 	int up;           /* established: counts for the backup rule */
 	int ready;        /* can take a packet now */
-	int room;         /* can queue one past ready: for sources that would drop it otherwise */
 	int priority;     /* lower first, for ordered */
 	int backup;       /* only while no primary is up */
 	uint64_t queued;     /* bytes waiting ahead of a new packet: ours and the kernel's unsent */
 	uint64_t inflight;   /* bytes sent and not yet acknowledged */
+	uint64_t window;     /* bytes the congestion window lets be in flight (0: unknown) */
 	uint64_t rate;       /* estimated delivery rate, bytes per second (0: unknown) */
 	int measured;        /* the rate rests on two measurements or more, not a stand-in */
 	uint32_t rtt_us;     /* smoothed RTT */
@@ -37,21 +41,23 @@ struct sched_cand {
  */
 uint64_t sched_eta_us(const struct sched_cand *c, size_t len);
 /*
- * Pick the connection for a packet of len bytes: index into cands, or -1 if none should take
- * it now. balance: earliest expected delivery among the ready ones, unless one at least 8
- * times faster that is not ready (or is full) would deliver it more than a millisecond
- * sooner, and the slower one's rate rests on two measurements: then -1, as waiting for that
- * one beats sending now on a much slower path. ordered: lowest priority first, overflowing
- * to the next when it is not ready; redundant: like balance (the caller adds copies with
- * sched_pick_ready). Backup connections are eligible only while no primary one is up.
+ * Where in the backlog connection i, ready now, should take its next frame (of len bytes):
+ * the bytes of unassigned frames, oldest first, that should go ahead of that frame on the
+ * other connections. 0: take the oldest. SCHED_NONE: take nothing now (not ready, a backup
+ * while a primary is up, or ordered with a lower priority ready). A connection that would
+ * deliver later than the others takes a frame that far back in the backlog that the others
+ * deliver every frame before it by the time it arrives (see sched.c).
  */
-int sched_pick(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len);
+#define SCHED_NONE UINT64_MAX
+uint64_t sched_depth(enum conf_sched policy, struct sched_cand *const *cands, int n, int i,
+		     size_t len);
 /*
- * For tun/udp when sched_pick gives none: the earliest expected delivery among those with
- * room, under the same rule, or -1 (the caller drops the packet, like a router whose queue is
- * full).
+ * How many backlog bytes are worth holding: enough that every connection finds its frame
+ * (half as much again as the largest depth) plus a few milliseconds at the sum of the
+ * rates, at most SCHED_HOLD_MAX_US at that sum.
  */
-int sched_pick_room(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len);
+uint64_t sched_backlog_want(enum conf_sched policy, struct sched_cand *const *cands, int n,
+			    size_t len);
 /*
  * The earliest expected delivery among the ready ones other than index skip (-1: none), or
  * -1: for control frames, a redundant copy, and a reliable channel's payload already read.

@@ -326,52 +326,129 @@ abandon_expired(struct session *s)
 		s->abandon_sent = seq;
 }
 
-/* Re-send frames whose connection died. Returns 1 when none is left waiting. */
+/*
+ * Is the unassigned frame m too old to send? A re-sent tun/udp frame after RetransmitAge
+ * (late packets are worse than lost); a fresh one after that plus the longest a backlog is
+ * held (it waited while no path was up).
+ */
 static int
-pump_resend(struct session *s)
+expired(struct session *s, const uint8_t *fr, const struct sendq_meta *m)
+{
+	uint64_t age = (uint64_t)s->conf->retransmit_age_ms * 1000000ULL;
+
+	if (s->chan->reliable)
+		return 0;
+	if (!(fr[1] & FRAME_F_RETX))
+		age += SCHED_HOLD_MAX_US * 1000ULL;
+	return now_ns(s) - m->sent > age;
+}
+
+/* Give c the unassigned frame seq; a redundant copy on the best other ready connection. */
+static void
+assign(struct session *s, int i, uint64_t seq, uint8_t *fr, struct sendq_meta *m)
+{
+	struct conn *c = s->up[i];
+	size_t payload = m->len - FRAME_DATA_OVERHEAD;
+	int j;
+
+	m->conn_id = c->id;
+	s->backlog -= m->len;
+	if (fr[1] & FRAME_F_RETX)
+		s->st.retransmits++;
+	else if (seq < c->seq_hi)
+		fr[1] |= FRAME_F_RETX; /* out of this connection's order: no sign to the peer */
+	else
+		c->seq_hi = seq + 1;
+	c->tx_bytes += payload;
+	c->tx_packets++;
+	send_on(s, c, fr, m->len);
+	if (s->conf->sched == SCHED_REDUNDANT && !(fr[1] & FRAME_F_RETX) &&
+	    (j = sched_pick_ready(s->cands, s->nup, m->len, i)) >= 0) {
+		s->up[j]->tx_bytes += payload;
+		s->up[j]->tx_packets++;
+		send_on(s, s->up[j], fr, m->len);
+	}
+}
+
+/*
+ * The unassigned frame at or above seq from with at least depth bytes of unassigned frames
+ * ahead of it, or NO_RESEND; expired frames met on the way are given up. Moves s->resend to
+ * the oldest unassigned frame.
+ */
+static uint64_t
+find_frame(struct session *s, uint64_t depth, uint64_t from)
 {
 	struct sendq_meta *m;
+	uint64_t seq, ahead = 0, first = NO_RESEND;
 	uint8_t *fr;
-	uint64_t seq;
-	int i;
 
-	if (s->resend == NO_RESEND)
-		return 1;
 	for (seq = s->resend > s->sq.base ? s->resend : s->sq.base; seq < s->sq.next; seq++) {
 		fr = sendq_get(&s->sq, seq, &m);
 		if (m->conn_id != 0)
 			continue;
-		if (!s->chan->reliable &&
-		    now_ns(s) - m->sent > (uint64_t)s->conf->retransmit_age_ms * 1000000ULL) {
+		if (expired(s, fr, m)) {
 			m->conn_id = UINT32_MAX; /* given up: the peer's gap logic skips it */
+			s->backlog -= m->len;
 			s->st.drops[DROP_EXPIRED]++;
 			continue;
 		}
-		i = sched_pick(s->conf->sched, s->cands, s->nup, m->len);
-		if (i < 0) {
-			s->resend = seq;
-			return 0;
-		}
-		fr[1] |= FRAME_F_RETX;
-		m->conn_id = s->up[i]->id;
-		s->st.retransmits++;
-		send_on(s, s->up[i], fr, m->len);
+		if (first == NO_RESEND)
+			s->resend = first = seq;
+		/* the oldest goes to the best connection for it, below its highest or not */
+		if (ahead >= depth && (seq >= from || depth == 0))
+			return seq;
+		ahead += m->len;
 	}
-	s->resend = NO_RESEND;
-	abandon_expired(s);
-	return 1;
+	if (first == NO_RESEND)
+		s->resend = NO_RESEND;
+	return NO_RESEND;
 }
 
-/* Can any connection queue a packet (past ready if need be; ready implies room)? */
-static int
-any_room(struct session *s)
+/*
+ * Hand backlog frames to the connections that can take them, each at its depth
+ * (sched_depth): the one that delivers soonest takes the oldest, a slower one a frame so
+ * far back that it arrives in time. Until no connection takes anything more.
+ */
+static void
+pump(struct session *s)
 {
-	int i;
+	struct sendq_meta *m;
+	uint64_t depth, seq;
+	uint8_t *fr;
+	int i, moved;
 
-	for (i = 0; i < s->nup; i++)
-		if (s->cands[i]->room)
-			return 1;
-	return 0;
+	do {
+		moved = 0;
+		for (i = 0; i < s->nup && s->backlog > 0; i++) {
+			depth = sched_depth(s->conf->sched, s->cands, s->nup, i,
+					    s->payload_max + FRAME_DATA_OVERHEAD);
+			if (depth == SCHED_NONE || depth >= s->backlog)
+				continue;
+			/*
+			 * A connection's fresh frames go out in seq order: the peer takes
+			 * a connection's highest seq for a sign that it carries nothing
+			 * below it any more (see gap_check). The oldest frame may go out
+			 * of that order (assign marks it) rather than wait for another.
+			 */
+			if ((seq = find_frame(s, depth, s->up[i]->seq_hi)) == NO_RESEND)
+				continue;
+			fr = sendq_get(&s->sq, seq, &m);
+			assign(s, i, seq, fr, m);
+			moved = 1;
+		}
+	} while (moved);
+	if (s->backlog == 0)
+		s->resend = NO_RESEND;
+	abandon_expired(s);
+}
+
+uint64_t
+session_ping_mark(const struct session *s)
+{
+	/* below the oldest unassigned frame, every frame is with the connection it went on */
+	if (s->resend != NO_RESEND && s->resend < s->sq.next)
+		return s->resend > s->sq.base ? s->resend : s->sq.base;
+	return s->sq.next;
 }
 
 /* Is any connection established (even a suspect one)? */
@@ -384,33 +461,6 @@ any_up(struct session *s)
 		if (s->up[i]->state == CONN_UP)
 			return 1;
 	return 0;
-}
-
-/* sched_pick, or (room) sched_pick_room, for a payload of len bytes */
-static int
-pick_now(struct session *s, size_t len, int room)
-{
-	return room ? sched_pick_room(s->conf->sched, s->cands, s->nup, len)
-		    : sched_pick(s->conf->sched, s->cands, s->nup, len);
-}
-
-/*
- * The same, but before it answers "wait for a busy connection", every connection's figures
- * are read again: an idle one's date from its last write, and it drained since. (Not
- * before every choice: under load that kept more in the queues in front of the paths, and
- * ping through mp0 rose.)
- */
-static int
-pick_fresh(struct session *s, size_t len, int room)
-{
-	int i = pick_now(s, len, room);
-
-	if (i >= 0)
-		return i;
-	for (i = 0; i < s->nup; i++)
-		if (s->up[i]->state == CONN_UP)
-			conn_update(s->up[i], 0);
-	return pick_now(s, len, room);
 }
 
 /*
@@ -430,12 +480,12 @@ tx_verdict(struct session *s)
 {
 	if (!s->chan->reliable && !any_up(s))
 		return DROP_NOPATH;
-	if (!pump_resend(s) || sendq_slot(&s->sq) == NULL)
+	pump(s);
+	if (sendq_slot(&s->sq) == NULL)
 		return -1;
-	if (s->chan->reliable && pick_fresh(s, s->payload_max + FRAME_DATA_OVERHEAD, 0) < 0)
-		return -1;
-	if (!any_room(s))
-		return DROP_FULL;
+	if (s->backlog >= sched_backlog_want(s->conf->sched, s->cands, s->nup,
+					     s->payload_max + FRAME_DATA_OVERHEAD))
+		return s->chan->reliable ? -1 : DROP_FULL;
 	return DROP_MAX;
 }
 
@@ -458,45 +508,27 @@ session_tx_commit(struct session *s, size_t len)
 {
 	uint8_t *slot = sendq_slot(&s->sq);
 	size_t flen = len + FRAME_DATA_OVERHEAD;
-	struct conn *c;
-	int i, j;
+	uint64_t seq;
 
 	if (s->discard != DROP_MAX) {
 		s->st.drops[s->discard]++;
 		return;
 	}
-
-	i = sched_pick(s->conf->sched, s->cands, s->nup, flen);
-	if (i < 0 && s->chan->reliable) /* tx_verdict said a full-size payload goes now */
-		i = sched_pick_ready(s->cands, s->nup, flen, -1);
-	else if (i < 0)
-		i = pick_fresh(s, flen, 1);
-	if (i < 0) {
-		/* session_tx_slot said yes: only a failure since then gets here */
-		if (!s->chan->reliable)
-			s->st.drops[DROP_FULL]++;
-		return;
-	}
-	c = s->up[i];
 	frame_put_data_hdr(slot, s->sq.next, 0, len);
-	sendq_push(&s->sq, (uint32_t)flen, now_ns(s), c->id);
+	seq = sendq_push(&s->sq, (uint32_t)flen, now_ns(s), 0);
+	if (s->resend == NO_RESEND)
+		s->resend = seq;
+	s->backlog += flen;
 	s->st.tx_bytes += len;
 	s->st.tx_packets++;
-	c->tx_bytes += len;
-	c->tx_packets++;
-	send_on(s, c, slot, flen);
-	if (s->conf->sched == SCHED_REDUNDANT &&
-	    (j = sched_pick_ready(s->cands, s->nup, flen, i)) >= 0) {
-		s->up[j]->tx_bytes += len;
-		s->up[j]->tx_packets++;
-		send_on(s, s->up[j], slot, flen);
-	}
+	pump(s);
 }
 
 /* Tell the channel to read again if it waits and there is somewhere to send. */
 static void
 maybe_resume(struct session *s)
 {
+	pump(s);
 	if (!s->src_paused)
 		return;
 	if (tx_verdict(s) < 0)
@@ -539,6 +571,22 @@ session_conn_writable(struct session *s, struct conn *c)
 
 /* --- frames in --- */
 
+/* Unassigned frames below next reached the peer after all (re-queued too soon): not backlog. */
+static void
+backlog_acked(struct session *s, uint64_t next)
+{
+	struct sendq_meta *m;
+	uint64_t seq;
+
+	if (next > s->sq.next)
+		return; /* a lying peer: sendq_ack says so */
+	for (seq = s->sq.base; seq < next; seq++) {
+		sendq_get(&s->sq, seq, &m);
+		if (m->conn_id == 0)
+			s->backlog -= m->len;
+	}
+}
+
 void
 session_on_frame(struct session *s, struct conn *c, const struct frame *f)
 {
@@ -551,6 +599,7 @@ session_on_frame(struct session *s, struct conn *c, const struct frame *f)
 		on_data(s, c, f);
 		break;
 	case FRAME_ACK:
+		backlog_acked(s, f->a);
 		if ((n = sendq_ack(&s->sq, f->a)) < 0) {
 			s->st.drops[DROP_MALFORMED]++;
 			conn_fail(c, "ACK beyond what was sent");
@@ -618,6 +667,7 @@ session_conn_up(struct session *s, struct conn *c, const struct frame_hello *h)
 		if (sendq_count(&s->sq) > 0) {
 			sendq_reset(&s->sq);
 			s->resend = NO_RESEND;
+			s->backlog = 0;
 		}
 		conn_queue(c, buf, frame_put_abandon(buf, s->sq.next));
 	}
@@ -637,10 +687,14 @@ requeue(struct session *s, struct conn *c)
 	struct sendq_meta *m;
 	uint64_t seq;
 
+	uint8_t *fr;
+
 	for (seq = s->sq.base; seq < s->sq.next; seq++) {
-		sendq_get(&s->sq, seq, &m);
+		fr = sendq_get(&s->sq, seq, &m);
 		if (m->conn_id == c->id) {
 			m->conn_id = 0;
+			fr[1] |= FRAME_F_RETX;
+			s->backlog += m->len;
 			if (s->resend == NO_RESEND || seq < s->resend)
 				s->resend = seq;
 		}
@@ -672,7 +726,7 @@ void
 session_conn_suspect(struct session *s, struct conn *c)
 {
 	requeue(s, c);
-	pump_resend(s);
+	pump(s);
 	session_flush(s);
 }
 

@@ -85,7 +85,8 @@ struct session {
 
 	const struct crypto_id *cid; /* our keys and the peer's */
 	struct crypto_peer peer;      /* the peer's key and handshake replay state */
-	uint64_t resend;  /* lowest seq that may wait for a re-send (UINT64_MAX: none) */
+	uint64_t resend;  /* lowest seq that may be unassigned (UINT64_MAX: none) */
+	uint64_t backlog; /* bytes of frames no connection carries yet */
 	uint64_t gap_seq; /* the gap the hold timer runs for */
 	uint64_t acked;   /* the last ACK value we sent */
 	uint64_t acked_bytes; /* st.rx_bytes when we sent it */
@@ -128,6 +129,11 @@ void session_conn_suspect(struct session *s, struct conn *c);
 void session_conn_writable(struct session *s, struct conn *c);
 void session_on_frame(struct session *s, struct conn *c, const struct frame *f);
 void session_count_drop(struct session *s, enum session_drop d);
+/*
+ * The mark a PING carries: the connection it goes on will carry no fresh frame below it
+ * that it has not sent before the PING.
+ */
+uint64_t session_ping_mark(const struct session *s);
 /* The HELLO this side sends on a new connection. */
 void session_hello(struct session *s, struct frame_hello *h);
 struct nl_event;

@@ -1,8 +1,9 @@
 /*
  * test_sched: the path choice policies — balance follows expected delivery, ordered fills by
- * priority and overflows, backup only without a primary, not-ready is never picked, a busy
- * fast path is waited for rather than an idle slow one used — and the expected delivery
- * itself: bytes waiting in a queue on the way count, bytes merely travelling do not.
+ * priority and overflows, backup only without a primary, not-ready takes nothing, a slower
+ * path takes a frame so deep in the backlog that it arrives in time — the expected delivery
+ * itself (bytes waiting in a queue on the way count, bytes merely travelling do not, room in
+ * the window means no wait) and how much backlog is worth holding.
  */
 #include "config.h"
 
@@ -20,9 +21,21 @@ reset(void)
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		c[i] = (struct sched_cand){.up = 1, .ready = 1, .room = 1, .priority = i,
+		c[i] = (struct sched_cand){.up = 1, .ready = 1, .priority = i,
 					   .rate = MBIT(100), .measured = 1, .rtt_us = 10000};
 	}
+}
+
+/* The connection that takes the oldest frame (depth 0), or -1. */
+static int
+head_taker(enum conf_sched policy, int n, size_t len)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (sched_depth(policy, p, n, i, len) == 0)
+			return i;
+	return -1;
 }
 
 static void
@@ -31,22 +44,24 @@ test_balance(void)
 	int i, n[3] = {0, 0, 0}, k;
 
 	reset();
-	/* equal paths: the emptier queue wins */
+	/* equal paths: the emptier queue takes the oldest frame, the others wait deeper */
 	c[0].queued = 50000;
 	c[1].queued = 10000;
 	c[2].queued = 30000;
-	CHECK(sched_pick(SCHED_BALANCE, p, 3, 1500) == 1);
+	CHECK(head_taker(SCHED_BALANCE, 3, 1500) == 1);
+	CHECK(sched_depth(SCHED_BALANCE, p, 3, 0, 1500) > 0);
 	/* lower RTT wins when queues are equal */
 	reset();
 	c[2].rtt_us = 1000;
-	CHECK(sched_pick(SCHED_BALANCE, p, 3, 1500) == 2);
+	CHECK(head_taker(SCHED_BALANCE, 3, 1500) == 2);
 	/* under a load above the sum of the rates, shares follow the rates */
 	reset();
 	c[0].rate = MBIT(10);
 	c[1].rate = MBIT(20);
 	c[2].rate = MBIT(70);
 	for (i = 0; i < 10000; i++) {
-		k = sched_pick(SCHED_BALANCE, p, 3, 1000);
+		k = head_taker(SCHED_BALANCE, 3, 1000);
+		CHECK(k >= 0);
 		n[k]++;
 		c[k].queued += 1000;
 		if (i % 2 == 0) /* 2000 bytes offered per 100 us: 160 Mbit/s */
@@ -73,6 +88,12 @@ test_eta(void)
 	/* our own and the kernel's queue come first */
 	c[0].queued = 12500;
 	CHECK(sched_eta_us(&c[0], 1250) == 1100 + 9000 + 5000);
+	/* ...unless the window has room for all of it: it leaves at once */
+	c[0].window = 300000;
+	CHECK(sched_eta_us(&c[0], 1250) == 9000 + 5000);
+	c[0].window = 250000;
+	CHECK(sched_eta_us(&c[0], 1250) == 1100 + 9000 + 5000);
+	c[0].window = 0;
 	/* no minimum RTT yet: the smoothed one stands in */
 	c[0].min_rtt_us = 0;
 	c[0].queued = c[0].inflight = 0;
@@ -89,15 +110,57 @@ test_eta(void)
 	c[0].min_rtt_us = c[1].min_rtt_us = 1000;
 	c[0].inflight = 250000; /* 20 ms at 100 Mbit/s */
 	c[1].inflight = 12500;
-	CHECK(sched_pick(SCHED_BALANCE, p, 2, 1500) == 1);
+	CHECK(head_taker(SCHED_BALANCE, 2, 1500) == 1);
 	/* a slow path with an empty queue loses to a fast one with a short queue... */
 	c[1].rate = MBIT(5);
 	c[1].inflight = 0;
 	c[0].inflight = 25000; /* 2 ms at 100 Mbit/s */
-	CHECK(sched_pick(SCHED_BALANCE, p, 2, 16000) == 0);
+	CHECK(head_taker(SCHED_BALANCE, 2, 16000) == 0);
 	/* ...and wins once the fast one's queue is longer than the slow one takes to deliver */
 	c[0].inflight = 500000; /* 40 ms */
-	CHECK(sched_pick(SCHED_BALANCE, p, 2, 16000) == 1);
+	CHECK(head_taker(SCHED_BALANCE, 2, 16000) == 1);
+}
+
+/*
+ * Unequal delays: 50 Mbit/s at 20 ms and 50 Mbit/s at 120 ms one way. The slow one takes a
+ * frame as deep in the backlog as the fast one drains while the slow one's frame travels:
+ * 100 ms at 50 Mbit/s, so that the frame arrives when the receiver needs it.
+ */
+static void
+test_depth(void)
+{
+	uint64_t d;
+
+	reset();
+	c[0].rate = c[1].rate = MBIT(50);
+	c[0].min_rtt_us = 40000;
+	c[1].min_rtt_us = 240000;
+	CHECK(sched_depth(SCHED_BALANCE, p, 2, 0, 1500) == 0);
+	d = sched_depth(SCHED_BALANCE, p, 2, 1, 1500);
+	CHECK(d == (120000 - 20000) * MBIT(50) / 1000000);
+	/* the fast one's queue counts: the slow one goes less deep */
+	c[0].queued = MBIT(50) / 100; /* 10 ms */
+	CHECK(sched_depth(SCHED_BALANCE, p, 2, 1, 1500) < d);
+	/* RTT variation makes the slow one go deeper: arriving late holds the receiver up */
+	c[0].queued = 0;
+	c[1].rttvar_us = 5000;
+	CHECK(sched_depth(SCHED_BALANCE, p, 2, 1, 1500) == d + 5000 * MBIT(50) / 1000000);
+	/* two fast paths drain the backlog twice as fast: twice as deep */
+	reset();
+	c[0].rate = c[1].rate = c[2].rate = MBIT(50);
+	c[0].min_rtt_us = c[1].min_rtt_us = 40000;
+	c[2].min_rtt_us = 240000;
+	CHECK(sched_depth(SCHED_BALANCE, p, 3, 2, 1500) == 2 * d);
+	/* how much backlog is worth holding: the deepest and half again, plus 2 ms of rate */
+	CHECK(sched_backlog_want(SCHED_BALANCE, p, 3, 1500) ==
+	      2 * d + d + 3 * MBIT(50) * 2 / 1000);
+	/* at most 400 ms at the sum of the rates: a path that late is not waited for */
+	c[2].min_rtt_us = 2000000;
+	CHECK(sched_backlog_want(SCHED_BALANCE, p, 3, 1500) == 3 * MBIT(50) * 400 / 1000);
+	/* at least 32 KiB */
+	reset();
+	c[0].rate = c[1].rate = MBIT(1);
+	CHECK(sched_backlog_want(SCHED_BALANCE, p, 2, 1500) >= 32768);
 }
 
 static void
@@ -105,69 +168,31 @@ test_ready_and_backup(void)
 {
 	reset();
 	c[0].ready = c[1].ready = c[2].ready = 0;
-	CHECK(sched_pick(SCHED_BALANCE, p, 3, 1500) == -1);
+	CHECK(head_taker(SCHED_BALANCE, 3, 1500) == -1);
+	CHECK(sched_depth(SCHED_BALANCE, p, 3, 0, 1500) == SCHED_NONE);
 	c[1].ready = 1;
-	CHECK(sched_pick(SCHED_BALANCE, p, 3, 1500) == 1);
+	CHECK(head_taker(SCHED_BALANCE, 3, 1500) == 1);
+	/* a busy fast path is waited for: the ready slow one takes only frames deep enough */
+	reset();
+	c[0].rate = MBIT(200);
+	c[1].rate = MBIT(5);
+	c[0].ready = 0;
+	c[0].queued = 100000; /* 4 ms at 200 Mbit/s; 16000 bytes take 25.6 ms at 5 */
+	CHECK(head_taker(SCHED_BALANCE, 2, 16000) == -1);
+	CHECK(sched_depth(SCHED_BALANCE, p, 2, 1, 16000) > 500000);
+	CHECK(sched_pick_ready(p, 2, 16000, -1) == 1); /* control frames */
+	/* a suspect (not up) connection is no reason to wait */
+	c[0].up = 0;
+	CHECK(head_taker(SCHED_BALANCE, 2, 16000) == 1);
 	/* a backup is not used while a primary is up, even when the primary is full */
 	reset();
 	c[2].backup = 1;
 	c[2].rtt_us = 1;
 	c[0].ready = c[1].ready = 0;
-	CHECK(sched_pick(SCHED_BALANCE, p, 3, 1500) == -1);
+	CHECK(head_taker(SCHED_BALANCE, 3, 1500) == -1);
+	CHECK(sched_depth(SCHED_BALANCE, p, 3, 2, 1500) == SCHED_NONE);
 	c[0].up = c[1].up = 0;
-	CHECK(sched_pick(SCHED_BALANCE, p, 3, 1500) == 2);
-}
-
-/*
- * A busy path that would still deliver sooner beats an idle one many times slower: the
- * sender waits (or, for tun/udp, queues on the busy one past ready) rather than hold up the
- * peer's reorder buffer for the slow path; near ties and paths of like rates do not make it
- * wait.
- */
-static void
-test_wait(void)
-{
-	reset();
-	c[0].rate = MBIT(200);
-	c[1].rate = MBIT(5);
-	c[0].ready = 0;
-	c[0].room = 1;
-	c[0].queued = 100000; /* 4 ms at 200 Mbit/s; 16000 bytes take 25.6 ms at 5 */
-	CHECK(sched_pick(SCHED_BALANCE, p, 2, 16000) == -1);
-	CHECK(sched_pick(SCHED_REDUNDANT, p, 2, 16000) == -1);
-	CHECK(sched_pick_room(SCHED_BALANCE, p, 2, 16000) == 0);
-	CHECK(sched_pick_ready(p, 2, 16000, -1) == 1); /* control frames and payloads read */
-	/* full: tun/udp drop rather than send it late on the slow one */
-	c[0].room = 0;
-	CHECK(sched_pick_room(SCHED_BALANCE, p, 2, 16000) == -1);
-	/* a small packet is delivered sooner by the idle slow path: it goes there */
-	CHECK(sched_pick(SCHED_BALANCE, p, 2, 100) == 1);
-	/* ordered overflows to the next by priority, whatever the rates */
-	CHECK(sched_pick(SCHED_ORDERED, p, 2, 16000) == 1);
-	CHECK(sched_pick_room(SCHED_ORDERED, p, 2, 16000) == 1);
-	/* the slow one's rate not measured twice yet: it takes the packet, and gets measured */
-	c[1].measured = 0;
-	CHECK(sched_pick(SCHED_BALANCE, p, 2, 16000) == 1);
-	c[1].measured = 1;
-	/* the fast one's stand-in errs high, and waiting fills it so that it gets measured */
-	c[0].measured = 0;
-	CHECK(sched_pick(SCHED_BALANCE, p, 2, 16000) == -1);
-	c[0].measured = 1;
-	/* a suspect (not up) connection is no reason to wait */
-	c[0].up = 0;
-	CHECK(sched_pick(SCHED_BALANCE, p, 2, 16000) == 1);
-	/* within a millisecond of the best: no wait */
-	reset();
-	c[0].rate = MBIT(800);
-	c[0].ready = 0;
-	c[1].queued = 10500; /* 0.945 ms later than the busy one */
-	CHECK(sched_pick(SCHED_BALANCE, p, 2, 1500) == 1);
-	c[1].queued = 11500; /* 1.025 ms */
-	CHECK(sched_pick(SCHED_BALANCE, p, 2, 1500) == -1);
-	/* less than eight times faster: estimates err that much, the ready one takes it */
-	c[0].rate = MBIT(700);
-	c[1].queued = 1000000;
-	CHECK(sched_pick(SCHED_BALANCE, p, 2, 1500) == 1);
+	CHECK(head_taker(SCHED_BALANCE, 3, 1500) == 2);
 }
 
 static void
@@ -175,11 +200,12 @@ test_ordered(void)
 {
 	reset();
 	c[0].queued = 1000000; /* the first is busy but still ready: it is filled first */
-	CHECK(sched_pick(SCHED_ORDERED, p, 3, 1500) == 0);
+	CHECK(head_taker(SCHED_ORDERED, 3, 1500) == 0);
+	CHECK(sched_depth(SCHED_ORDERED, p, 3, 1, 1500) == SCHED_NONE);
 	c[0].ready = 0;
-	CHECK(sched_pick(SCHED_ORDERED, p, 3, 1500) == 1);
+	CHECK(head_taker(SCHED_ORDERED, 3, 1500) == 1);
 	c[1].ready = 0;
-	CHECK(sched_pick(SCHED_ORDERED, p, 3, 1500) == 2);
+	CHECK(head_taker(SCHED_ORDERED, 3, 1500) == 2);
 	/* redundant: a second, different path */
 	reset();
 	CHECK(sched_pick_ready(p, 3, 1500, 0) != 0 && sched_pick_ready(p, 3, 1500, 0) >= 0);
@@ -192,8 +218,8 @@ main(void)
 {
 	test_balance();
 	test_eta();
+	test_depth();
 	test_ready_and_backup();
-	test_wait();
 	test_ordered();
 	return CHECK_RESULT();
 }
