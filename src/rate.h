@@ -16,6 +16,7 @@
 #define RATE_GROW_MAX 16    /* ...up to this many times the last measured rate */
 #define RATE_STALL_MIN 0.05 /* no ack progress this long (seconds)... */
 #define RATE_STALL_RTTVARS 4 /* ...and past RTT + this many RTT variations: stalled */
+#define RATE_SHORT_RTT 2000  /* us: below it a congestion control's figure may read bursts */
 
 /* What one TCP_INFO read says, with the bytes still waiting in our own queue. */
 struct rate_sample {
@@ -24,7 +25,7 @@ struct rate_sample {
 	uint32_t delivered;   /* tcpi_delivered: segments, SACKed ones included */
 	uint32_t mss;         /* tcpi_snd_mss */
 	uint32_t cwnd;        /* tcpi_snd_cwnd, segments */
-	uint32_t rtt_us, rttvar_us;
+	uint32_t rtt_us, rttvar_us, min_rtt_us;
 	uint32_t unacked;     /* tcpi_unacked, segments */
 	uint64_t notsent;     /* tcpi_notsent_bytes */
 	uint64_t queued;      /* bytes in our own queue, not yet written to the socket */

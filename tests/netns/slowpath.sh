@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# slowpath: a path much slower than the others (5 Mbit/s beside 100 and 200) is not given
-# bulk packets it would deliver late, so it cannot hold up the peer's reorder buffer: under
-# one inner iperf3 flow it carries only a sliver of the bytes once every path's rate is
-# measured. The bytes are counted from 2 s into the flow: until its second measurement
+# slowpath: a path much slower than the others (5 Mbit/s beside 100 and 200) is given only
+# packets it delivers in time, so it cannot hold up the peer's reorder buffer: under one
+# inner iperf3 flow it carries no more than its share of the links (16 per mille) and the
+# flow gets more than the best link alone. The links are synnet's, with a round trip of 2 ms: real uplinks have one, and
+# behind a token bucket with none at all (tbf on a bare veth) the outer connections' BBR
+# reads the bucket's bursts as Gbit/s. The bytes are counted from 2 s into the flow: until its second measurement
 # (about 1.3 s here, its queue deep) the slow path takes bulk packets like any other, about
 # 1 MB, which alone was 8-16 per mille of a 4 s flow. The scheduler's rate estimates of the
 # fast paths match their links.
@@ -10,14 +12,15 @@ set -eu
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/mptun.sh"
 topo_need iperf3 jq
+topo_need_emu
 topo_init
 fail() { echo "FAIL: $*"; exit 1; }
 
 topo_ns c
 topo_ns s
-topo_link c s 1 rate 100
-topo_link c s 2 rate 200
-topo_link c s 3 rate 5
+topo_link c s 1 emu "rate 100mbit delay 1ms queue 20ms"
+topo_link c s 2 emu "rate 200mbit delay 1ms queue 20ms"
+topo_link c s 3 emu "rate 5mbit delay 1ms queue 20ms"
 mpt_keys
 mpt_server_conf "$TOPO_DIR/s.conf"
 mpt_client_conf "$TOPO_DIR/c.conf" 3
@@ -42,10 +45,11 @@ for i in 1 2 3; do
 done
 echo "bytes per path: p1 ${d[1]}, p2 ${d[2]}, p3 ${d[3]}"
 [ "$total" -gt 50000000 ] || fail "the flow moved only $total bytes"
-# per mille: a 5 Mbit/s share of the links' sum would be 17
+# per mille: a 5 Mbit/s share of the links' sum would be 16
 slow=$((1000 * d[3] / total))
 echo "the 5 Mbit/s path carried $slow per mille of the bytes"
-[ "$slow" -lt 10 ] || fail "the slow path carried $slow per mille (less than 10)"
+[ "$slow" -le 24 ] || fail "the slow path carried $slow per mille (at most 24: its share and half again)"
+[ "$rate" -gt 200 ] || fail "the flow got $rate Mbit/s, no more than the best link alone"
 [ "${d[1]}" -gt $((total / 5)) ] && [ "${d[2]}" -gt $((total / 3)) ] || fail "the fast paths did not share the flow"
 
 for i in 1 2; do
