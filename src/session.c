@@ -653,7 +653,9 @@ session_conn_up(struct session *s, struct conn *c, const struct frame_hello *h)
 	}
 	c->peer_sid = h->sid;
 	if (h->sid != s->peer_sid) {
-		if (s->peer_sid != 0)
+		int restart = s->peer_sid != 0;
+
+		if (restart)
 			log_info("peer restarted: session reset");
 		s->peer_sid = h->sid;
 		reorder_reset(&s->ro, h->tx_base);
@@ -663,13 +665,17 @@ session_conn_up(struct session *s, struct conn *c, const struct frame_hello *h)
 		for (i = 0; i < s->nup; i++)
 			if (s->up[i]->peer_sid != h->sid)
 				conn_fail(s->up[i], "peer restarted");
-		/* what we had in flight went to the previous run: start clean */
-		if (sendq_count(&s->sq) > 0) {
+		/*
+		 * What we had in flight went to the previous run: start clean. Not at the
+		 * first contact: what waits then was read for this peer (a stream's first
+		 * bytes, read while the paths came up), and goes out from sq.base on.
+		 */
+		if (restart && sendq_count(&s->sq) > 0) {
 			sendq_reset(&s->sq);
 			s->resend = NO_RESEND;
 			s->backlog = 0;
 		}
-		conn_queue(c, buf, frame_put_abandon(buf, s->sq.next));
+		conn_queue(c, buf, frame_put_abandon(buf, s->sq.base));
 	}
 	s->up[s->nup] = c;
 	s->cands[s->nup] = &c->sc;
