@@ -71,6 +71,7 @@ format_addr(const struct sockaddr *sa, char *out, size_t len)
 static void
 tune_socket(int fd, const char *congestion, int dead_ms)
 {
+	static char warned[CONF_NAME_MAX]; /* the last name that failed */
 	int one = 1, lowat = CONN_NOTSENT_LOWAT, idle = 1, cnt = 3;
 	unsigned int user_timeout = (unsigned int)dead_ms;
 
@@ -83,8 +84,13 @@ tune_socket(int fd, const char *congestion, int dead_ms)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof(idle));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	if (congestion[0] != '\0' &&
-	    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, congestion, strlen(congestion)) == -1)
-		log_debug("congestion control %s not available", congestion);
+	    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, congestion, strlen(congestion)) == -1 &&
+	    strcmp(warned, congestion) != 0) {
+		/* once per name: every connection asking for it fails alike */
+		log_warnx("congestion control %s: %s; the connection uses the kernel's default",
+			  congestion, strerror(errno));
+		snprintf(warned, sizeof(warned), "%s", congestion);
+	}
 }
 
 static struct conn *

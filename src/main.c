@@ -26,6 +26,7 @@
 #include <ev.h>
 
 #include "conf.h"
+#include "congestion.h"
 #include "crypto.h"
 #include "ctl.h"
 #include "hooks.h"
@@ -188,14 +189,26 @@ static int
 cmd_check(const struct command *cmd, int argc, char **argv)
 {
 	struct conf *c;
-	int first = plain_args(cmd, argc, argv);
+	char err[1024];
+	int first = plain_args(cmd, argc, argv), rc = 0;
 
 	operands(cmd, argc, argv, first, 1, "CONFIG");
 	c = load_or_exit(argv[first]);
-	conf_print(c, stdout);
+	/* the file is right; is this machine? (run only warns: see congestion.h) */
+	switch (congestion_check_conf(c, err, sizeof(err))) {
+	case -1:
+		fprintf(stderr, "%s\n", err);
+		rc = 1;
+		break;
+	case 1:
+		fprintf(stderr, "warning: %s\n", err);
+		break;
+	}
+	if (rc == 0)
+		conf_print(c, stdout);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
-	return 0;
+	return rc;
 }
 
 
@@ -330,7 +343,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	};
 	struct daemon d;
 	struct rlimit nocore = {0, 0};
-	char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char sock[sizeof(((struct sockaddr_un *)0)->sun_path)], err[1024];
 	int ch, i, use_syslog = 0, verbose = 0, rc = 1;
 
 	while ((ch = getopt_long(argc, argv, "Svh", opts, NULL)) != -1) {
@@ -358,6 +371,14 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	}
 	memset(&d, 0, sizeof(d));
 	d.conf = load_or_exit(argv[optind]);
+	switch (congestion_check_conf(d.conf, err, sizeof(err))) {
+	case -1:
+		log_warnx("%s: its connections use the kernel's default", err);
+		break;
+	case 1:
+		log_warnx("%s", err);
+		break;
+	}
 	if (crypto_init() == -1)
 		fatalx("cannot initialise libsodium or the record cipher library");
 	d.loop = ev_default_loop(EVFLAG_AUTO);
