@@ -417,11 +417,14 @@ handshake_read(struct conn *c)
 	memmove(c->hsbuf, c->hsbuf + need, c->hslen - need);
 	c->hslen -= need;
 	if (rc != CRYPTO_OK) {
-		/* nothing is said to an unauthenticated peer: close silently */
+		/* nothing is said to an unauthenticated peer: close silently; the listener
+		 * logs why, rate-limited */
 		session_count_drop(c->s, DROP_HANDSHAKE);
 		if (c->initiator)
 			log_warnx("path %s: handshake with %s failed: %s", c->path->name, c->peer,
 				  crypto_strerror(rc));
+		else if (c->listener != NULL)
+			listener_hs_failed(c->listener, c->peer, rc);
 		conn_fail(c, "handshake failed: %s", crypto_strerror(rc));
 		return;
 	}
@@ -609,10 +612,15 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 				conn_fail(c, "%s", proxy_error(&c->ph));
 				return;
 			}
-			/* say in which phase: "handshake: closed by peer" tells a wrong key */
-			conn_fail(c, "%s%s%s", c->state == CONN_UP ? "" : conn_state_name(c),
+			/* say in which phase; a listener closes a handshake it cannot
+			 * authenticate without a word, so that one most likely means keys */
+			conn_fail(c, "%s%s%s%s", c->state == CONN_UP ? "" : conn_state_name(c),
 				  c->state == CONN_UP ? "" : ": ",
-				  n == 0 ? "closed by peer" : strerror(errno));
+				  n == 0 ? "closed by peer" : strerror(errno),
+				  n != 0 || c->state != CONN_HANDSHAKE || !c->initiator ? ""
+				  : c->s->cid->mode == CRYPTO_MODE_PSK
+				      ? ": likely a key mismatch (check PresharedKey on both sides)"
+				      : ": likely a key mismatch (check PublicKey on both sides)");
 			return;
 		}
 		c->last_rx = ev_now(loop);

@@ -254,7 +254,12 @@ ctl_open(struct ev_loop *loop, const char *path, struct session *s)
 	old = umask(0117);
 	if (bind(ctl->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 || listen(ctl->fd, 8) == -1) {
 		umask(old);
-		log_warn("control socket %s", path);
+		if (strncmp(path, CTL_DIR "/", sizeof(CTL_DIR)) == 0 && geteuid() != 0)
+			log_warnx("cannot create control socket %s: %s; run as root, or set "
+				  "ControlSocket to a path this user can write",
+				  path, strerror(errno));
+		else
+			log_warn("control socket %s", path);
 		close(ctl->fd);
 		free(ctl);
 		return NULL;

@@ -462,7 +462,10 @@ session_tx_commit(struct session *s, size_t len)
 	int i, j;
 
 	if (s->discard != DROP_MAX) {
-		s->st.drops[s->discard]++;
+		if (s->discard == DROP_NOPATH && s->peer_sid == 0)
+			s->st.before_up++; /* no connection has ever been up */
+		else
+			s->st.drops[s->discard]++;
 		return;
 	}
 
