@@ -397,6 +397,22 @@ start_handshake(struct conn *c)
 	send_small(c, msg, sizeof(msg));
 }
 
+/*
+ * Why a listener most likely closed our handshake without a word: it does so only when it
+ * cannot authenticate us, or (with Cipher set) when no cipher suits both; its log says which.
+ */
+static const char *
+refused_hint(const struct conn *c)
+{
+	int psk = c->s->cid->mode == CRYPTO_MODE_PSK, cipher = c->s->conf->cipher != CIPHER_AUTO;
+
+	if (cipher)
+		return psk ? ": likely a key or Cipher mismatch (check PresharedKey, Cipher)"
+			   : ": likely a key or Cipher mismatch (check PublicKey, Cipher)";
+	return psk ? ": likely a key mismatch (check PresharedKey on both sides)"
+		   : ": likely a key mismatch (check PublicKey on both sides)";
+}
+
 /* Bytes during HANDSHAKE, both roles. */
 static void
 handshake_read(struct conn *c)
@@ -617,10 +633,9 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			conn_fail(c, "%s%s%s%s", c->state == CONN_UP ? "" : conn_state_name(c),
 				  c->state == CONN_UP ? "" : ": ",
 				  n == 0 ? "closed by peer" : strerror(errno),
-				  n != 0 || c->state != CONN_HANDSHAKE || !c->initiator ? ""
-				  : c->s->cid->mode == CRYPTO_MODE_PSK
-				      ? ": likely a key mismatch (check PresharedKey on both sides)"
-				      : ": likely a key mismatch (check PublicKey on both sides)");
+				  n == 0 && c->state == CONN_HANDSHAKE && c->initiator
+					  ? refused_hint(c)
+					  : "");
 			return;
 		}
 		c->last_rx = ev_now(loop);
