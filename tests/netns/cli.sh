@@ -27,6 +27,7 @@ run() {
 version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$top_builddir/config.h")
 
 echo "# help and version: standard output, exit 0"
+f0=$fails
 run "$MPTUN" --version
 [ $rc = 0 ] && [ "$(cat "$D/out")" = "mptun $version" ] && [ ! -s "$D/err" ] ||
 	fail "mptun --version: exit $rc, '$(cat "$D/out")' (wanted 'mptun $version'), stderr '$(cat "$D/err")'"
@@ -42,7 +43,7 @@ for cmd in run check show reload genkey pubkey reflect pipe; do
 			fail "mptun $cmd $h: exit $rc, stdout '$(head -c 200 "$D/out")', stderr '$(head -c 200 "$D/err")'"
 	done
 done
-echo "ok: --help, -h of mptun and of its 8 commands, and --version ($version)"
+[ $fails = "$f0" ] && echo "ok: --help, -h of mptun and of its 8 commands, and --version ($version)"
 
 echo "# usage errors: standard error, exit 2, naming what was wrong"
 usage_error() { # WANT CMD...: exit 2, nothing on stdout, stderr holds WANT and a usage line
@@ -69,15 +70,17 @@ usage_error "mptun reflect: missing TARGET" reflect 127.0.0.1:1
 usage_error "mptun: unknown command 'bogus'" bogus
 
 echo "# messages that end the program are errors"
+f0=$fails
 run sh -c "echo notakey | '$MPTUN' pubkey"
 [ $rc = 1 ] && grep -q "error: pubkey: not a base64 private key" "$D/err" && ! grep -q warning "$D/err" ||
 	fail "pubkey of garbage: exit $rc, stderr '$(cat "$D/err")' (wanted an error)"
 run "$MPTUN" reflect -m x 127.0.0.1:1 127.0.0.1:2
 [ $rc = 2 ] && grep -q "error: reflect: bad value 'x' for -m" "$D/err" && ! grep -q warning "$D/err" ||
 	fail "reflect -m x: exit $rc, stderr '$(cat "$D/err")' (wanted an error)"
-echo "ok: pubkey and reflect end with 'error:', not 'warning:'"
+[ $fails = "$f0" ] && echo "ok: pubkey and reflect end with 'error:', not 'warning:'"
 
 echo "# Congestion: check names file:line for a name this kernel lacks"
+f0=$fails
 mpt_keys
 topo_ns c
 topo_ns s
@@ -91,21 +94,23 @@ if [ -e /proc/modules ] && ! [ -e "/lib/modules/$(uname -r)/modules.dep" ]; then
 	# a kernel with loadable modules, none of them listed here: check cannot tell
 	[ $rc = 0 ] && grep -q "warning: $D/c.conf:$line: Congestion bbbr: cannot tell" "$D/err" ||
 		fail "check, Congestion = bbbr, no module list: exit $rc, stderr '$(cat "$D/err")'"
-	echo "ok: check warns that it cannot tell whether this kernel has bbbr"
+	[ $fails = "$f0" ] && echo "ok: check warns that it cannot tell whether this kernel has bbbr"
 else
 	[ $rc = 1 ] && [ ! -s "$D/out" ] &&
 		grep -q "^$D/c.conf:$line: Congestion bbbr: not a congestion control of this kernel (it has: " "$D/err" ||
 		fail "check, Congestion = bbbr: exit $rc (wanted 1), stderr '$(cat "$D/err")'"
-	echo "ok: $(cat "$D/err")"
+	[ $fails = "$f0" ] && echo "ok: $(cat "$D/err")"
 fi
 avail=$(cut -d' ' -f1 /proc/sys/net/ipv4/tcp_available_congestion_control)
+f0=$fails
 sed "s/^Congestion = bbbr/Congestion = $avail/" "$D/c.conf" >"$D/c2.conf"
 run "$MPTUN" check "$D/c2.conf"
 [ $rc = 0 ] && [ ! -s "$D/err" ] && grep -q "^Congestion = $avail" "$D/out" ||
 	fail "check, Congestion = $avail (available): exit $rc, stderr '$(cat "$D/err")'"
-echo "ok: check takes Congestion = $avail, which this kernel has"
+[ $fails = "$f0" ] && echo "ok: check takes Congestion = $avail, which this kernel has"
 
 echo "# Congestion: run says so at the default level, and the path comes up anyway"
+f0=$fails
 mpt_start s "$D/s.conf"
 mpt_start c "$D/c.conf"
 mpt_wait_up c "$D/c.conf" 1 || fail "the tunnel with Congestion = bbbr does not come up"
@@ -115,9 +120,10 @@ grep -q "warning: congestion control bbbr: .*; the connection uses the kernel's 
 	fail "run does not warn when TCP_CONGESTION fails: $(cat "$D/c.conf.log")"
 n=$(grep -c "congestion control bbbr:" "$D/c.conf.log")
 [ "$n" = 1 ] || fail "the TCP_CONGESTION failure logged $n times, wanted once"
-echo "ok: run warned about bbbr at start and at the first connection, and the path is up"
+[ $fails = "$f0" ] && echo "ok: run warned about bbbr at start and at the first connection, and the path is up"
 
 echo "# a fresh tunnel: the kernel's start-up packets are not drops"
+f0=$fails
 # the server starts late, so mp0 of the client is up well before any path is
 mpt_stop "$D/c.conf"
 mpt_stop "$D/s.conf"
@@ -137,7 +143,7 @@ grep -q "drops 0$" "$D/show.txt" || fail "show's first line: $(head -n 1 "$D/sho
 topo_exec c "$MPTUN" show -s "$D/c3.conf.sock" --prometheus >"$D/prom.txt"
 grep -q "^mptun_session_before_up_total{interface=\"mp0\"} $early$" "$D/prom.txt" ||
 	fail "prometheus: $(grep before_up "$D/prom.txt")"
-echo "ok: fresh tunnel: drops 0, before_up $early ($(head -n 1 "$D/show.txt"))"
+[ $fails = "$f0" ] && echo "ok: fresh tunnel: drops 0, before_up $early ($(head -n 1 "$D/show.txt"))"
 
 echo "# no root, no ControlSocket: an error that says what to do"
 mkdir -m 0755 "$D/nr"
@@ -153,7 +159,7 @@ mkdir -m 0755 "$D/nr"
 chmod 0644 "$D/nr/nr.conf" # nobody reads it: a test key, thrown away
 chmod 0755 "$D"
 run topo_exec c timeout 10 runuser -u nobody -- "$MPTUN" run "$D/nr/nr.conf"
-if ! runuser -u nobody -- "$MPTUN" --version >/dev/null 2>&1; then
+if ! runuser -u nobody -- "$MPTUN" genkey >/dev/null 2>&1; then
 	echo "skip: user nobody cannot run $MPTUN (a directory on its path is closed to others)"
 elif [ $rc = 1 ] && grep -q "error: cannot create control socket /run/mptun/mpcli$$.*: .*; run as root, or set ControlSocket to a path this user can write" "$D/err" &&
 	! grep -q "warning" "$D/err"; then
