@@ -11,7 +11,7 @@
 
 #include "congestion.h"
 
-#define CONGESTION_PROC "/proc/sys/net/ipv4/tcp_available_congestion_control"
+#define CONGESTION_PROC	    "/proc/sys/net/ipv4/tcp_available_congestion_control"
 #define CONGESTION_LIST_MAX 512 /* the kernel's own limit for the list (TCP_CA_BUF_MAX) */
 
 /* Is name a word of the space-separated list? */

@@ -394,8 +394,7 @@ socket_of_config(const char *file, char *path, size_t len)
 }
 
 /* show's or reload's help: on stdout, exit 0, for --help; on stderr, exit 2, after an error. */
-static void __attribute__((noreturn))
-client_usage(FILE *f, int is_show)
+static void __attribute__((noreturn)) client_usage(FILE *f, int is_show)
 {
 	if (is_show)
 		fprintf(f, "usage: mptun show [-c CONFIG | -s SOCKET] [--json | --prometheus] "
@@ -405,12 +404,15 @@ client_usage(FILE *f, int is_show)
 	if (f == stdout)
 		fprintf(f,
 			"%s"
-			"  -c, --config CONFIG  the daemon of CONFIG (its ControlSocket, or default)\n"
+			"  -c, --config CONFIG  the daemon of CONFIG (its ControlSocket, or "
+			"default)\n"
 			"  -s, --socket SOCKET  the daemon listening on SOCKET\n"
-			"Without -c or -s: the daemon of interface mp0 in this network namespace.\n",
+			"Without -c or -s: the daemon of interface mp0 in this network "
+			"namespace.\n",
 			is_show ? "Print the state of a running daemon: session, paths, "
 				  "connections.\n"
-				  "  --json, --prometheus  one JSON object, or the Prometheus text\n"
+				  "  --json, --prometheus  one JSON object, or the Prometheus "
+				  "text\n"
 				  "  --watch [SECS]       again every SECS seconds (default 1, at "
 				  "most 3600)\n"
 				: "Make a running daemon read its configuration file again.\n");
@@ -436,9 +438,12 @@ static void
 client_args(int argc, char **argv, int is_show, char *path, size_t len, int *form, double *watch)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"socket", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},	  {"prometheus", no_argument, NULL, 'p'},
-		{"watch", optional_argument, NULL, 'w'},  {"help", no_argument, NULL, 'h'},
+		{"config", required_argument, NULL, 'c'},
+		{"socket", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'j'},
+		{"prometheus", no_argument, NULL, 'p'},
+		{"watch", optional_argument, NULL, 'w'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *config = NULL;
@@ -446,8 +451,7 @@ client_args(int argc, char **argv, int is_show, char *path, size_t len, int *for
 	int ch;
 
 	path[0] = '\0';
-	while ((ch = getopt_long(argc, argv, is_show ? "c:s:jpw::h" : "c:s:h", opts, NULL)) !=
-	       -1) {
+	while ((ch = getopt_long(argc, argv, is_show ? "c:s:jpw::h" : "c:s:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			config = optarg;

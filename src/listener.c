@@ -19,7 +19,6 @@
 #include "session.h"
 #include "util.h"
 
-
 static void
 listener_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -163,8 +162,7 @@ listener_hs_failed(struct listener *l, const char *peer, int err)
 	char addr[CONF_HOST_MAX];
 	int i;
 
-	snprintf(addr, sizeof(addr), "%.*s", colon ? (int)(colon - peer) : (int)strlen(peer),
-		 peer);
+	snprintf(addr, sizeof(addr), "%.*s", colon ? (int)(colon - peer) : (int)strlen(peer), peer);
 	for (i = 0; i < LISTENER_NOTES && n == NULL; i++) {
 		if (strcmp(l->notes[i].addr, addr) == 0)
 			n = &l->notes[i];

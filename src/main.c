@@ -112,8 +112,7 @@ command(const char *name)
 }
 
 /* cmd's help on standard output, exit 0. */
-static void __attribute__((noreturn))
-command_help(const struct command *cmd)
+static void __attribute__((noreturn)) command_help(const struct command *cmd)
 {
 	printf("usage: mptun %s%s%s\n%s", cmd->name, *cmd->synopsis ? " " : "", cmd->synopsis,
 	       cmd->help);
@@ -161,8 +160,7 @@ plain_args(const struct command *cmd, int argc, char **argv)
 
 /* Exactly want operands from argv[first] on, or a usage error naming the odd one. */
 static void
-operands(const struct command *cmd, int argc, char **argv, int first, int want,
-	 const char *what)
+operands(const struct command *cmd, int argc, char **argv, int first, int want, const char *what)
 {
 	if (argc - first < want)
 		usage_error(cmd, "missing %s", what);
