@@ -400,12 +400,16 @@ start_handshake(struct conn *c)
 /*
  * Why a listener most likely closed our handshake without a word: it does so only when it
  * cannot authenticate us, or (with Cipher set) when no cipher suits both; its log says which.
+ * Each hint fits conn.why with the "handshake: closed by peer" before it.
  */
 static const char *
 refused_hint(const struct conn *c)
 {
 	int psk = c->s->cid->mode == CRYPTO_MODE_PSK, cipher = c->s->conf->cipher != CIPHER_AUTO;
 
+	/* a tcp:// relay that cannot reach its target accepts, then closes just the same */
+	if (c->path != NULL && c->path->cp != NULL && c->path->cp->nvia > 0)
+		return ": likely a key mismatch, or a relay that cannot reach the server";
 	if (cipher)
 		return psk ? ": likely a key or Cipher mismatch (check PresharedKey, Cipher)"
 			   : ": likely a key or Cipher mismatch (check PublicKey, Cipher)";
