@@ -633,6 +633,7 @@ set_value(struct parser *p, int id, const char *val)
 				    "not a congestion control name (1 to %d of a-z 0-9 _)",
 				    CONF_CC_NAME_LEN);
 		strcpy(pa->congestion, val);
+		pa->congestion_line = p->line;
 		return 0;
 	}
 	return perr(p, "internal error: key %d", id);

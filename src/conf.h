@@ -87,6 +87,7 @@ struct conf_path {
 	int priority;           /* default 0; lower is filled first by ordered */
 	int backup;             /* carries traffic only while no primary path is up */
 	char congestion[CONF_NAME_MAX]; /* TCP_CONGESTION; empty: the default (see conf.c) */
+	int congestion_line;    /* line of Congestion, for messages (congestion.h) */
 	int line;               /* line of the [Path] header, for messages */
 };
 

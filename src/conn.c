@@ -72,6 +72,7 @@ format_addr(const struct sockaddr *sa, char *out, size_t len)
 static void
 tune_socket(int fd, const char *congestion, int dead_ms)
 {
+	static char warned[CONF_NAME_MAX]; /* the last name that failed */
 	int one = 1, lowat = CONN_NOTSENT_LOWAT, idle = 1, cnt = 3;
 	unsigned int user_timeout = (unsigned int)dead_ms;
 
@@ -84,8 +85,13 @@ tune_socket(int fd, const char *congestion, int dead_ms)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof(idle));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	if (congestion[0] != '\0' &&
-	    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, congestion, strlen(congestion)) == -1)
-		log_debug("congestion control %s not available", congestion);
+	    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, congestion, strlen(congestion)) == -1 &&
+	    strcmp(warned, congestion) != 0) {
+		/* once per name: every connection asking for it fails alike */
+		log_warnx("congestion control %s: %s; the connection uses the kernel's default",
+			  congestion, strerror(errno));
+		snprintf(warned, sizeof(warned), "%s", congestion);
+	}
 }
 
 static struct conn *
@@ -393,6 +399,26 @@ start_handshake(struct conn *c)
 	send_small(c, msg, sizeof(msg));
 }
 
+/*
+ * Why a listener most likely closed our handshake without a word: it does so only when it
+ * cannot authenticate us, or (with Cipher set) when no cipher suits both; its log says which.
+ * Each hint fits conn.why with the "handshake: closed by peer" before it.
+ */
+static const char *
+refused_hint(const struct conn *c)
+{
+	int psk = c->s->cid->mode == CRYPTO_MODE_PSK, cipher = c->s->conf->cipher != CIPHER_AUTO;
+
+	/* a tcp:// relay that cannot reach its target accepts, then closes just the same */
+	if (c->path != NULL && c->path->cp != NULL && c->path->cp->nvia > 0)
+		return ": likely a key mismatch, or a relay that cannot reach the server";
+	if (cipher)
+		return psk ? ": likely a key or Cipher mismatch (check PresharedKey, Cipher)"
+			   : ": likely a key or Cipher mismatch (check PublicKey, Cipher)";
+	return psk ? ": likely a key mismatch (check PresharedKey on both sides)"
+		   : ": likely a key mismatch (check PublicKey on both sides)";
+}
+
 /* Bytes during HANDSHAKE, both roles. */
 static void
 handshake_read(struct conn *c)
@@ -413,11 +439,14 @@ handshake_read(struct conn *c)
 	memmove(c->hsbuf, c->hsbuf + need, c->hslen - need);
 	c->hslen -= need;
 	if (rc != CRYPTO_OK) {
-		/* nothing is said to an unauthenticated peer: close silently */
+		/* nothing is said to an unauthenticated peer: close silently; the listener
+		 * logs why, rate-limited */
 		session_count_drop(c->s, DROP_HANDSHAKE);
 		if (c->initiator)
 			log_warnx("path %s: handshake with %s failed: %s", c->path->name, c->peer,
 				  crypto_strerror(rc));
+		else if (c->listener != NULL)
+			listener_hs_failed(c->listener, c->peer, rc);
 		conn_fail(c, "handshake failed: %s", crypto_strerror(rc));
 		return;
 	}
@@ -605,10 +634,14 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 				conn_fail(c, "%s", proxy_error(&c->ph));
 				return;
 			}
-			/* say in which phase: "handshake: closed by peer" tells a wrong key */
-			conn_fail(c, "%s%s%s", c->state == CONN_UP ? "" : conn_state_name(c),
+			/* say in which phase; a listener closes a handshake it cannot
+			 * authenticate without a word, so that one most likely means keys */
+			conn_fail(c, "%s%s%s%s", c->state == CONN_UP ? "" : conn_state_name(c),
 				  c->state == CONN_UP ? "" : ": ",
-				  n == 0 ? "closed by peer" : strerror(errno));
+				  n == 0 ? "closed by peer" : strerror(errno),
+				  n == 0 && c->state == CONN_HANDSHAKE && c->initiator
+					  ? refused_hint(c)
+					  : "");
 			return;
 		}
 		c->last_rx = ev_now(loop);

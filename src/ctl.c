@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -253,7 +254,12 @@ ctl_open(struct ev_loop *loop, const char *path, struct session *s)
 	old = umask(0117);
 	if (bind(ctl->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 || listen(ctl->fd, 8) == -1) {
 		umask(old);
-		log_warn("control socket %s", path);
+		if (strncmp(path, CTL_DIR "/", sizeof(CTL_DIR)) == 0 && geteuid() != 0)
+			log_warnx("cannot create control socket %s: %s; run as root, or set "
+				  "ControlSocket to a path this user can write",
+				  path, strerror(errno));
+		else
+			log_warn("control socket %s", path);
 		close(ctl->fd);
 		free(ctl);
 		return NULL;
@@ -387,13 +393,44 @@ socket_of_config(const char *file, char *path, size_t len)
 	return 0;
 }
 
-static void
-client_usage(void)
+/* show's or reload's help: on stdout, exit 0, for --help; on stderr, exit 2, after an error. */
+static void __attribute__((noreturn)) client_usage(FILE *f, int is_show)
 {
-	fprintf(stderr, "usage: mptun show [-c CONFIG | -s SOCKET] [--json | --prometheus] "
-			"[--watch [SECS]]\n"
-			"       mptun reload [-c CONFIG | -s SOCKET]\n");
-	exit(2);
+	if (is_show)
+		fprintf(f, "usage: mptun show [-c CONFIG | -s SOCKET] [--json | --prometheus] "
+			   "[--watch [SECS]]\n");
+	else
+		fprintf(f, "usage: mptun reload [-c CONFIG | -s SOCKET]\n");
+	if (f == stdout)
+		fprintf(f,
+			"%s"
+			"  -c, --config CONFIG  the daemon of CONFIG (its ControlSocket, or "
+			"default)\n"
+			"  -s, --socket SOCKET  the daemon listening on SOCKET\n"
+			"Without -c or -s: the daemon of interface mp0 in this network "
+			"namespace.\n",
+			is_show ? "Print the state of a running daemon: session, paths, "
+				  "connections.\n"
+				  "  --json, --prometheus  one JSON object, or the Prometheus "
+				  "text\n"
+				  "  --watch [SECS]       again every SECS seconds (default 1, at "
+				  "most 3600)\n"
+				: "Make a running daemon read its configuration file again.\n");
+	exit(f == stdout ? 0 : 2);
+}
+
+/* A usage error of show or reload: what was wrong, then the usage. */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+client_error(int is_show, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "mptun %s: ", is_show ? "show" : "reload");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	client_usage(stderr, is_show);
 }
 
 /* Parse -c/-s (and, for show, the output options) into the socket path. */
@@ -401,49 +438,65 @@ static void
 client_args(int argc, char **argv, int is_show, char *path, size_t len, int *form, double *watch)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"socket", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},	  {"prometheus", no_argument, NULL, 'p'},
-		{"watch", optional_argument, NULL, 'w'},  {NULL, 0, NULL, 0},
+		{"config", required_argument, NULL, 'c'},
+		{"socket", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'j'},
+		{"prometheus", no_argument, NULL, 'p'},
+		{"watch", optional_argument, NULL, 'w'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *config = NULL;
 	char *end;
 	int ch;
 
 	path[0] = '\0';
-	while ((ch = getopt_long(argc, argv, is_show ? "c:s:jpw::" : "c:s:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, is_show ? "c:s:jpw::h" : "c:s:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			config = optarg;
 			break;
 		case 's':
+			if (strlen(optarg) >= len)
+				client_error(is_show, "-s %s: longer than a socket name can be",
+					     optarg);
 			snprintf(path, len, "%s", optarg);
 			break;
 		case 'j':
 		case 'p':
 			if (!is_show)
-				client_usage();
+				client_error(is_show, "--%s is an option of show",
+					     ch == 'j' ? "json" : "prometheus");
 			*form = ch;
 			break;
 		case 'w':
 			if (!is_show)
-				client_usage();
+				client_error(is_show, "--watch is an option of show");
 			*watch = 1;
-			/* --watch=SECS, -wSECS, or --watch SECS */
-			if (optarg == NULL && optind < argc && argv[optind][0] >= '0' &&
-			    argv[optind][0] <= '9')
+			/* --watch=SECS, -wSECS, or --watch SECS: show takes no operands, so a
+			 * word after --watch that is no option is its value */
+			if (optarg == NULL && optind < argc && argv[optind][0] != '-')
 				optarg = argv[optind++];
 			if (optarg != NULL) {
 				*watch = strtod(optarg, &end);
-				if (*end != '\0' || !(*watch > 0) || *watch > CTL_WATCH_MAX)
-					client_usage();
+				if (end == optarg || *end != '\0' || !(*watch > 0) ||
+				    *watch > CTL_WATCH_MAX)
+					client_error(is_show,
+						     "--watch %s: not a number of seconds above 0 "
+						     "and at most %d",
+						     optarg, CTL_WATCH_MAX);
 			}
 			break;
+		case 'h':
+			client_usage(stdout, is_show);
 		default:
-			client_usage();
+			client_usage(stderr, is_show); /* getopt has said what */
 		}
 	}
-	if (optind != argc || (config != NULL && path[0] != '\0'))
-		client_usage();
+	if (optind < argc)
+		client_error(is_show, "unexpected argument '%s'", argv[optind]);
+	if (config != NULL && path[0] != '\0')
+		client_error(is_show, "-c and -s exclude each other");
 	if (path[0] == '\0' && socket_of_config(config, path, len) == -1)
 		exit(1);
 }

@@ -12,12 +12,12 @@
 #include <netinet/in.h>
 
 #include "conn.h"
+#include "crypto.h"
 #include "listener.h"
 #include "log.h"
 #include "proxy.h"
 #include "session.h"
 #include "util.h"
-
 
 static void
 listener_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -130,4 +130,64 @@ listener_free(struct listener *l)
 	ev_io_stop(l->s->loop, &l->io);
 	close(l->fd);
 	free(l);
+}
+
+/* Why a handshake failed, for the operator of the listening side. */
+static const char *
+hs_failure(int err)
+{
+	switch (err) {
+	case CRYPTO_ERR_UNKNOWN_PEER:
+		return "unknown key (its public key is not this side's [Peer] PublicKey)";
+	case CRYPTO_ERR_MAC:
+		return "bad MAC (it has a wrong PublicKey for this side, or another "
+		       "PresharedKey, or is not mptun)";
+	case CRYPTO_ERR_REPLAY:
+		return "replay or stale timestamp (a copied handshake, or its clock went back)";
+	case CRYPTO_ERR_MODE:
+		return "mode mismatch (one side has PresharedKey, the other key pairs)";
+	case CRYPTO_ERR_CIPHER:
+		return "no Cipher both sides accept";
+	default:
+		return crypto_strerror(err);
+	}
+}
+
+void
+listener_hs_failed(struct listener *l, const char *peer, int err)
+{
+	struct listener_note *n = NULL, *old = &l->notes[0];
+	ev_tstamp now = ev_now(l->s->loop);
+	const char *colon = strrchr(peer, ':');
+	char addr[CONF_HOST_MAX];
+	int i;
+
+	snprintf(addr, sizeof(addr), "%.*s", colon ? (int)(colon - peer) : (int)strlen(peer), peer);
+	for (i = 0; i < LISTENER_NOTES && n == NULL; i++) {
+		if (strcmp(l->notes[i].addr, addr) == 0)
+			n = &l->notes[i];
+		else if (l->notes[i].at < old->at)
+			old = &l->notes[i];
+	}
+	if (n == NULL && now - old->at >= LISTENER_NOTE_EVERY) {
+		n = old; /* the address logged longest ago, or an unused note */
+		snprintf(n->addr, sizeof(n->addr), "%s", addr);
+		n->quiet = 0;
+	}
+	if (n == NULL || now - n->at < LISTENER_NOTE_EVERY) {
+		if (n != NULL)
+			n->quiet++;
+		else
+			l->quiet++; /* many addresses at once: counted, told with the next line */
+		return;
+	}
+	if (n->quiet > 0 || l->quiet > 0)
+		log_warnx("listen %s: handshake from %s failed: %s; %lu more from it and %lu from "
+			  "other addresses since its last such line",
+			  l->label, addr, hs_failure(err), n->quiet, l->quiet);
+	else
+		log_warnx("listen %s: handshake from %s failed: %s", l->label, addr,
+			  hs_failure(err));
+	n->at = now;
+	n->quiet = l->quiet = 0;
 }

@@ -19,6 +19,7 @@
 static int log_syslog;
 static int log_journal;
 static int log_level = LOG_LVL_INFO;
+static int log_warn_fatal;
 static const char *log_ident = "mptun";
 
 static int
@@ -58,6 +59,12 @@ log_get_level(void)
 }
 
 void
+log_warnings_fatal(int on)
+{
+	log_warn_fatal = on;
+}
+
+void
 log_cycle_level(void)
 {
 	log_level = log_level == LOG_LVL_DEBUG ? LOG_LVL_WARN : log_level + 1;
@@ -76,6 +83,8 @@ vlog(int level, int with_errno, const char *fmt, va_list ap)
 
 	if (level > log_level)
 		goto out;
+	if (level == LOG_LVL_WARN && log_warn_fatal)
+		level = LOG_LVL_ERR;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	if (with_errno)

@@ -19,6 +19,12 @@ void log_set_level(int level);
 int log_get_level(void);
 /* Cycle the verbosity INFO -> DEBUG -> WARN -> INFO (SIGUSR2). */
 void log_cycle_level(void);
+/*
+ * While on, log_warn and log_warnx print at the error level: set around code whose every
+ * warning ends the program (a one-shot command, a daemon's set-up step), so that the reason
+ * the program stops does not read as a mere warning.
+ */
+void log_warnings_fatal(int on);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <ev.h>
 
 #include "conf.h"
+#include "congestion.h"
 #include "crypto.h"
 #include "ctl.h"
 #include "hooks.h"
@@ -55,19 +57,115 @@ struct daemon {
 	ev_signal sig_int, sig_term, sig_usr1, sig_usr2, sig_hup;
 };
 
+/*
+ * The commands: `mptun --help` lists their synopses, `mptun CMD --help` prints CMD's help
+ * on standard output and exits 0. A usage error says what was wrong, then the synopsis, on
+ * standard error, and exits 2. show, reload, reflect and pipe parse (and explain) their
+ * own options; help is NULL for them.
+ */
+struct command {
+	const char *name;
+	const char *synopsis;
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{"run", "CONFIG [--syslog] [-v]",
+	 "Run the tunnel CONFIG describes, in the foreground, until SIGINT or SIGTERM.\n"
+	 "  --syslog       log to syslog instead of standard error\n"
+	 "  -v, --verbose  log debug messages too (SIGUSR2 cycles the level)\n"
+	 "SIGHUP reloads CONFIG, SIGUSR1 logs the state. See mptun(8), mptun.conf(5).\n"},
+	{"check", "CONFIG",
+	 "Check CONFIG and print its canonical form. Exit 1, with FILE:LINE and the reason on\n"
+	 "standard error, if it has an error, or names a congestion control this kernel lacks.\n"},
+	{"show", "[-c CONFIG | -s SOCKET] [--json | --prometheus] [--watch [SECS]]", NULL},
+	{"reload", "[-c CONFIG | -s SOCKET]", NULL},
+	{"genkey", "", "Print a new private key (base64) on standard output.\n"},
+	{"pubkey", "< private.key",
+	 "Read a private key on standard input and print its public key.\n"},
+	{"reflect", "[options] LISTEN TARGET", NULL},
+	{"pipe", "listen|connect ...", NULL},
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
 static void
-usage(void)
+usage(FILE *f)
 {
-	fprintf(stderr,
-		"usage: mptun run CONFIG [--syslog] [-v]\n"
-		"       mptun check CONFIG\n"
-		"       mptun show [-c CONFIG | -s SOCKET] [--json | --prometheus] [--watch [SECS]]\n"
-		"       mptun reload [-c CONFIG | -s SOCKET]\n"
-		"       mptun genkey\n"
-		"       mptun pubkey < private.key\n"
-		"       mptun reflect [options] LISTEN TARGET\n"
-		"       mptun pipe listen|connect ... (mptun pipe --help)\n");
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "%s mptun %s%s%s\n", i == 0 ? "usage:" : "      ", commands[i].name,
+			*commands[i].synopsis ? " " : "", commands[i].synopsis);
+	fprintf(f, "       mptun --version\n"
+		   "mptun COMMAND --help describes a command; see also mptun(8).\n");
+}
+
+static const struct command *
+command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* cmd's help on standard output, exit 0. */
+static void __attribute__((noreturn)) command_help(const struct command *cmd)
+{
+	printf("usage: mptun %s%s%s\n%s", cmd->name, *cmd->synopsis ? " " : "", cmd->synopsis,
+	       cmd->help);
+	exit(fflush(stdout) == 0 ? 0 : 1);
+}
+
+/* What was wrong, then cmd's synopsis, on standard error; exit 2. */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+usage_error(const struct command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt != NULL) {
+		fprintf(stderr, "mptun %s: ", cmd->name);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "usage: mptun %s%s%s\n", cmd->name, *cmd->synopsis ? " " : "",
+		cmd->synopsis);
 	exit(2);
+}
+
+/*
+ * Options of a command that takes no options but --help: returns the index of the first
+ * operand. getopt has named an unknown option already.
+ */
+static int
+plain_args(const struct command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (ch == 'h')
+			command_help(cmd);
+		usage_error(cmd, NULL);
+	}
+	return optind;
+}
+
+/* Exactly want operands from argv[first] on, or a usage error naming the odd one. */
+static void
+operands(const struct command *cmd, int argc, char **argv, int first, int want, const char *what)
+{
+	if (argc - first < want)
+		usage_error(cmd, "missing %s", what);
+	if (argc - first > want)
+		usage_error(cmd, "unexpected argument '%s'", argv[first + want]);
 }
 
 static struct conf *
@@ -86,17 +184,29 @@ load_or_exit(const char *file)
 }
 
 static int
-cmd_check(int argc, char **argv)
+cmd_check(const struct command *cmd, int argc, char **argv)
 {
 	struct conf *c;
+	char err[1024];
+	int first = plain_args(cmd, argc, argv), rc = 0;
 
-	if (argc != 2)
-		usage();
-	c = load_or_exit(argv[1]);
-	conf_print(c, stdout);
+	operands(cmd, argc, argv, first, 1, "CONFIG");
+	c = load_or_exit(argv[first]);
+	/* the file is right; is this machine? (run only warns: see congestion.h) */
+	switch (congestion_check_conf(c, err, sizeof(err))) {
+	case -1:
+		fprintf(stderr, "%s\n", err);
+		rc = 1;
+		break;
+	case 1:
+		fprintf(stderr, "warning: %s\n", err);
+		break;
+	}
+	if (rc == 0)
+		conf_print(c, stdout);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
-	return 0;
+	return rc;
 }
 
 
@@ -221,19 +331,20 @@ chan_stop(struct daemon *d)
 }
 
 static int
-cmd_run(int argc, char **argv)
+cmd_run(const struct command *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"syslog", no_argument, NULL, 'S'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct daemon d;
 	struct rlimit nocore = {0, 0};
-	char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char sock[sizeof(((struct sockaddr_un *)0)->sun_path)], err[1024];
 	int ch, i, use_syslog = 0, verbose = 0, rc = 1;
 
-	while ((ch = getopt_long(argc, argv, "Sv", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "Svh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'S':
 			use_syslog = 1;
@@ -241,12 +352,13 @@ cmd_run(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'h':
+			command_help(cmd);
 		default:
-			usage();
+			usage_error(cmd, NULL);
 		}
 	}
-	if (optind != argc - 1)
-		usage();
+	operands(cmd, argc, argv, optind, 1, "CONFIG");
 	log_init("mptun", use_syslog);
 	if (verbose)
 		log_set_level(LOG_LVL_DEBUG);
@@ -257,12 +369,22 @@ cmd_run(int argc, char **argv)
 	}
 	memset(&d, 0, sizeof(d));
 	d.conf = load_or_exit(argv[optind]);
+	switch (congestion_check_conf(d.conf, err, sizeof(err))) {
+	case -1:
+		log_warnx("%s: its connections use the kernel's default", err);
+		break;
+	case 1:
+		log_warnx("%s", err);
+		break;
+	}
 	if (crypto_init() == -1)
 		fatalx("cannot initialise libsodium or the record cipher library");
 	d.loop = ev_default_loop(EVFLAG_AUTO);
 	if (session_init(&d.s, d.loop, d.conf, chan_of(&d),
 			 d.conf->mode == MODE_UDP ? (size_t)d.conf->mtu : TUN_PAYLOAD_MAX, &d.cid) == -1)
 		fatalx("out of memory");
+	/* the set-up steps: each failure ends the program, and says so (log.h) */
+	log_warnings_fatal(1);
 	if (keys_init(&d) == -1)
 		goto out;
 	if (chan_open(&d) == -1)
@@ -270,6 +392,7 @@ cmd_run(int argc, char **argv)
 	for (i = 0; i < d.conf->nlisten; i++)
 		if ((d.listeners[i] = listener_new(&d.s, &d.conf->listen[i])) == NULL)
 			goto out_tun;
+	log_warnings_fatal(0); /* a path that cannot dial yet retries */
 	for (i = 0; conf_is_client(d.conf) && i < d.conf->npaths; i++) {
 		struct path *p = path_new(&d.s, i, d.conf->paths[i].name, &d.conf->paths[i]);
 
@@ -280,12 +403,14 @@ cmd_run(int argc, char **argv)
 	}
 	/* links and addresses coming and going take paths down and up at once */
 	d.nlmon = nl_monitor_open(d.loop, session_net_event, &d.s);
+	log_warnings_fatal(1);
 	ctl_path(d.conf, sock, sizeof(sock));
 	if ((d.ctl = ctl_open(d.loop, sock, &d.s)) == NULL)
 		goto out_tun;
 	ctl_on_reload(d.ctl, daemon_reload, &d);
 	if (privs_drop(d.conf->user, sock) == -1)
 		goto out_ctl;
+	log_warnings_fatal(0);
 	signals_start(&d);
 	hooks_post_up(d.loop, d.conf);
 	/* READY=1 once a connection is up (dialing side) or now (listening side) */
@@ -318,32 +443,52 @@ out:
 int
 main(int argc, char **argv)
 {
-	const char *cmd;
+	const struct command *cmd;
+	char name[32];
+	int first;
 
 	log_init("mptun", 0);
-	if (argc < 2)
-		usage();
-	cmd = argv[1];
+	if (argc < 2) {
+		fprintf(stderr, "mptun: missing command\n");
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("mptun %s\n", PACKAGE_VERSION);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	if ((cmd = command(argv[1])) == NULL) {
+		fprintf(stderr, "mptun: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return 2;
+	}
+	/* getopt's own messages then read "mptun run: unrecognized option ..." */
+	snprintf(name, sizeof(name), "mptun %s", cmd->name);
+	argv[1] = name;
 	argc--;
 	argv++;
-	if (strcmp(cmd, "run") == 0)
-		return cmd_run(argc, argv);
-	if (strcmp(cmd, "check") == 0)
-		return cmd_check(argc, argv);
-	if (strcmp(cmd, "show") == 0)
+	if (strcmp(cmd->name, "run") == 0)
+		return cmd_run(cmd, argc, argv);
+	if (strcmp(cmd->name, "check") == 0)
+		return cmd_check(cmd, argc, argv);
+	if (strcmp(cmd->name, "show") == 0)
 		return ctl_cmd_show(argc, argv);
-	if (strcmp(cmd, "reload") == 0)
+	if (strcmp(cmd->name, "reload") == 0)
 		return ctl_cmd_reload(argc, argv);
-	if (strcmp(cmd, "genkey") == 0)
-		return crypto_cmd_genkey();
-	if (strcmp(cmd, "pubkey") == 0)
-		return crypto_cmd_pubkey(stdin);
-	if (strcmp(cmd, "reflect") == 0)
+	if (strcmp(cmd->name, "reflect") == 0)
 		return reflect_main(argc, argv);
-	if (strcmp(cmd, "pipe") == 0)
+	if (strcmp(cmd->name, "pipe") == 0)
 		return pipe_main(argc, argv);
-	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0)
-		usage();
-	fprintf(stderr, "mptun: unknown command %s\n", cmd);
-	usage();
+	/* genkey and pubkey: every warning of theirs ends the program */
+	first = plain_args(cmd, argc, argv);
+	operands(cmd, argc, argv, first, 0, NULL);
+	log_warnings_fatal(1);
+	if (strcmp(cmd->name, "genkey") == 0)
+		return crypto_cmd_genkey();
+	return crypto_cmd_pubkey(stdin);
 }

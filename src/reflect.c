@@ -736,6 +736,12 @@ parse_args(struct reflect *r, int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2) {
+		if (argc - optind < 2)
+			fprintf(stderr, "mptun reflect: missing %s\n",
+				argc == optind ? "LISTEN and TARGET" : "TARGET");
+		else
+			fprintf(stderr, "mptun reflect: unexpected argument '%s'\n",
+				argv[optind + 2]);
 		usage(stderr);
 		return -1;
 	}
@@ -756,6 +762,7 @@ reflect_main(int argc, char **argv)
 	r.max_conns = REFLECT_MAX_CONNS;
 	r.connect_timeout = REFLECT_CONNECT_TIMEOUT;
 	r.idle_timeout = REFLECT_IDLE_TIMEOUT;
+	log_warnings_fatal(1); /* until it runs, every warning ends the program */
 	switch (parse_args(&r, argc, argv)) {
 	case 1:
 		return 0;
@@ -764,6 +771,7 @@ reflect_main(int argc, char **argv)
 	}
 	if (target_set(&r, argv[optind + 1]) == -1 || listen_on(&r, argv[optind]) == -1)
 		goto out;
+	log_warnings_fatal(0);
 	/* splice() into a socket whose peer is gone would raise SIGPIPE: errors suffice */
 	signal(SIGPIPE, SIG_IGN);
 

@@ -61,7 +61,7 @@ path_same(const struct conf *oc, const struct conf_path *op, const struct conf *
 				   *eb = conf_path_endpoint(nc, np);
 	int i;
 
-	a.line = b.line = 0;
+	a.line = b.line = a.congestion_line = b.congestion_line = 0;
 	for (i = 0; i < 2; i++) {
 		struct conf_path *x = i ? &b : &a;
 		int v;

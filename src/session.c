@@ -511,7 +511,10 @@ session_tx_commit(struct session *s, size_t len)
 	uint64_t seq;
 
 	if (s->discard != DROP_MAX) {
-		s->st.drops[s->discard]++;
+		if (s->discard == DROP_NOPATH && s->peer_sid == 0)
+			s->st.before_up++; /* no connection has ever been up */
+		else
+			s->st.drops[s->discard]++;
 		return;
 	}
 	frame_put_data_hdr(slot, s->sq.next, 0, len);

@@ -64,6 +64,12 @@ struct session_stats {
 	uint64_t tx_bytes, rx_bytes, tx_packets, rx_packets;
 	uint64_t retransmits;
 	uint64_t drops[DROP_MAX];
+	/*
+	 * tun/udp payloads read and discarded before any connection was ever up: the kernel's
+	 * own start-up packets on a fresh device (IPv6 router solicitations, MLD reports).
+	 * Not a drop: nothing a user sent was lost; DROP_NOPATH counts from the first up on.
+	 */
+	uint64_t before_up;
 };
 
 struct session {

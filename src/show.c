@@ -152,7 +152,7 @@ show_json(struct session *s, FILE *f)
 	for (i = 0; i < DROP_MAX; i++)
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", session_drop_name(i),
 			(unsigned long long)st->drops[i]);
-	fprintf(f, "}},\"paths\":[");
+	fprintf(f, "},\"before_up\":%llu},\"paths\":[", (unsigned long long)st->before_up);
 	for (i = 0; i < s->npaths; i++) {
 		const struct path *p = s->paths[i];
 
@@ -386,6 +386,9 @@ prom_session(struct session *s, FILE *f)
 		 offsetof(struct session_stats, rx_packets)},
 		{"mptun_session_retransmits_total", "Frames sent again on another connection.",
 		 offsetof(struct session_stats, retransmits)},
+		{"mptun_session_before_up_total",
+		 "Payloads discarded before any connection was up (not drops).",
+		 offsetof(struct session_stats, before_up)},
 	};
 	size_t k;
 	int i;

@@ -12,9 +12,12 @@
 # so that names in messages are the bare file names and key files can be given their
 # modes (git keeps none): good.key is created 0600, open.key 0644.
 #
-# Checkers: tests/conf_check (the conf module alone) always, and "$top_builddir/mptun
-# check" as well once it implements check (recognized by exit status 1 on a bad file).
-# GOLDEN_UPDATE=1 rewrites the .out and .err files in the source tree from conf_check.
+# Checkers: tests/conf_check (the conf module alone) and "$top_builddir/mptun check", both
+# always: either missing is a failure, and so is a checker that answers anything but the
+# contract (a crash, a usage error) to a file that cannot be read. mptun check also asks
+# the kernel about Congestion names (congestion.h): the good files name only reno and
+# cubic, which every Linux kernel has. GOLDEN_UPDATE=1 rewrites the .out and .err files in
+# the source tree from conf_check.
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -26,18 +29,19 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/mptun-golden.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 checkers=""
-if [ -x "$top_builddir/tests/conf_check" ]; then
-	checkers="$top_builddir/tests/conf_check"
-fi
-if [ -x "$top_builddir/mptun" ]; then
-	"$top_builddir/mptun" check /dev/null >/dev/null 2>&1
-	if [ $? -eq 1 ]; then
-		checkers="$checkers|$top_builddir/mptun check"
-	else
-		echo "note: mptun check not implemented yet; using conf_check only"
+for chk in "$top_builddir/tests/conf_check" "$top_builddir/mptun check"; do
+	if [ ! -x "${chk% check}" ]; then
+		echo "FAIL: ${chk% check} is not built"
+		exit 99
 	fi
-fi
-[ -n "$checkers" ] || { echo "FAIL: no checker built"; exit 99; }
+	$chk "$tmp/missing.conf" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -ne 1 ] || [ -s "$tmp/out" ] || ! grep -q "missing.conf" "$tmp/err"; then
+		echo "FAIL: $chk on a missing file: exit $rc (wanted 1), stdout $(wc -c <"$tmp/out") bytes (wanted 0), stderr: $(head -c 300 "$tmp/err")"
+		exit 99
+	fi
+	checkers="$checkers${checkers:+|}$chk"
+done
 
 for d in good bad conf; do
 	mkdir -p "$tmp/$d"

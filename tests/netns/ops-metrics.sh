@@ -147,7 +147,7 @@ def expected(js):
     """The counters of a `show --json` snapshot as Prometheus series."""
     i = js["interface"]
     e, ses = {}, js["session"]
-    for k in ("tx_bytes", "rx_bytes", "tx_packets", "rx_packets", "retransmits"):
+    for k in ("tx_bytes", "rx_bytes", "tx_packets", "rx_packets", "retransmits", "before_up"):
         e[("mptun_session_%s_total" % k, (("interface", i),))] = ses[k]
     for r, v in ses["drops"].items():
         e[("mptun_session_drops_total", (("interface", i), ("reason", r)))] = v

@@ -14,6 +14,10 @@
 # pattern, holds no segment with data from port 7000). The raw peers read until the server
 # closes and must have received nothing. The server's drops.handshake counts the failures,
 # the legitimate client's path never fails and its pings all but never go unanswered.
+# Silent to the peer, not to the operator: the server logs each impostor's address and why
+# its handshake failed (unknown key, bad MAC, mode mismatch, no common cipher), at the
+# default level and at most once per address per 10 s; the impostors' own logs name a key
+# (or Cipher) mismatch as the likely cause of "closed by peer".
 set -u
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/mptun.sh"
@@ -71,6 +75,7 @@ bad_conf 1 "PrivateKey = $other" "[Peer]" "PublicKey = $MPT_SPUB"
 bad_conf 2 "PrivateKey = $LEGIT_CPRIV" "[Peer]" "PublicKey = $(echo "$other" | "$MPTUN" pubkey)"
 bad_conf 3 "PresharedKey = $("$MPTUN" genkey)" "[Peer]"
 bad_conf 4 "PrivateKey = $LEGIT_CPRIV" "Cipher = none" "[Peer]" "PublicKey = $MPT_SPUB"
+t0=$(date +%s)
 for i in 1 2 3 4; do
 	sec_daemon "x$i" "$D/x$i.conf"
 done
@@ -122,6 +127,28 @@ done
 n=$(tcpdump -n -r "$D/s.pcap" "tcp and dst host 10.77.1.1" 2>/dev/null | wc -l)
 [ "$n" -gt 10 ] || sec_fail "only $n segments with data to the legitimate client: the capture is blind"
 echo "ok: the server sent no TCP payload to any impostor ($n segments to the legitimate client)"
+
+# the server's log: why each impostor failed, rate-limited; the impostors' hint
+t1=$(date +%s)
+why=("" "unknown key" "bad MAC" "mode mismatch" "no Cipher both sides accept")
+for i in 1 2 3 4; do
+	n=$(grep -c "warning: listen [^ ]*: handshake from 10\.77\.1$i\.1 failed: ${why[$i]}" "$D/s.conf.log")
+	tries=$(mpt_json "x$i" "$D/x$i.conf" | jq -r '.paths[0].failures')
+	[ "$n" -ge 1 ] || sec_fail "the server's log does not say that x$i's handshake failed with ${why[$i]}"
+	# at most one line per 10 s: the impostor has been dialing for at most t1 - t0 s
+	[ "$n" -le $(((t1 - t0) / 10 + 1)) ] ||
+		sec_fail "x$i: $n log lines for $tries tries in $((t1 - t0)) s: not rate-limited"
+	echo "ok: server log: x$i failed with ${why[$i]}, $n line(s) for $tries tries in $((t1 - t0)) s"
+done
+for i in 1 2; do
+	grep -q "handshake: closed by peer: likely a key mismatch (check PublicKey on both sides)" "$D/x$i.conf.log" ||
+		sec_fail "impostor x$i does not name a key mismatch: $(grep -m1 'closed by peer' "$D/x$i.conf.log")"
+done
+grep -q "handshake: closed by peer: likely a key mismatch (check PresharedKey on both sides)" "$D/x3.conf.log" ||
+	sec_fail "impostor x3 does not name a key mismatch: $(grep -m1 'closed by peer' "$D/x3.conf.log")"
+grep -q "handshake: closed by peer: likely a key or Cipher mismatch (check PublicKey, Cipher)" "$D/x4.conf.log" ||
+	sec_fail "impostor x4 does not name a Cipher mismatch: $(grep -m1 'closed by peer' "$D/x4.conf.log")"
+echo "ok: the impostors' logs name a key mismatch as the likely cause"
 
 hs1=$(sec_drop s "$D/s.conf" handshake)
 # six raw messages of at least 156 bytes, and three tries of each of the four impostors

@@ -69,7 +69,7 @@ normalize(struct conf *c)
 
 	memset(c->file, 0, sizeof c->file);
 	for (i = 0; i < c->npaths; i++)
-		c->paths[i].line = 0;
+		c->paths[i].line = c->paths[i].congestion_line = 0;
 }
 
 static void
