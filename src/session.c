@@ -604,8 +604,11 @@ session_conn_up(struct session *s, struct conn *c, const struct frame_hello *h)
 	}
 	c->peer_sid = h->sid;
 	if (h->sid != s->peer_sid) {
-		if (s->peer_sid != 0)
+		if (s->peer_sid != 0) {
 			log_info("peer restarted: session reset");
+			if (s->chan->restart != NULL)
+				s->chan->restart(s->chan);
+		}
 		s->peer_sid = h->sid;
 		reorder_reset(&s->ro, h->tx_base);
 		s->acked = s->abandoned = h->tx_base;
