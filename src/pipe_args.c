@@ -393,8 +393,10 @@ put_path(struct text *t, const struct pipe_opts *o, const char *tg, const char *
 
 	snprintf(buf, sizeof(buf), "%s", tg);
 	seg = strtok_r(buf, ",", &save);
-	if (seg == NULL)
-		return bad("target", "'%s' names no HOST:PORT", tg); /* e.g. "," */
+	if (seg == NULL) {
+		fprintf(stderr, "mptun pipe: target '%s': no HOST:PORT\n", tg); /* e.g. "," */
+		return -1;
+	}
 	/* '@' after the port (an IPv6 literal has ']' before it) names the interface */
 	rb = strrchr(seg, ']');
 	at = strrchr(rb != NULL ? rb : seg, '@');
@@ -411,9 +413,12 @@ put_path(struct text *t, const struct pipe_opts *o, const char *tg, const char *
 	if (o->congestion != NULL)
 		put(t, "--congestion", "Congestion = %s\n", o->congestion);
 	while ((seg = strtok_r(NULL, ",", &save)) != NULL) {
-		if (strncmp(seg, "via=", 4) != 0)
-			return bad("target", "'%s' has an unknown word '%s' (expected via=URI)", tg,
-				   seg);
+		if (strncmp(seg, "via=", 4) != 0) {
+			fprintf(stderr,
+				"mptun pipe: target '%s': unknown word '%s' (expected via=URI)\n",
+				tg, seg);
+			return -1;
+		}
 		put(t, "via", "Via = %s\n", seg + 4);
 	}
 	return 0;
@@ -514,7 +519,7 @@ all_one_line(const struct pipe_opts *o)
 			return bad(opt[i], "control character in the value");
 	for (j = 0; j < o->ntargets; j++)
 		if (!one_line(o->targets[j]))
-			return bad("target", "control character in '%s'", o->targets[j]);
+			return bad("target", "control character in an argument");
 	return 0;
 }
 
