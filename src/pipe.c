@@ -545,9 +545,7 @@ pipe_main(int argc, char **argv)
 	}
 	log_init("mptun pipe", 0);
 	/* by default paths going down and up and a peer's restart are said; -q: problems only */
-	log_set_level(p->o.verbose >= 1 ? LOG_LVL_DEBUG
-		      : p->o.quiet	  ? LOG_LVL_WARN
-					  : LOG_LVL_INFO);
+	log_set_level(p->o.verbose >= 1 ? LOG_LVL_DEBUG : p->o.quiet ? LOG_LVL_WARN : LOG_LVL_INFO);
 	if ((p->conf = pipe_args_conf(&p->o)) == NULL) {
 		free(p);
 		return PIPE_EXIT_USAGE;

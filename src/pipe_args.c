@@ -74,8 +74,14 @@ pipe_usage(FILE *f)
 		PIPE_TIMEOUT_DEFAULT);
 }
 
+struct text;
+
+static int bad(const char *opt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct text *t, const char *label, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* A usage error about opt (an option, or what an argument is): say it, return -1. */
-static int __attribute__((format(printf, 2, 3)))
+static int
 bad(const char *opt, const char *fmt, ...)
 {
 	va_list ap;
@@ -306,7 +312,8 @@ pipe_args_parse(struct pipe_opts *o, int argc, char **argv)
 			if (optopt != 0)
 				fprintf(stderr, "mptun pipe: -%c: needs a value\n", optopt);
 			else
-				fprintf(stderr, "mptun pipe: %s: needs a value\n", argv[optind - 1]);
+				fprintf(stderr, "mptun pipe: %s: needs a value\n",
+					argv[optind - 1]);
 			return -1;
 		default:
 			if (optopt != 0)
@@ -333,7 +340,8 @@ pipe_args_parse(struct pipe_opts *o, int argc, char **argv)
 	if (o->forward != NULL && o->has_prbs)
 		return bad("--prbs", "is for the stdin/stdout stream, not --forward");
 	if (o->idle_timeout > 0 && o->forward == NULL && o->target == NULL)
-		return bad("--idle-timeout", "only for forwarded connections (--forward, --target)");
+		return bad("--idle-timeout",
+			   "only for forwarded connections (--forward, --target)");
 	return 0;
 }
 
@@ -358,7 +366,7 @@ struct text {
 };
 
 /* One line of text (fmt ends with its only newline), standing for label. */
-static void __attribute__((format(printf, 3, 4)))
+static void
 put(struct text *t, const char *label, const char *fmt, ...)
 {
 	va_list ap;

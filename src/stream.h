@@ -68,8 +68,8 @@ struct stream {
 	int need_reset;
 	struct bq out; /* bytes for the local end */
 	ev_io rio, wio;
-	ev_timer idle;	 /* socket streams, when the mux has an idle_timeout */
-	ev_tstamp last;	 /* the last byte either way */
+	ev_timer idle;	/* socket streams, when the mux has an idle_timeout */
+	ev_tstamp last; /* the last byte either way */
 	struct stream_mux *m;
 	uint64_t tx_bytes, rx_bytes;
 };
