@@ -251,8 +251,8 @@ flush_ctl(struct stream_mux *m)
 			} else {
 				if (send_ctl(m, STREAM_FIN, st->id) == -1)
 					return -1;
-				log_debug("stream %u: the peer's end ends ours: nothing to send",
-					  st->id);
+				log_info("the peer's stream ended, and ours had nothing to send: it "
+					 "ends too (one-way; --two-way to send after the peer's end)");
 				fin_done(st); /* stream 0: never freed */
 			}
 		}
@@ -679,8 +679,14 @@ mux_deliver(struct chan *ch, const uint8_t *p, size_t len)
 		st->rx_fin = 1;
 		if (st->stdio && m->hooks.consume != NULL)
 			st->wdone = 1;
-		if (st->stdio && !st->fin_sent && !m->two_way && st->tx_bytes == 0) {
-			st->need_fin = 1; /* decided from the loop: is there input after all? */
+		/*
+		 * The end of a stream that carried data, to a side that sent none: one-way,
+		 * probably (decided from the loop: is there input after all?). An empty stream
+		 * ends nothing: it is a receiver's (stdin /dev/null) before a slow sender starts.
+		 */
+		if (st->stdio && !st->fin_sent && !m->two_way && st->tx_bytes == 0 &&
+		    st->rx_bytes > 0) {
+			st->need_fin = 1;
 			want_ctl(m);
 		}
 		shut_write(st);

@@ -18,10 +18,11 @@
  * shuts down the local write half once the output buffer is drained. A local error resets
  * the stream at the peer (RESET) and a RESET from the peer resets the local socket.
  *
- * Stream 0 (stdio) is one-way aware: when the peer's FIN arrives while our stdin is still
- * open, has sent nothing and has nothing to read, this side is the receiving end of a
- * one-way transfer and its FIN follows at once, so both ends finish; with two_way, or once
- * it has sent anything, the peer's FIN is only a half-close. Stream 0 is announced with an
+ * Stream 0 (stdio) is one-way aware: when the peer's FIN ends a stream that carried data
+ * while our stdin is still open, has sent nothing and has nothing to read, this side is the
+ * receiving end of a one-way transfer and its FIN follows at once, so both ends finish;
+ * with two_way, once it has sent anything, or after an empty stream, the peer's FIN is
+ * only a half-close. Stream 0 is announced with an
  * OPEN: a side without stdio but with a target connects it there (a stdio client of a
  * --target server, e.g. ssh's ProxyCommand), a stdio side ignores it.
  *

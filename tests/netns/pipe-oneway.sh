@@ -5,7 +5,9 @@
 #      end): both sides exit 0 once every byte is delivered, sha256 match.
 #   2. The same the other way: `mptun pipe listen < FILE` into `mptun pipe connect > FILE`
 #      with the connecting side's stdin held open.
-#   3. Two-way: a listening side that answers only after the request has ended (its stdin
+#   3. A receiver whose stdin is /dev/null ends its (empty) stream at once: that ends
+#      nothing, a sender that starts 2 s later still sends everything.
+#   4. Two-way: a listening side that answers only after the request has ended (its stdin
 #      gives the answer 1 s later) needs --two-way; without it, having sent nothing and with
 #      nothing to send when the request ends, it is a one-way receiver and ends at once.
 set -eu
@@ -66,6 +68,16 @@ topo_exec c sh -c 'exec 0<>"$1"; shift; exec timeout 30 "$@"' sh "$TOPO_DIR/open
 [ "$(sha256sum <"$TOPO_DIR/data")" = "$(sha256sum <"$TOPO_DIR/c2.out")" ] ||
 	fail "received $(wc -c <"$TOPO_DIR/c2.out") bytes that differ"
 echo "20 MB delivered the other way, both exited 0"
+
+echo "# receiver on /dev/null, sender that starts late: the empty end ends nothing"
+listen s5 /dev/null
+rc=0
+(sleep 2; head -c 1000000 "$TOPO_DIR/data") | connect >/dev/null 2>"$TOPO_DIR/c5.err" || rc=$?
+[ "$rc" = 0 ] || fail "late sender exit $rc"
+[ "$(rc_of s5)" = 0 ] || fail "receiver on /dev/null exit $(rc_of s5)"
+[ "$(head -c 1000000 "$TOPO_DIR/data" | sha256sum)" = "$(sha256sum <"$TOPO_DIR/s5.out")" ] ||
+	fail "the late sender's 1 MB arrived as $(wc -c <"$TOPO_DIR/s5.out") bytes that differ"
+echo "1 MB from a sender that started after the receiver's empty end"
 
 echo "# an answer after the request's end: one-way ends at once, --two-way waits for it"
 (sleep 4; echo late) >"$TOPO_DIR/answer1" &
