@@ -696,8 +696,8 @@ mux_deliver(struct chan *ch, const uint8_t *p, size_t len)
 		m->resets++;
 		if (st->stdio) {
 			local_fail(st, "peer",
-				   "reset the stream (its output failed, or it "
-				   "runs --forward or --target)");
+				   "reset the stream (its output or its --target connection "
+				   "failed, it only forwards, or it was interrupted)");
 			st->need_reset = 0; /* it knows */
 			return 0;
 		}

@@ -8,7 +8,7 @@
 # Then ssh's ProxyCommand runs `pipe connect` on stdin/stdout against a second listener's
 # --target, twice (the listener serves each new run of the client, and logs its restart at
 # the default level), and that listener's --idle-timeout closes a connection that stays
-# silent.
+# silent; against a target that refuses, the stdin/stdout side exits 1 saying why.
 set -eu
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/mptun.sh"
@@ -104,4 +104,16 @@ topo_exec c timeout 30 ssh "${SSH[@]}" -o ProxyCommand="$PROXY" root@pipe-host \
 [ "$rc" != 0 ] && [ ! -s "$TOPO_DIR/idle.out" ] || fail "a silent ssh session outlived --idle-timeout (exit $rc)"
 grep -q "no traffic for 3 s: closed" "$TOPO_DIR/s2.err" || fail "the listener did not say why it closed"
 echo "the silent session was closed (ssh exit $rc)"
+
+echo "# stdin/stdout against a --target that refuses: exit 1, saying so"
+topo_bg s "$MPTUN" pipe listen 7002 --psk-file "$TOPO_DIR/psk" --target 127.0.0.1:1 \
+	2>"$TOPO_DIR/s3.err"
+topo_wait_listen s 7002 || fail "the third pipe listen does not listen"
+rc=0
+echo hello | topo_exec c timeout 30 "$MPTUN" pipe connect 10.77.1.2:7002@l1 -q \
+	--psk-file "$TOPO_DIR/psk" >/dev/null 2>"$TOPO_DIR/refused.err" || rc=$?
+[ "$rc" = 1 ] || fail "exit $rc against a refusing target, not 1"
+grep -q "peer: reset the stream (its output or its --target connection failed" \
+	"$TOPO_DIR/refused.err" || fail "no clear message: $(cat "$TOPO_DIR/refused.err")"
+echo "refused: $(tail -1 "$TOPO_DIR/refused.err")"
 echo "PASS"
