@@ -8,11 +8,19 @@
  *
  * Completion (stdin/stdout mode): the pipe is done when our FIN is committed and
  * acknowledged (the session's send window is empty), the peer's FIN has been delivered and
- * stdout closed, and our acknowledgement of it has been written to the sockets. Then, once
+ * stdout closed, and our acknowledgement of it has been written to the sockets. (Our FIN
+ * follows the peer's at once when this side is the receiving end of a one-way transfer:
+ * see stream.h.) Then, once
  * the peer has sent nothing for PIPE_QUIET (it re-sends what it lacks an ACK for), each
  * connection's write half is shut down and the pipe waits (at most PIPE_LINGER) for the
  * peer to close, so that acknowledgement is not lost to a reset. Exit status 0 means every
  * byte was delivered and acknowledged both ways.
+ *
+ * Outages: while no connection is up the session, its window and the stream state stay as
+ * they are and the paths keep dialing; when one is back the session re-sends what was not
+ * acknowledged and the transfer resumes where it stopped. Only --timeout (PIPE_TIMEOUT_
+ * DEFAULT: minutes, so a router's reboot or a DSL resync is ridden out) without any
+ * connection gives up.
  *
  * Timers owned here: tick (PIPE_TICK: progress line, the peer-gone timeout, linger), and a
  * check watcher after every loop iteration (completion, failures, --chaos).
@@ -69,7 +77,7 @@ struct pipe {
 	int lingering, shut, done, rc, stopped;
 	ev_timer tick;
 	ev_check check;
-	ev_signal sig_int, sig_term, sig_usr1;
+	ev_signal sig_int, sig_term, sig_hup, sig_usr1;
 	int ticks, progress;
 	uint64_t last_bytes;
 	ev_tstamp last_at;
@@ -245,6 +253,9 @@ linger(struct pipe *p)
 {
 	int i;
 
+	/* closing every connection is the plan now, not news for the default log */
+	if (p->o.verbose == 0)
+		log_set_level(LOG_LVL_WARN);
 	p->lingering = 1;
 	p->linger_start = ev_now(p->loop);
 	for (i = 0; i < CONF_MAX_LISTEN; i++) {
@@ -407,7 +418,7 @@ sig_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		return;
 	}
 	if (p->stdio && !p->lingering)
-		fail(p, PIPE_EXIT_FAIL, "interrupted");
+		fail(p, PIPE_EXIT_FAIL, w->signum == SIGHUP ? "hung up" : "interrupted");
 	else
 		stop(p, p->stdio ? p->rc : PIPE_EXIT_OK); /* a second signal, or forwarding */
 }
@@ -456,6 +467,7 @@ channel_start(struct pipe *p)
 	}
 	p->stdio = 1;
 	p->mux.limit = p->o.limit;
+	p->mux.two_way = p->o.two_way;
 	if (p->o.has_prbs)
 		return stream_mux_stdio(&p->mux, -1, -1, &h);
 	set_nonblock(STDIN_FILENO, &p->fl0);
@@ -482,6 +494,7 @@ run(struct pipe *p)
 	if (channel_start(p) == -1)
 		return PIPE_EXIT_USAGE;
 	stream_mux_rate(&p->mux, p->o.rate);
+	stream_mux_idle(&p->mux, p->o.idle_timeout);
 	for (i = 0; i < c->nlisten; i++)
 		if ((p->listeners[i] = listener_new(&p->s, &c->listen[i])) == NULL)
 			return PIPE_EXIT_FAIL;
@@ -500,12 +513,15 @@ run(struct pipe *p)
 	ev_check_init(&p->check, check_cb);
 	ev_signal_init(&p->sig_int, sig_cb, SIGINT);
 	ev_signal_init(&p->sig_term, sig_cb, SIGTERM);
+	ev_signal_init(&p->sig_hup, sig_cb, SIGHUP); /* ssh ends its ProxyCommand so */
 	ev_signal_init(&p->sig_usr1, sig_cb, SIGUSR1);
 	p->tick.data = p->check.data = p->sig_int.data = p->sig_term.data = p->sig_usr1.data = p;
+	p->sig_hup.data = p;
 	ev_timer_start(p->loop, &p->tick);
 	ev_check_start(p->loop, &p->check);
 	ev_signal_start(p->loop, &p->sig_int);
 	ev_signal_start(p->loop, &p->sig_term);
+	ev_signal_start(p->loop, &p->sig_hup);
 	ev_signal_start(p->loop, &p->sig_usr1);
 	ev_run(p->loop, 0);
 	if (p->done && (p->progress || p->o.verbose || p->o.has_prbs))
@@ -523,14 +539,13 @@ pipe_main(int argc, char **argv)
 		fatal("calloc");
 	p->fl0 = p->fl1 = -1;
 	if (pipe_args_parse(&p->o, argc, argv) == -1) {
-		pipe_usage(stderr);
+		fprintf(stderr, "mptun pipe: see mptun pipe --help\n");
 		free(p);
 		return PIPE_EXIT_USAGE;
 	}
 	log_init("mptun pipe", 0);
-	log_set_level(p->o.verbose >= 2	  ? LOG_LVL_DEBUG
-		      : p->o.verbose == 1 ? LOG_LVL_INFO
-					  : LOG_LVL_WARN);
+	/* by default paths going down and up and a peer's restart are said; -q: problems only */
+	log_set_level(p->o.verbose >= 1 ? LOG_LVL_DEBUG : p->o.quiet ? LOG_LVL_WARN : LOG_LVL_INFO);
 	if ((p->conf = pipe_args_conf(&p->o)) == NULL) {
 		free(p);
 		return PIPE_EXIT_USAGE;

@@ -14,7 +14,8 @@
 
 #include "conf.h"
 
-#define PIPE_TIMEOUT_DEFAULT 10 /* no connection for this long: give up, s */
+#define PIPE_TIMEOUT_DEFAULT 600 /* no connection for this long: give up, s */
+#define PIPE_TIMEOUT_MAX     (7 * 86400)
 #define PIPE_MAX_TARGETS     CONF_MAX_PATHS
 #define PIPE_MAX_IFACES	     8
 #define PIPE_ARG_MAX	     1024 /* longest target argument */
@@ -36,14 +37,16 @@ struct pipe_opts {
 	double rate;
 	uint64_t chaos;
 	double timeout;
+	double idle_timeout; /* forwarded connections: close after this long idle (0: never) */
+	int two_way;	     /* the peer's end of stream never ends ours */
 	int quiet, verbose;
 };
 
-/* Fill o from argv (argv[0] "pipe"). -1 (said on stderr) on a bad command line; --help
- * prints the usage and exits 0. */
+/* Fill o from argv (argv[0] "pipe"). -1 on a bad command line, said on stderr naming the
+ * option or argument at fault; --help prints the usage and exits 0. */
 int pipe_args_parse(struct pipe_opts *o, int argc, char **argv);
-/* The configuration o stands for (keys from -c), or NULL (said on stderr). Free with
- * sodium_memzero and free: it holds keys. */
+/* The configuration o stands for (keys from -c), or NULL (said on stderr, naming the
+ * option or argument at fault). Free with sodium_memzero and free: it holds keys. */
 struct conf *pipe_args_conf(const struct pipe_opts *o);
 void pipe_usage(FILE *f);
 

@@ -658,8 +658,11 @@ session_conn_up(struct session *s, struct conn *c, const struct frame_hello *h)
 	if (h->sid != s->peer_sid) {
 		int restart = s->peer_sid != 0;
 
-		if (restart)
+		if (restart) {
 			log_info("peer restarted: session reset");
+			if (s->chan->restart != NULL)
+				s->chan->restart(s->chan);
+		}
 		s->peer_sid = h->sid;
 		reorder_reset(&s->ro, h->tx_base);
 		s->acked = s->abandoned = h->tx_base;

@@ -42,6 +42,9 @@ struct chan {
 	int (*deliver)(struct chan *ch, const uint8_t *p, size_t len);
 	/* the session can take input again after session_tx_slot returned NULL */
 	void (*resume)(struct chan *ch);
+	/* optional: the peer restarted (a new session id); what the channel held with its
+	 * previous run is void. Called from session_conn_up: no session calls from it. */
+	void (*restart)(struct chan *ch);
 	int reliable; /* streams: never give up a gap, always re-send */
 };
 

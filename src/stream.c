@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 
 static void stream_read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void stream_write_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void stream_idle_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void sources_update(struct stream_mux *m);
 
 /* --- the table --- */
@@ -71,6 +73,8 @@ stream_new(struct stream_mux *m, uint32_t id, int rfd, int wfd)
 	st->m = m;
 	ev_io_init(&st->rio, stream_read_cb, rfd, EV_READ);
 	ev_io_init(&st->wio, stream_write_cb, wfd, EV_WRITE);
+	ev_timer_init(&st->idle, stream_idle_cb, 0., 0.);
+	st->last = ev_now(m->loop);
 	m->v[m->n++] = st;
 	if (ours(m, id))
 		m->nours++;
@@ -86,6 +90,7 @@ close_local(struct stream *st, int reset)
 
 	ev_io_stop(st->m->loop, &st->rio);
 	ev_io_stop(st->m->loop, &st->wio);
+	ev_timer_stop(st->m->loop, &st->idle);
 	if (st->stdio) {
 		if (st->wfd != -1 && !st->wdone)
 			close(st->wfd);
@@ -198,7 +203,32 @@ send_ctl(struct stream_mux *m, enum stream_kind kind, uint32_t id)
 	return 0;
 }
 
-/* Send the control messages that wait: OPENs and RESETs. -1 when room ran out. */
+/* Our FIN of st is committed: its source is read no more. May free st. */
+static void
+fin_done(struct stream *st)
+{
+	st->fin_sent = 1;
+	st->need_fin = 0;
+	ev_io_stop(st->m->loop, &st->rio);
+	if (st->stdio)
+		ev_idle_stop(st->m->loop, &st->m->gen);
+	maybe_done(st);
+}
+
+/* Has st's source something to read now (bytes, or its end of file)? */
+static int
+source_ready(const struct stream *st)
+{
+	struct pollfd pfd = {st->rfd, POLLIN, 0};
+
+	if (st->stdio && st->m->hooks.produce != NULL)
+		return st->m->limit > 0;
+	if (st->rfd == -1)
+		return 0;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
+
+/* Send the control messages that wait: OPENs, FINs and RESETs. -1 when room ran out. */
 static int
 flush_ctl(struct stream_mux *m)
 {
@@ -212,6 +242,19 @@ flush_ctl(struct stream_mux *m)
 				return -1;
 			st->need_open = 0;
 			st->opened = 1;
+		}
+		if (st->need_fin && !st->fin_sent && !st->resetting) {
+			/* the peer's end arrived while we had sent nothing: one-way, unless our
+			 * stdin has something after all (then it is read, and goes on to its end) */
+			if (st->tx_bytes > 0 || source_ready(st)) {
+				st->need_fin = 0;
+			} else {
+				if (send_ctl(m, STREAM_FIN, st->id) == -1)
+					return -1;
+				log_info("the peer's stream ended, and ours had nothing to send: it "
+					 "ends too (one-way; --two-way to send after the peer's end)");
+				fin_done(st); /* stream 0: never freed */
+			}
 		}
 		if (st->need_reset) {
 			if (send_ctl(m, STREAM_RESET, st->id) == -1)
@@ -286,6 +329,7 @@ source_read(struct stream *st)
 		if (n > 0) {
 			stream_hdr_put(p, STREAM_DATA, st->id);
 			session_tx_commit(m->s, STREAM_HDR_LEN + (size_t)n);
+			st->last = ev_now(m->loop);
 			st->tx_bytes += (uint64_t)n;
 			m->tx_bytes += (uint64_t)n;
 			if (st->stdio)
@@ -297,11 +341,7 @@ source_read(struct stream *st)
 		if (n == 0) {
 			stream_hdr_put(p, STREAM_FIN, st->id);
 			session_tx_commit(m->s, STREAM_HDR_LEN);
-			st->fin_sent = 1;
-			ev_io_stop(m->loop, &st->rio);
-			if (st->stdio)
-				ev_idle_stop(m->loop, &m->gen);
-			maybe_done(st);
+			fin_done(st);
 			return;
 		}
 		if (errno == EAGAIN || errno == EINTR)
@@ -372,7 +412,7 @@ mux_resume(struct chan *ch)
 	m->paused = 0;
 	sources_update(m);
 	for (i = 0; i < m->n; i++)
-		if (m->v[i]->need_open || m->v[i]->need_reset)
+		if (m->v[i]->need_open || m->v[i]->need_reset || m->v[i]->need_fin)
 			want_ctl(m);
 	if (m->reset_stdio_sent == 1)
 		want_ctl(m);
@@ -485,14 +525,53 @@ stream_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	shut_write(st);
 }
 
+/* Close st after idle_timeout without a byte either way (reflect's --idle-timeout). */
+static void
+idle_start(struct stream *st)
+{
+	struct stream_mux *m = st->m;
+
+	if (m->idle_timeout <= 0)
+		return;
+	st->idle.repeat = m->idle_timeout;
+	ev_timer_again(m->loop, &st->idle);
+}
+
+static void
+stream_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct stream *st = container_of(w, struct stream, idle);
+	struct stream_mux *m = st->m;
+	ev_tstamp left = st->last + m->idle_timeout - ev_now(loop);
+
+	/* pushed back lazily: re-arm for what is left (libev's pattern) */
+	if (left > 0) {
+		w->repeat = left;
+		ev_timer_again(loop, w);
+		return;
+	}
+	log_info("stream %u: no traffic for %.0f s: closed", st->id, m->idle_timeout);
+	local_fail(st, "idle", "timeout"); /* the peer resets its end too */
+}
+
 /* The peer opens a stream: connect it to the target. */
 static void
 peer_open(struct stream_mux *m, uint32_t id)
 {
-	struct stream *st;
+	struct stream *st = find(m, id);
 	int fd, one = 1;
 
-	if (find(m, id) != NULL || id == STREAM_ID_STDIO || ours(m, id)) {
+	if (id == STREAM_ID_STDIO && st != NULL && st->stdio)
+		return; /* both ends are stdio: stream 0 is open already */
+	if (id == STREAM_ID_STDIO && st == NULL && !m->has_target) {
+		/* a stdio peer, and neither stdio nor a target here: refuse it at once */
+		if (m->reset_stdio_sent == 0) {
+			m->reset_stdio_sent = 1;
+			want_ctl(m);
+		}
+		return;
+	}
+	if (st != NULL || ours(m, id)) {
 		session_count_drop(m->s, DROP_MALFORMED);
 		return;
 	}
@@ -520,6 +599,7 @@ peer_open(struct stream_mux *m, uint32_t id)
 	}
 	st->connecting = 1;
 	ev_io_start(m->loop, &st->wio);
+	idle_start(st);
 }
 
 /* DATA for st: write it out, or queue it; -1 when it does not fit (nothing consumed). */
@@ -538,6 +618,7 @@ peer_data(struct stream *st, const uint8_t *p, size_t len)
 		m->blocked = st;
 		return -1;
 	}
+	st->last = ev_now(m->loop);
 	if (bq_len(&st->out) == 0 && !st->connecting) {
 		n = write(st->wfd, p, len);
 		if (n == -1 && errno != EAGAIN && errno != EINTR) {
@@ -598,6 +679,16 @@ mux_deliver(struct chan *ch, const uint8_t *p, size_t len)
 		st->rx_fin = 1;
 		if (st->stdio && m->hooks.consume != NULL)
 			st->wdone = 1;
+		/*
+		 * The end of a stream that carried data, to a side that sent none: one-way,
+		 * probably (decided from the loop: is there input after all?). An empty stream
+		 * ends nothing: it is a receiver's (stdin /dev/null) before a slow sender starts.
+		 */
+		if (st->stdio && !st->fin_sent && !m->two_way && st->tx_bytes == 0 &&
+		    st->rx_bytes > 0) {
+			st->need_fin = 1;
+			want_ctl(m);
+		}
 		shut_write(st);
 		maybe_done(st);
 		return 0;
@@ -605,8 +696,8 @@ mux_deliver(struct chan *ch, const uint8_t *p, size_t len)
 		m->resets++;
 		if (st->stdio) {
 			local_fail(st, "peer",
-				   "reset the stream (its output failed, or it "
-				   "runs --forward or --target)");
+				   "reset the stream (its output or its --target connection "
+				   "failed, it only forwards, or it was interrupted)");
 			st->need_reset = 0; /* it knows */
 			return 0;
 		}
@@ -644,6 +735,7 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			continue;
 		}
 		m->next_id += 2;
+		idle_start(st);
 		st->need_open = 1;
 		want_ctl(m); /* the OPEN goes even if the local side says nothing first */
 		sources_update(m);
@@ -712,12 +804,37 @@ stream_mux_target(struct stream_mux *m, const struct conf_hostport *hp)
 
 /* --- life cycle --- */
 
+/*
+ * The peer restarted: its previous run's streams are gone with it, and it numbers its new
+ * ones from the start again. Every socket stream is reset locally (stream 0 over stdio is
+ * the pipe's to fail). From session_conn_up: nothing is sent from here.
+ */
+static void
+mux_restart(struct chan *ch)
+{
+	struct stream_mux *m = (struct stream_mux *)ch;
+	struct stream *st;
+	int i;
+
+	m->blocked = NULL; /* the session starts delivering afresh */
+	m->reset_stdio_sent = 0;
+	for (i = m->n - 1; i >= 0; i--) {
+		st = m->v[i];
+		if (st->stdio)
+			continue;
+		close_local(st, 1);
+		m->resets++;
+		stream_remove(st); /* i now holds another stream, already visited */
+	}
+}
+
 void
 stream_mux_init(struct stream_mux *m, struct ev_loop *loop, struct session *s, int dialer)
 {
 	memset(m, 0, sizeof(*m));
 	m->ch.deliver = mux_deliver;
 	m->ch.resume = mux_resume;
+	m->ch.restart = mux_restart;
 	m->ch.reliable = 1;
 	m->loop = loop;
 	m->s = s;
@@ -742,8 +859,16 @@ stream_mux_stdio(struct stream_mux *m, int rfd, int wfd, const struct stream_hoo
 		return -1;
 	st->stdio = 1;
 	st->opened = 1;
+	st->need_open = 1; /* a peer with a target connects it there; a stdio peer ignores it */
+	want_ctl(m);
 	sources_update(m);
 	return 0;
+}
+
+void
+stream_mux_idle(struct stream_mux *m, double secs)
+{
+	m->idle_timeout = secs;
 }
 
 void

@@ -18,8 +18,17 @@
  * shuts down the local write half once the output buffer is drained. A local error resets
  * the stream at the peer (RESET) and a RESET from the peer resets the local socket.
  *
- * Timers owned here: ctl_timer sends control messages (OPEN, RESET) that had to wait for
- * room, outside the session's callbacks; rate_timer refills the --rate token bucket.
+ * Stream 0 (stdio) is one-way aware: when the peer's FIN ends a stream that carried data
+ * while our stdin is still open, has sent nothing and has nothing to read, this side is the
+ * receiving end of a one-way transfer and its FIN follows at once, so both ends finish;
+ * with two_way, once it has sent anything, or after an empty stream, the peer's FIN is
+ * only a half-close. Stream 0 is announced with an
+ * OPEN: a side without stdio but with a target connects it there (a stdio client of a
+ * --target server, e.g. ssh's ProxyCommand), a stdio side ignores it.
+ *
+ * Timers owned here: ctl_timer sends control messages (OPEN, FIN, RESET) that had to wait
+ * for room, outside the session's callbacks; rate_timer refills the --rate token bucket;
+ * each socket stream's idle timer closes it after idle_timeout without a byte either way.
  */
 #ifndef MPTUN_STREAM_H
 #define MPTUN_STREAM_H
@@ -52,6 +61,7 @@ struct stream {
 	int connecting; /* the target's connect is in progress */
 	int opened;	/* the peer knows the stream (we sent OPEN or it did) */
 	int need_open;	/* OPEN waits for room */
+	int need_fin;	/* stream 0: the peer's end ends ours too, unless stdin has data */
 	int fin_sent;	/* our half is finished: FIN committed */
 	int rx_fin;	/* the peer's half is finished */
 	int wdone;	/* ... and the local write half is shut down */
@@ -59,6 +69,8 @@ struct stream {
 	int need_reset;
 	struct bq out; /* bytes for the local end */
 	ev_io rio, wio;
+	ev_timer idle;	/* socket streams, when the mux has an idle_timeout */
+	ev_tstamp last; /* the last byte either way */
 	struct stream_mux *m;
 	uint64_t tx_bytes, rx_bytes;
 };
@@ -88,7 +100,9 @@ struct stream_mux {
 	struct stream_hooks hooks;
 	ev_idle gen;	/* feeds stream 0 from hooks.produce while the session has room */
 	uint64_t limit; /* bytes stream 0 may still send (UINT64_MAX: no limit) */
+	int two_way;	/* the peer's end of stream 0 never ends ours */
 	int reset_stdio_sent;
+	double idle_timeout; /* close a socket stream this long without traffic (0: never), s */
 
 	/* forwarding: accept here, or connect the peer's streams there */
 	int lfd;
@@ -119,6 +133,8 @@ int stream_mux_stdio(struct stream_mux *m, int rfd, int wfd, const struct stream
 int stream_mux_forward(struct stream_mux *m, const struct conf_hostport *hp);
 /* Connect every stream the peer opens to hp (resolved now). -1 (logged). */
 int stream_mux_target(struct stream_mux *m, const struct conf_hostport *hp);
+/* Close each socket stream after secs without a byte either way (0: never). */
+void stream_mux_idle(struct stream_mux *m, double secs);
 /* Throttle what all sources send to bytes_per_sec (0: unlimited). */
 void stream_mux_rate(struct stream_mux *m, double bytes_per_sec);
 /* Stream 0 is finished both ways: FIN committed, the peer's FIN delivered, output shut. */

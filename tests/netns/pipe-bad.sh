@@ -7,7 +7,9 @@
 #   - --prbs mismatch: the receiver exits 3 naming the first bad offset, the sender is told
 #     (the stream is reset) and exits 1 at once;
 #   - the reader of stdout goes away: exit 1 on both sides;
-#   - a wrong pre-shared key: no connection, exit 1 after --timeout.
+#   - a wrong pre-shared key: no connection, exit 1 after --timeout;
+#   - a bad command line: exit 2, and the message names the option or argument at fault,
+#     never a line of the configuration text the options become.
 set -eu
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/mptun.sh"
@@ -22,6 +24,38 @@ for i in 1 2; do topo_link c s "$i"; done
 "$MPTUN" genkey >"$TOPO_DIR/other"
 chmod 600 "$TOPO_DIR/psk" "$TOPO_DIR/other"
 T=(10.77.1.2:7000@l1 10.77.2.2:7000@l2)
+
+echo "# bad options: exit 2, the option named"
+# usage WANT ARGS...: mptun pipe ARGS exits 2 and says WANT (a fixed string) on stderr
+usage() {
+	local want=$1 rc=0
+	shift
+	"$MPTUN" pipe "$@" >"$TOPO_DIR/u.out" 2>"$TOPO_DIR/u.err" || rc=$?
+	[ "$rc" = 2 ] || fail "pipe $*: exit $rc, not 2"
+	grep -qF -- "$want" "$TOPO_DIR/u.err" || fail "pipe $*: said '$(head -1 "$TOPO_DIR/u.err")', not '$want'"
+	! grep -q "command line" "$TOPO_DIR/u.err" || fail "pipe $*: cites the internal config: $(cat "$TOPO_DIR/u.err")"
+	[ ! -s "$TOPO_DIR/u.out" ] || fail "pipe $*: wrote to stdout"
+	echo "  pipe $*: $(head -1 "$TOPO_DIR/u.err")"
+}
+K=(--psk-file "$TOPO_DIR/psk")
+usage "unknown mode 'lisen'" lisen 7000 "${K[@]}"
+usage "unknown word 'foo=bar'" connect h:7000,foo=bar "${K[@]}"
+usage "--limit: bad size '1Q'" connect h:7000 --limit 1Q "${K[@]}"
+usage "--rate: bad size '5x'" connect h:7000 --rate 5x "${K[@]}"
+usage "--prbs: bad number 'seed'" connect h:7000 --prbs seed "${K[@]}"
+usage "--timeout: bad number of seconds '0'" connect h:7000 --timeout 0 "${K[@]}"
+usage "--idle-timeout: bad number of seconds 'x'" connect h:7000 -f 2222 --idle-timeout x "${K[@]}"
+usage "--cipher 'rot13'" connect h:7000 --cipher rot13 "${K[@]}"
+usage "--scheduler 'fast'" connect h:7000 --scheduler fast "${K[@]}"
+usage "--congestion 'x/y'" connect h:7000 --congestion x/y "${K[@]}"
+usage "--psk: not a key" connect h:7000 --psk abc
+usage "--psk-file '$TOPO_DIR/none'" connect h:7000 --psk-file "$TOPO_DIR/none"
+usage "target 'h:99999': bad port" connect h:99999 "${K[@]}"
+usage "via 'foo://r:1': unknown scheme" connect h:7000,via=foo://r:1 "${K[@]}"
+usage "interface 'bad/if'" connect h:7000@bad/if "${K[@]}"
+usage "listen address '1.2.3.4:x'" listen 1.2.3.4:x "${K[@]}"
+usage "unknown option '--bogus'" connect h:7000 --bogus "${K[@]}"
+usage "-n: bad number '0'" connect h:7000 -n 0 "${K[@]}"
 
 # listen NAME ARGS...: the listening side in the background, stdin from $IN (/dev/null),
 # stdout to NAME.out; its pid in NAME.pid, its exit status in NAME.rc, stderr in NAME.err

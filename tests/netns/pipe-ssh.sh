@@ -5,6 +5,10 @@
 # accepts on the client's 127.0.0.1:2222 and carries each connection over three paths.
 # ssh runs commands (four at once, so streams share the session), one whose stdin ends
 # early (the close reaches the far side), scp copies a file both ways (sha256 match).
+# Then ssh's ProxyCommand runs `pipe connect` on stdin/stdout against a second listener's
+# --target, twice (the listener serves each new run of the client, and logs its restart at
+# the default level), and that listener's --idle-timeout closes a connection that stays
+# silent; against a target that refuses, the stdin/stdout side exits 1 saying why.
 set -eu
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/mptun.sh"
@@ -78,4 +82,38 @@ topo_exec c timeout 60 scp "${SSH[@]}" -q -P 2222 root@127.0.0.1:"$TOPO_DIR/up.c
 [ "$(sha256sum <"$TOPO_DIR/up.bin")" = "$(sha256sum <"$TOPO_DIR/up.copy")" ] || fail "upload differs"
 [ "$(sha256sum <"$TOPO_DIR/up.bin")" = "$(sha256sum <"$TOPO_DIR/down.copy")" ] || fail "download differs"
 echo "20 MB up and down by scp: sha256 match"
+
+echo "# ssh -o ProxyCommand='mptun pipe connect ...' against pipe listen --target"
+topo_bg s "$MPTUN" pipe listen 7001 --psk-file "$TOPO_DIR/psk" --target 127.0.0.1:2222 \
+	--idle-timeout 3 2>"$TOPO_DIR/s2.err"
+topo_wait_listen s 7001 || fail "the second pipe listen does not listen"
+PROXY="$MPTUN pipe connect 10.77.1.2:7001@l1 10.77.2.2:7001@l2 10.77.3.2:7001@l3 -q --psk-file $TOPO_DIR/psk"
+for i in 1 2; do
+	out=$(topo_exec c timeout 30 ssh "${SSH[@]}" -o ProxyCommand="$PROXY" root@pipe-host \
+		"echo proxied $i; head -c 3000000 /dev/zero | wc -c" 2>"$TOPO_DIR/proxy$i.err") ||
+		fail "ssh with ProxyCommand, run $i: $(cat "$TOPO_DIR/proxy$i.err")"
+	[ "$out" = "$(printf 'proxied %s\n3000000' "$i")" ] || fail "ssh with ProxyCommand printed '$out'"
+done
+grep -q "peer restarted" "$TOPO_DIR/s2.err" || fail "the listener did not log the client's new run"
+echo "two ssh sessions through ProxyCommand ran their commands; the listener logged the restart"
+
+echo "# --idle-timeout 3: a connection silent for longer is closed, at both ends"
+rc=0
+topo_exec c timeout 30 ssh "${SSH[@]}" -o ProxyCommand="$PROXY" root@pipe-host \
+	"sleep 6; echo too late" >"$TOPO_DIR/idle.out" 2>"$TOPO_DIR/idle.err" || rc=$?
+[ "$rc" != 0 ] && [ ! -s "$TOPO_DIR/idle.out" ] || fail "a silent ssh session outlived --idle-timeout (exit $rc)"
+grep -q "no traffic for 3 s: closed" "$TOPO_DIR/s2.err" || fail "the listener did not say why it closed"
+echo "the silent session was closed (ssh exit $rc)"
+
+echo "# stdin/stdout against a --target that refuses: exit 1, saying so"
+topo_bg s "$MPTUN" pipe listen 7002 --psk-file "$TOPO_DIR/psk" --target 127.0.0.1:1 \
+	2>"$TOPO_DIR/s3.err"
+topo_wait_listen s 7002 || fail "the third pipe listen does not listen"
+rc=0
+echo hello | topo_exec c timeout 30 "$MPTUN" pipe connect 10.77.1.2:7002@l1 -q \
+	--psk-file "$TOPO_DIR/psk" >/dev/null 2>"$TOPO_DIR/refused.err" || rc=$?
+[ "$rc" = 1 ] || fail "exit $rc against a refusing target, not 1"
+grep -q "peer: reset the stream (its output or its --target connection failed" \
+	"$TOPO_DIR/refused.err" || fail "no clear message: $(cat "$TOPO_DIR/refused.err")"
+echo "refused: $(tail -1 "$TOPO_DIR/refused.err")"
 echo "PASS"
