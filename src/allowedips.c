@@ -211,14 +211,8 @@ owner_link(struct ai_owner *o, struct ai_node *n)
 static void
 owner_unlink(struct ai_owner *o, struct ai_node *n)
 {
-	if (n->prev != NULL)
-		n->prev->next = n->next;
-	else
-		o->first = n->next;
-	if (n->next != NULL)
-		n->next->prev = n->prev;
-	else
-		o->last = n->prev;
+	*(n->prev != NULL ? &n->prev->next : &o->first) = n->next;
+	*(n->next != NULL ? &n->next->prev : &o->last) = n->prev;
 	n->prev = n->next = NULL;
 	o->n--;
 }
