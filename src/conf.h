@@ -106,7 +106,7 @@ struct conf {
 	char psk_file[CONF_STR_MAX]; /* PresharedKeyFile as written; the key is read into psk */
 	enum conf_cipher cipher;
 	enum conf_sched sched;
-	char control_socket[CONF_STR_MAX]; /* empty: /run/mptun/<Name>.sock */
+	char control_socket[CONF_STR_MAX]; /* empty: /run/mptun/<Name>.<netns inode>.sock */
 	char user[CONF_NAME_MAX];          /* drop privileges to this user after set-up */
 	char post_up[CONF_STR_MAX], pre_down[CONF_STR_MAX], post_down[CONF_STR_MAX];
 	char on_path_up[CONF_STR_MAX], on_path_down[CONF_STR_MAX];

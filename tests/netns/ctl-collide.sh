@@ -39,6 +39,13 @@ sock_of() {
 shown() {
 	topo_exec "$1" "$MPTUN" show --json | jq -r '[.paths[].name] | join(",")'
 }
+# refused NS CONF TEXT: `mptun run CONF` in NS exits 1 and its log has TEXT
+refused() {
+	local rc=0
+	timeout 20 ip netns exec "$(topo_nsname "$1")" "$MPTUN" run "$2" 2>"$2.log" || rc=$?
+	[ "$rc" = 1 ] || fail "$2: exit $rc, expected 1"
+	grep -qF "$3" "$2.log" || fail "$2: not the message '$3': $(cat "$2.log")"
+}
 wait_sock() {
 	local i
 	for i in $(seq 100); do
@@ -68,12 +75,7 @@ wait_sock "$SB"
 
 echo "# a second daemon on the same socket is refused; the first carries on"
 cp "$TOPO_DIR/a.conf" "$TOPO_DIR/a2.conf"
-rc=0
-timeout 20 ip netns exec "$(topo_nsname a)" "$MPTUN" run "$TOPO_DIR/a2.conf" \
-	2>"$TOPO_DIR/a2.conf.log" || rc=$?
-[ "$rc" = 1 ] || fail "second daemon: exit $rc, expected 1"
-grep -qF "control socket $SA: another mptun is running there" "$TOPO_DIR/a2.conf.log" ||
-	fail "second daemon: no clear message: $(cat "$TOPO_DIR/a2.conf.log")"
+refused a "$TOPO_DIR/a2.conf" "control socket $SA: another mptun is running there"
 kill -0 "$APID" 2>/dev/null || fail "the first daemon died"
 [ -S "$SA" ] || fail "the first daemon's socket is gone"
 [ "$(shown a)" = "in-a" ] || fail "the first daemon no longer answers show: '$(shown a)'"
@@ -97,11 +99,6 @@ echo "keep me" >"$TOPO_DIR/not-a-socket"
 conf "$TOPO_DIR/f.conf" f "ControlSocket = $TOPO_DIR/not-a-socket
 "
 sed -i 's/^Name = mp0$/Name = mp9/' "$TOPO_DIR/f.conf"
-rc=0
-timeout 20 ip netns exec "$(topo_nsname b)" "$MPTUN" run "$TOPO_DIR/f.conf" \
-	2>"$TOPO_DIR/f.conf.log" || rc=$?
-[ "$rc" = 1 ] || fail "ControlSocket on a regular file: exit $rc, expected 1"
-grep -qF "$TOPO_DIR/not-a-socket: exists and is not a socket" "$TOPO_DIR/f.conf.log" ||
-	fail "no clear message: $(cat "$TOPO_DIR/f.conf.log")"
+refused b "$TOPO_DIR/f.conf" "$TOPO_DIR/not-a-socket: exists and is not a socket"
 [ "$(cat "$TOPO_DIR/not-a-socket")" = "keep me" ] || fail "the file was replaced"
 echo "PASS"
