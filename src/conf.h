@@ -14,6 +14,7 @@
 
 #define CONF_MAX_PATHS 32
 #define CONF_MAX_ADDRS 8
+#define CONF_MAX_ALLOWED_IPS 256 /* AllowedIPs prefixes of one peer */
 #define CONF_MAX_LISTEN 8
 #define CONF_MAX_VIA 4
 #define CONF_MAX_CONNS 16   /* connections per path */
@@ -126,6 +127,9 @@ struct conf {
 	struct conf_hostport endpoint;
 	int has_peer_key;
 	uint8_t peer_key[CONF_KEY_LEN];
+	/* AllowedIPs: the inner prefixes routed to the peer, host bits zero, in file order */
+	struct conf_addr allowed_ips[CONF_MAX_ALLOWED_IPS];
+	int nallowed_ips;
 
 	/* [Path] sections, in file order */
 	struct conf_path paths[CONF_MAX_PATHS];
