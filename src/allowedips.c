@@ -47,6 +47,7 @@ struct allowedips {
 	size_t nbuckets; /* a power of two */
 	size_t nowners;
 	size_t count;
+	size_t nodes;
 };
 
 /* --- keys --- */
@@ -295,12 +296,13 @@ set_owner(struct allowedips *t, struct ai_node *n, struct ai_owner *o)
 }
 
 static struct ai_node *
-node_new(const uint64_t key[2], unsigned cidr, int v6, struct ai_node *parent)
+node_new(struct allowedips *t, const uint64_t key[2], unsigned cidr, int v6, struct ai_node *parent)
 {
 	struct ai_node *n = calloc(1, sizeof(*n));
 
 	if (n == NULL)
 		return NULL;
+	t->nodes++;
 	n->key[0] = key[0] & word_mask(cidr, 0);
 	n->key[1] = key[1] & word_mask(cidr, 1);
 	n->cidr = (uint8_t)cidr;
@@ -339,7 +341,7 @@ allowedips_insert(struct allowedips *t, int family, const uint8_t *addr, unsigne
 		}
 		parent = n;
 	}
-	if ((leaf = node_new(key, len, v6, parent)) == NULL)
+	if ((leaf = node_new(t, key, len, v6, parent)) == NULL)
 		goto fail;
 	if (n == NULL) {
 		*slot = leaf;
@@ -350,8 +352,9 @@ allowedips_insert(struct allowedips *t, int family, const uint8_t *addr, unsigne
 		*slot = leaf;
 	} else {
 		/* the two part at bit `common`: a branch point there holds both */
-		if ((branch = node_new(key, common, v6, parent)) == NULL) {
+		if ((branch = node_new(t, key, common, v6, parent)) == NULL) {
 			free(leaf);
+			t->nodes--;
 			goto fail;
 		}
 		branch->bit[bit_at(key, common)] = leaf;
@@ -391,6 +394,7 @@ prune(struct allowedips *t, struct ai_node *n)
 		parent = n->parent;
 		*slot_of(t, n) = child;
 		free(n);
+		t->nodes--;
 		if (child != NULL) {
 			child->parent = parent;
 			break;
@@ -468,4 +472,10 @@ size_t
 allowedips_count(const struct allowedips *t)
 {
 	return t->count;
+}
+
+size_t
+allowedips_nodes(const struct allowedips *t)
+{
+	return t->nodes;
 }

@@ -47,5 +47,7 @@ int allowedips_walk(const struct allowedips *t, const void *peer,
 		    int (*fn)(void *arg, int family, const uint8_t *addr, unsigned len), void *arg);
 /* Entries in the table (prefixes routed to some peer). */
 size_t allowedips_count(const struct allowedips *t);
+/* Trie nodes allocated: at most 2 * count - 1 (its memory is this times a node's size). */
+size_t allowedips_nodes(const struct allowedips *t);
 
 #endif

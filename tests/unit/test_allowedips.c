@@ -184,6 +184,8 @@ cross_check(const struct allowedips *t, const char *what)
 		fprintf(stderr, "%s: %d lookups differ from the list scan\n", what, bad);
 	CHECK(bad == 0);
 	CHECK(allowedips_count(t) == nref);
+	/* branch points without a peer are spliced out as soon as they are not needed */
+	CHECK(allowedips_nodes(t) <= (nref > 0 ? 2 * nref - 1 : 0));
 }
 
 struct walk_state {
@@ -355,6 +357,7 @@ test_edges(void)
 	for (len = 0; len <= 128; len++)
 		CHECK(allowedips_insert(t, AF_INET6, a, len, &peers[len % NPEERS]) == 0);
 	CHECK(allowedips_count(t) == 130);
+	CHECK(allowedips_nodes(t) == 130); /* a chain: no branch points */
 	CHECK(allowedips_lookup(t, AF_INET6, a) == &peers[128 % NPEERS]);
 	for (len = 0; len < 128; len++) {
 		/* flip bit len: the longest prefix still containing it has length len */
@@ -366,6 +369,7 @@ test_edges(void)
 	for (len = 0; len < NPEERS; len++)
 		allowedips_remove_peer(t, &peers[len]);
 	CHECK(allowedips_count(t) == 0);
+	CHECK(allowedips_nodes(t) == 0);
 	CHECK(allowedips_lookup(t, AF_INET6, a) == NULL);
 
 	/* bad arguments change nothing */
