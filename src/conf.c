@@ -13,7 +13,7 @@
  * "Key = value". Keys, section names and enumerated values are case-insensitive. Outside
  * the command keys (PostUp, ...), whose value is the rest of the line verbatim, '#' or ';'
  * first in a value or after a blank starts a comment. Repeatable keys (Address, Listen,
- * Via) also take comma lists.
+ * AllowedIPs, Via) also take comma lists.
  *
  * Defaults: Name mp0, Mode tun, MTU CONF_MTU_DEFAULT, Cipher auto, Scheduler balance, the
  * tunables below; a path has 1 connection, priority 0, no backup, and an empty Congestion
@@ -22,6 +22,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -88,6 +89,7 @@ enum key_id {
 	K_ONPATHDOWN,
 	K_PUBKEY,
 	K_PEER_ENDPOINT,
+	K_ALLOWED_IPS,
 	K_PATH_NAME,
 	K_PATH_IF,
 	K_PATH_SOURCE,
@@ -135,6 +137,7 @@ static const struct keydef keys[K_COUNT] = {
 	[K_ONPATHDOWN] = {"OnPathDown", SECT_INTERFACE, KF_RAW, 0, 0},
 	[K_PUBKEY] = {"PublicKey", SECT_PEER, 0, 0, 0},
 	[K_PEER_ENDPOINT] = {"Endpoint", SECT_PEER, 0, 0, 0},
+	[K_ALLOWED_IPS] = {"AllowedIPs", SECT_PEER, KF_LIST, 0, 0},
 	[K_PATH_NAME] = {"Name", SECT_PATH, 0, 0, 0},
 	[K_PATH_IF] = {"Interface", SECT_PATH, 0, 0, 0},
 	[K_PATH_SOURCE] = {"Source", SECT_PATH, 0, 0, 0},
@@ -463,6 +466,34 @@ add_address(struct parser *p, const char *val)
 	return 0;
 }
 
+/*
+ * One AllowedIPs prefix, as WireGuard reads them: an address without /length is a host
+ * route, and host bits past the length are cleared (10.1.2.3/8 is 10.0.0.0/8), so the
+ * canonical form and the routing table hold the prefix that is meant.
+ */
+static int
+add_allowed_ip(struct parser *p, const char *val)
+{
+	struct conf *c = p->c;
+	struct conf_addr a;
+	char s[INET6_ADDRSTRLEN];
+	int i;
+
+	if (set_addr(p, K_ALLOWED_IPS, val, strchr(val, '/') != NULL, &a) == -1)
+		return -1;
+	for (i = a.prefix; i < 128; i++)
+		a.addr[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
+	for (i = 0; i < c->nallowed_ips; i++)
+		if (c->allowed_ips[i].family == a.family && c->allowed_ips[i].prefix == a.prefix &&
+		    memcmp(c->allowed_ips[i].addr, a.addr, 16) == 0)
+			return pbad(p, K_ALLOWED_IPS, val, "%s/%u given twice",
+				    inet_ntop(a.family, a.addr, s, sizeof s), a.prefix);
+	if (c->nallowed_ips == CONF_MAX_ALLOWED_IPS)
+		return pbad(p, K_ALLOWED_IPS, val, "more than %d prefixes", CONF_MAX_ALLOWED_IPS);
+	c->allowed_ips[c->nallowed_ips++] = a;
+	return 0;
+}
+
 static int
 add_listen(struct parser *p, const char *val)
 {
@@ -603,6 +634,8 @@ set_value(struct parser *p, int id, const char *val)
 	case K_PEER_ENDPOINT:
 		c->has_endpoint = 1;
 		return set_hostport(p, id, val, 0, &c->endpoint);
+	case K_ALLOWED_IPS:
+		return add_allowed_ip(p, val);
 	case K_PATH_NAME:
 		return set_path_name(p, val);
 	case K_PATH_IF:
@@ -773,6 +806,8 @@ check(struct parser *p)
 		return perr_at(p, 1, "missing [Interface] section");
 	if (c->mode == MODE_UDP && c->naddrs > 0)
 		return perr_at(p, p->seen[K_ADDRESS], "Address is for Mode = tun, not udp");
+	if (c->mode == MODE_UDP && c->nallowed_ips > 0)
+		return perr_at(p, p->seen[K_ALLOWED_IPS], "AllowedIPs is for Mode = tun, not udp");
 	if (c->mode == MODE_UDP && !c->has_udp_listen && !c->has_udp_target)
 		return perr_at(p, p->seen[K_MODE], "Mode = udp needs UdpListen or UdpTarget");
 	if (c->mode == MODE_TUN && (c->has_udp_listen || c->has_udp_target))

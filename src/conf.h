@@ -14,6 +14,7 @@
 
 #define CONF_MAX_PATHS 32
 #define CONF_MAX_ADDRS 8
+#define CONF_MAX_ALLOWED_IPS 256 /* AllowedIPs prefixes of one peer */
 #define CONF_MAX_LISTEN 8
 #define CONF_MAX_VIA 4
 #define CONF_MAX_CONNS 16   /* connections per path */
@@ -110,7 +111,7 @@ struct conf {
 	char psk_file[CONF_STR_MAX]; /* PresharedKeyFile as written; the key is read into psk */
 	enum conf_cipher cipher;
 	enum conf_sched sched;
-	char control_socket[CONF_STR_MAX]; /* empty: /run/mptun/<Name>.sock */
+	char control_socket[CONF_STR_MAX]; /* empty: /run/mptun/<Name>.<netns inode>.sock */
 	char user[CONF_NAME_MAX];          /* drop privileges to this user after set-up */
 	char post_up[CONF_STR_MAX], pre_down[CONF_STR_MAX], post_down[CONF_STR_MAX];
 	char on_path_up[CONF_STR_MAX], on_path_down[CONF_STR_MAX];
@@ -130,6 +131,9 @@ struct conf {
 	struct conf_hostport endpoint;
 	int has_peer_key;
 	uint8_t peer_key[CONF_KEY_LEN];
+	/* AllowedIPs: the inner prefixes routed to the peer, host bits zero, in file order */
+	struct conf_addr allowed_ips[CONF_MAX_ALLOWED_IPS];
+	int nallowed_ips;
 
 	/* [Path] sections, in file order */
 	struct conf_path paths[CONF_MAX_PATHS];

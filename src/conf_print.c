@@ -2,7 +2,8 @@
  * conf_print: the canonical form of a configuration, as "mptun check" prints it.
  *
  * Sections [Interface], [Peer], [Path]... in that order; keys in a fixed order with their
- * canonical spelling; one Address / Listen per line; a path's Via chain on one line.
+ * canonical spelling; one Address / Listen / AllowedIPs per line; a path's Via chain on
+ * one line.
  * Every key that has a default is printed with its effective value (so check shows what
  * will run); optional keys that are unset are omitted; durations are in ms. Key files are
  * printed as their names, inline keys and passwords as they are (check is run by the
@@ -120,12 +121,14 @@ conf_print(const struct conf *c, FILE *f)
 	print_str(f, "OnPathUp", c->on_path_up);
 	print_str(f, "OnPathDown", c->on_path_down);
 
-	if (c->has_peer_key || c->has_endpoint) {
+	if (c->has_peer_key || c->has_endpoint || c->nallowed_ips > 0) {
 		fprintf(f, "\n[Peer]\n");
 		if (c->has_peer_key)
 			print_key(f, "PublicKey", c->peer_key);
 		if (c->has_endpoint)
 			print_hostport(f, "Endpoint", &c->endpoint);
+		for (i = 0; i < c->nallowed_ips; i++)
+			print_addr(f, "AllowedIPs", &c->allowed_ips[i], 1);
 	}
 	for (i = 0; i < c->npaths; i++)
 		print_path(f, &c->paths[i]);

@@ -1,9 +1,12 @@
 /*
  * ctl: control socket server and client (see ctl.h).
  *
- * The default socket lives in /run/mptun/, named after the interface; daemons in other
- * network namespaces add the namespace's inode to the name, so two daemons with the same
- * interface name on one machine never collide.
+ * The default socket lives in /run/mptun/, named after the interface and the identity of
+ * the network namespace (the inode of /proc/self/ns/net, which a process can always read,
+ * unlike another process's), so two daemons with the same interface name in different
+ * namespaces never share a name, and `mptun show` in a namespace finds the daemon of that
+ * namespace. A socket is never taken from a live daemon: one that answers there makes a
+ * new daemon refuse to start; a file nothing answers on is a stale socket, replaced.
  *
  * Timers owned here: each client's CTL_TIMEOUT deadline, and the rate sampler (every
  * CTL_RATE_EVERY seconds: per-path bytes per second for `show`).
@@ -58,27 +61,92 @@ struct ctl_client {
 	size_t len;
 };
 
-static unsigned long
-netns_inode(const char *pid)
-{
-	char p[64];
-	struct stat st;
-
-	snprintf(p, sizeof(p), "/proc/%s/ns/net", pid);
-	return stat(p, &st) == 0 ? (unsigned long)st.st_ino : 0;
-}
-
+/*
+ * The default name depends on nothing but the caller's own namespace: comparing it with
+ * pid 1's, as a "host or not" test, fails where /proc/1 cannot be read (a user other than
+ * root, a container's own /proc), and then two namespaces chose one name. Without /proc at
+ * all the name has no suffix: two such daemons would then meet on one name, and the second
+ * is refused (ctl_claim), never handed the first one's socket.
+ */
 void
 ctl_path(const struct conf *c, char *out, size_t len)
 {
-	unsigned long self = netns_inode("self"), init = netns_inode("1");
+	struct stat st;
 
 	if (c->control_socket[0] != '\0')
 		snprintf(out, len, "%s", c->control_socket);
-	else if (self == init || self == 0 || init == 0) /* init 0: /proc/1 hidden from us */
-		snprintf(out, len, CTL_DIR "/%s.sock", c->ifname);
+	else if (stat("/proc/self/ns/net", &st) == 0)
+		snprintf(out, len, CTL_DIR "/%s.%lu.sock", c->ifname, (unsigned long)st.st_ino);
 	else
-		snprintf(out, len, CTL_DIR "/%s.%lu.sock", c->ifname, self);
+		snprintf(out, len, CTL_DIR "/%s.sock", c->ifname);
+}
+
+/*
+ * Who holds path? CTL_FREE (nothing there), CTL_STALE (a socket file nothing listens on:
+ * its daemon died, or dropped privileges and could not remove it), CTL_LIVE (a process
+ * listens: a connection was accepted, or its backlog is full), or -1 (logged): path is not
+ * a socket, or it cannot be told.
+ */
+enum { CTL_FREE, CTL_STALE, CTL_LIVE };
+
+static int
+holder(const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, rc, err;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return CTL_FREE;
+		log_warn("control socket %s", path);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("control socket %s: exists and is not a socket (left alone)", path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("control socket %s", path);
+		return -1;
+	}
+	/* non-blocking: a wedged daemon's full backlog answers EAGAIN instead of a hang */
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	err = errno;
+	close(fd);
+	if (rc == 0 || err == EAGAIN || err == EINPROGRESS)
+		return CTL_LIVE;
+	if (err == ECONNREFUSED)
+		return CTL_STALE;
+	errno = err;
+	log_warn("control socket %s: cannot tell whether a daemon uses it", path);
+	return -1;
+}
+
+/* Refuse path when a live process holds it; remove a stale socket. 0 or -1 (logged). */
+static int
+claim(const char *path, int h)
+{
+	if (h == CTL_LIVE) {
+		log_warnx("control socket %s: another mptun is running there (stop it, or give "
+			  "this one another Name or ControlSocket)",
+			  path);
+		return -1;
+	}
+	if (h == CTL_STALE && unlink(path) == -1 && errno != ENOENT) {
+		log_warn("control socket %s: removing the stale socket", path);
+		return -1;
+	}
+	return h == -1 ? -1 : 0;
+}
+
+int
+ctl_claim(const char *path)
+{
+	return claim(path, holder(path));
 }
 
 void
@@ -229,6 +297,7 @@ ctl_open(struct ev_loop *loop, const char *path, struct session *s)
 	struct sockaddr_un sun;
 	struct ctl *ctl;
 	mode_t old;
+	int rc;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		log_warnx("control socket %s: path too long", path);
@@ -250,19 +319,25 @@ ctl_open(struct ev_loop *loop, const char *path, struct session *s)
 		free(ctl);
 		return NULL;
 	}
-	unlink(path);
 	old = umask(0117);
-	if (bind(ctl->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 || listen(ctl->fd, 8) == -1) {
-		umask(old);
+	rc = bind(ctl->fd, (struct sockaddr *)&sun, sizeof(sun));
+	/*
+	 * bind never replaces a file: a name taken since ctl_claim (another daemon starting
+	 * at the same time) is looked at again, and only a stale socket is removed.
+	 */
+	if (rc == -1 && errno == EADDRINUSE) {
+		if (claim(path, holder(path)) == -1)
+			goto fail; /* said why */
+		rc = bind(ctl->fd, (struct sockaddr *)&sun, sizeof(sun));
+	}
+	if (rc == -1 || listen(ctl->fd, 8) == -1) {
 		if (strncmp(path, CTL_DIR "/", sizeof(CTL_DIR)) == 0 && geteuid() != 0)
 			log_warnx("cannot create control socket %s: %s; run as root, or set "
 				  "ControlSocket to a path this user can write",
 				  path, strerror(errno));
 		else
 			log_warn("control socket %s", path);
-		close(ctl->fd);
-		free(ctl);
-		return NULL;
+		goto fail;
 	}
 	umask(old);
 	ev_io_init(&ctl->io, ctl_accept_cb, ctl->fd, EV_READ);
@@ -272,6 +347,11 @@ ctl_open(struct ev_loop *loop, const char *path, struct session *s)
 	ev_timer_init(&ctl->rate_timer, rate_cb, CTL_RATE_EVERY, CTL_RATE_EVERY);
 	ev_timer_start(loop, &ctl->rate_timer);
 	return ctl;
+fail:
+	umask(old);
+	close(ctl->fd);
+	free(ctl);
+	return NULL;
 }
 
 void

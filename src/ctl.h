@@ -22,9 +22,19 @@
 struct session;
 struct ctl;
 
-/* The socket path for conf: ControlSocket, or the default for its interface and netns. */
+/*
+ * The socket path for conf: ControlSocket, or the default for its interface in the
+ * caller's network namespace, /run/mptun/NAME.INODE.sock (INODE: /proc/self/ns/net's).
+ */
 void ctl_path(const struct conf *c, char *out, size_t len);
-/* Listen on path (replacing a stale socket). NULL (logged) on failure. */
+/*
+ * May a daemon take path? 0 when nothing is there or a stale socket was (now removed); -1,
+ * logged, when another live process answers on it (another mptun: it is left alone) or
+ * path is not a socket. Called before the daemon sets anything up, so a second daemon
+ * fails with that message rather than on a busy device or port.
+ */
+int ctl_claim(const char *path);
+/* Listen on path (replacing a stale socket, never a live one). NULL (logged) on failure. */
 struct ctl *ctl_open(struct ev_loop *loop, const char *path, struct session *s);
 void ctl_close(struct ctl *ctl);
 /* Answer "reload" requests with fn (0 applied, -1 refused; msg: text for the client). */

@@ -387,6 +387,9 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	log_warnings_fatal(1);
 	if (keys_init(&d) == -1)
 		goto out;
+	ctl_path(d.conf, sock, sizeof(sock));
+	if (ctl_claim(sock) == -1) /* a daemon running there: refused before touching anything */
+		goto out;
 	if (chan_open(&d) == -1)
 		goto out;
 	for (i = 0; i < d.conf->nlisten; i++)
@@ -404,7 +407,6 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	/* links and addresses coming and going take paths down and up at once */
 	d.nlmon = nl_monitor_open(d.loop, session_net_event, &d.s);
 	log_warnings_fatal(1);
-	ctl_path(d.conf, sock, sizeof(sock));
 	if ((d.ctl = ctl_open(d.loop, sock, &d.s)) == NULL)
 		goto out_tun;
 	ctl_on_reload(d.ctl, daemon_reload, &d);
