@@ -36,7 +36,7 @@ const char *
 conn_state_name(const struct conn *c)
 {
 	static const char *const names[] = {"resolving", "dialing", "proxy", "handshake",
-					    "hello",     "up",      "closing"};
+					    "hello", "up", "closing"};
 	return names[c->state];
 }
 

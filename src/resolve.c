@@ -46,7 +46,7 @@
 #include "log.h"
 #include "resolve.h"
 
-#define RESOLVE_STACK (256 * 1024) /* a lookup thread's stack: getaddrinfo needs little */
+#define RESOLVE_STACK (1024 * 1024) /* a lookup thread's stack, NSS modules included */
 #define RESOLVE_WHY_MAX 96
 
 struct resolve_answer {
@@ -168,8 +168,8 @@ set_port(struct sockaddr_storage *ss, uint16_t port)
 }
 
 static void
-pick_addr(const struct resolve_answer *a, unsigned pick, uint16_t port,
-	  struct sockaddr_storage *ss, socklen_t *len)
+pick_addr(const struct resolve_answer *a, unsigned pick, uint16_t port, struct sockaddr_storage *ss,
+	  socklen_t *len)
 {
 	int i = (int)(pick % (unsigned)a->n);
 
@@ -234,19 +234,25 @@ collect(struct job *j)
 
 	n->job = NULL;
 	if (j->rc == 0 && j->ans.n > 0) {
+		if (n->why[0] != '\0' && n->ans.n > 0)
+			log_info("resolve %s: answered again", n->host);
 		n->ans = j->ans;
 		n->good_until = now + RESOLVE_TTL;
 		n->fail_until = 0;
 		n->why[0] = '\0';
-		log_debug("resolved %s: %d address%s", n->host, n->ans.n, n->ans.n == 1 ? "" : "es");
+		log_debug("resolved %s: %d address%s", n->host, n->ans.n,
+			  n->ans.n == 1 ? "" : "es");
 	} else {
-		snprintf(n->why, sizeof(n->why), "%s",
-			 j->rc == 0	      ? "no IPv4 or IPv6 address"
-			 : j->rc == EAI_SYSTEM ? strerror(j->err)
-					       : gai_strerror(j->rc));
+		const char *why = j->rc == EAI_SYSTEM ? strerror(j->err) : gai_strerror(j->rc);
+
+		if (j->rc == 0)
+			why = "no IPv4 or IPv6 address";
+
+		/* said once per failure, not at every lookup while the resolver stays away */
+		if (n->ans.n > 0 && strcmp(n->why, why) != 0)
+			log_info("resolve %s: %s; dialing its last known address", n->host, why);
+		snprintf(n->why, sizeof(n->why), "%s", why);
 		n->fail_until = now + RESOLVE_TTL_FAIL;
-		if (n->ans.n > 0)
-			log_info("resolve %s: %s; dialing its last known address", n->host, n->why);
 	}
 	free(j);
 	wake_waiters(n);
