@@ -5,8 +5,10 @@
 # 25 s) that must arrive whole with no gap over 200 ms: names are looked up off the daemon's
 # loop (src/resolve.c), where a lookup used to freeze every path for the resolver's whole
 # timeout at each dial. Also: p2's connections show "resolving" while they wait, its two
-# connections and their redials share one lookup, a lookup that takes too long is named in
-# p2's last error, and p2 comes up once the name resolves.
+# connections and their redials share one lookup, a lookup that takes too long is logged,
+# p2 comes up once the name resolves, a dial that cannot reach the address (the server
+# stopped) looks the name up again, and the daemon exits at once (status 0) while that
+# lookup hangs. RS_SHOWLOGS=1 prints the client's and the resolver's logs on success.
 set -u
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/mptun.sh"
@@ -81,6 +83,7 @@ topo_wait_listen s 7000 || fail "the server does not listen"
 topo_bg c unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf &&
 	mount --bind "$2" /etc/nsswitch.conf && exec "$3" run "$4"' sh \
 	"$TOPO_DIR/resolv.conf" "$TOPO_DIR/nsswitch.conf" "$MPTUN" "$C" 2>"$C.log"
+CPID=${TOPO_PIDS[-1]}
 paths_up 1 30 ||
 	fail "p1 (numeric endpoint) not up within 30 s: its dial and handshake need the loop, which p2's lookups must not hold"
 
@@ -146,6 +149,29 @@ silent=$(grep -c "query [0-9]* A $NAME drop" "$TOPO_DIR/dns.log")
 	ERRORS+=("$silent lookups of $NAME while the resolver was silent (two connections redialing), not 1")
 echo "ok: $silent lookup while the resolver was silent; $(grep -c "query [0-9]* A $NAME" \
 	"$TOPO_DIR/dns.log") in all"
+
+# A dial that cannot reach the address asks the resolver again; and a lookup that never
+# ends does not hold up the daemon's exit.
+echo drop >"$TOPO_DIR/dns.mode"
+mpt_stop "$S"
+end=$((SECONDS + 15))
+while [ $SECONDS -lt $end ] && [ "$(grep -c "query [0-9]* A $NAME drop" "$TOPO_DIR/dns.log")" -lt 2 ]; do
+	sleep 0.1
+done
+if [ "$(grep -c "query [0-9]* A $NAME drop" "$TOPO_DIR/dns.log")" -lt 2 ]; then
+	ERRORS+=("no new lookup of $NAME after its server went away")
+else
+	t0=$(date +%s%N)
+	kill -TERM "$CPID"
+	wait "$CPID"
+	rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	if [ "$rc" != 0 ] || [ "$ms" -gt 2000 ]; then
+		ERRORS+=("with a lookup in flight the client exited $rc after $ms ms (want 0, within 2 s)")
+	else
+		echo "ok: redial after the server went away looked $NAME up again; exit 0 in $ms ms with the lookup in flight"
+	fi
+fi
 
 if [ ${#ERRORS[@]} -gt 0 ]; then
 	for e in "${ERRORS[@]:1}"; do echo "FAIL: $e"; done
