@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +35,8 @@ static void conn_close(struct conn *c);
 const char *
 conn_state_name(const struct conn *c)
 {
-	static const char *const names[] = {"dialing", "proxy", "handshake", "hello", "up",
-					    "closing"};
+	static const char *const names[] = {"resolving", "dialing", "proxy", "handshake",
+					    "hello", "up", "closing"};
 	return names[c->state];
 }
 
@@ -142,6 +141,7 @@ conn_free(struct conn *c)
 	ev_io_stop(c->loop, &c->rio);
 	ev_io_stop(c->loop, &c->wio);
 	ev_timer_stop(c->loop, &c->timer);
+	resolve_cancel(&c->rw);
 	if (c->fd != -1)
 		close(c->fd);
 	crypto_hs_wipe(&c->hs);
@@ -167,54 +167,48 @@ conn_close(struct conn *c)
 
 /* --- dialing --- */
 
-/* Resolve hp (numeric or by name). The first hop only: later hops are the proxies' job. */
-static int
-resolve(const struct conf_hostport *hp, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct addrinfo hints, *res;
-	char port[8];
-	int rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_ADDRCONFIG;
-	snprintf(port, sizeof(port), "%u", hp->port);
-	if ((rc = getaddrinfo(hp->host, port, &hints, &res)) != 0) {
-		log_warnx("resolve %s: %s", hp->host, gai_strerror(rc));
-		return -1;
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
 static void start_handshake(struct conn *c);
 static void local_ifindex(struct conn *c);
 static void hop_start(struct conn *c);
 
-struct conn *
-conn_dial(struct session *s, struct path *p, int slot)
+/* The first hop is resolved here; later hops are the proxies' job (names go as written). */
+static const struct conf_hostport *
+first_hop(const struct conn *c)
 {
-	const struct conf_path *cp = p->cp;
-	const struct conf_hostport *first;
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	struct conn *c;
+	const struct conf_path *cp = c->path->cp;
+
+	return cp->nvia > 0 ? &cp->via[0].hp : conf_path_endpoint(c->s->conf, cp);
+}
+
+/*
+ * The first hop's address did not answer: the slot's next dial tries the name's next
+ * address, and the name is looked up again (the server may have moved).
+ */
+static void
+dial_unreachable(struct conn *c)
+{
+	c->path->slots[c->slot].pick++;
+	resolve_stale(first_hop(c)->host);
+}
+
+/* Open the socket, bind it as the path says and start connecting to ss; else fail c. */
+static void
+dial_addr(struct conn *c, const struct sockaddr_storage *ss, socklen_t sslen)
+{
+	const struct conf_path *cp = c->path->cp;
 	int fd;
 
-	first = cp->nvia > 0 ? &cp->via[0].hp : conf_path_endpoint(s->conf, cp);
-	if (resolve(first, &ss, &sslen) == -1)
-		return NULL;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	format_addr((const struct sockaddr *)ss, c->peer, sizeof(c->peer));
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (fd == -1) {
-		log_warn("path %s: socket", p->name);
-		return NULL;
+		conn_fail(c, "socket: %s", strerror(errno));
+		return;
 	}
+	c->fd = fd; /* closed with c from here on */
 	if (cp->ifname[0] != '\0' &&
 	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, cp->ifname, strlen(cp->ifname)) == -1) {
-		log_warn("path %s: bind to device %s", p->name, cp->ifname);
-		goto fail;
+		conn_fail(c, "bind to device %s: %s", cp->ifname, strerror(errno));
+		return;
 	}
 	if (cp->has_source) {
 		struct sockaddr_storage src;
@@ -233,27 +227,73 @@ conn_dial(struct session *s, struct path *p, int slot)
 			srclen = sizeof(*in6);
 		}
 		if (bind(fd, (struct sockaddr *)&src, srclen) == -1) {
-			log_warn("path %s: bind source", p->name);
-			goto fail;
+			conn_fail(c, "bind source: %s", strerror(errno));
+			return;
 		}
 	}
 	tune_socket(fd, cp->congestion[0] ? cp->congestion : CONF_CONGESTION_DEFAULT,
-		    s->conf->dead_ms);
-	if (connect(fd, (struct sockaddr *)&ss, sslen) == -1 && errno != EINPROGRESS) {
-		log_warn("path %s: connect", p->name);
-		goto fail;
+		    c->s->conf->dead_ms);
+	if (connect(fd, (const struct sockaddr *)ss, sslen) == -1 && errno != EINPROGRESS) {
+		conn_fail(c, "connect %s: %s", c->peer, strerror(errno));
+		dial_unreachable(c);
+		return;
 	}
-	if ((c = conn_new(s, fd, 1)) == NULL)
-		goto fail;
+	c->state = CONN_DIAL;
+	ev_io_set(&c->rio, fd, EV_READ);
+	ev_io_set(&c->wio, fd, EV_WRITE);
+	ev_io_start(c->loop, &c->wio);
+	ev_timer_stop(c->loop, &c->timer);
+	ev_timer_set(&c->timer, CONN_PHASE_TIMEOUT, 0.);
+	ev_timer_start(c->loop, &c->timer);
+}
+
+/* The resolver's answer for a connection in RESOLVE. */
+static void
+resolved(struct resolve_wait *w, const struct sockaddr_storage *ss, socklen_t len, const char *err)
+{
+	struct conn *c = container_of(w, struct conn, rw);
+
+	if (c->state != CONN_RESOLVE)
+		return; /* failed meanwhile, its close pending */
+	if (ss == NULL)
+		conn_fail(c, "resolve %s: %s", first_hop(c)->host, err);
+	else
+		dial_addr(c, ss, len);
+}
+
+struct conn *
+conn_dial(struct session *s, struct path *p, int slot)
+{
+	const struct conf_hostport *first;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	const char *err = NULL;
+	struct conn *c;
+
+	if ((c = conn_new(s, -1, 1)) == NULL) {
+		log_warn("path %s: cannot dial", p->name);
+		return NULL;
+	}
 	c->path = p;
 	c->slot = slot;
-	c->state = CONN_DIAL;
-	format_addr((struct sockaddr *)&ss, c->peer, sizeof(c->peer));
-	ev_io_start(c->loop, &c->wio);
+	c->state = CONN_RESOLVE;
+	c->rw.cb = resolved;
+	first = first_hop(c);
+	/* until there is an address, show and the messages name the host */
+	snprintf(c->peer, sizeof(c->peer), "%.*s:%u", (int)sizeof(c->peer) - 7, first->host,
+		 first->port);
+	switch (resolve_get(c->loop, first->host, first->port, p->slots[slot].pick, &c->rw, &ss,
+			    &sslen, &err)) {
+	case RESOLVE_DONE:
+		dial_addr(c, &ss, sslen);
+		break;
+	case RESOLVE_WAIT:
+		break; /* c->timer, started by conn_new, bounds the wait */
+	case RESOLVE_ERR:
+		conn_fail(c, "resolve %s: %s", first->host, err);
+		break;
+	}
 	return c;
-fail:
-	close(fd);
-	return NULL;
 }
 
 /* Send what sits in hsbuf-side output: proxy requests and handshake messages are small. */
@@ -314,6 +354,7 @@ dial_done(struct conn *c)
 	if (err != 0) {
 		errno = err;
 		conn_fail(c, "connect %s: %s", c->peer, strerror(err));
+		dial_unreachable(c);
 		return;
 	}
 	ev_io_start(c->loop, &c->rio);
@@ -856,6 +897,10 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		if (c->state == CONN_UP)
 			session_flush(c->s);
 		return;
+	case CONN_RESOLVE:
+		/* the lookup goes on: its answer is cached for the next dial */
+		conn_fail(c, "resolving %s timed out", first_hop(c)->host);
+		return;
 	default:
 		if (c->state == CONN_PROXY) {
 			proxy_timeout(&c->ph);
@@ -868,6 +913,8 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 				  c->peer);
 		else
 			session_count_drop(c->s, DROP_HANDSHAKE); /* silent to the end: counted */
+		if (c->state == CONN_DIAL)
+			dial_unreachable(c);
 		conn_fail(c, "%s timed out", conn_state_name(c));
 		return;
 	}

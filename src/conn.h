@@ -1,13 +1,14 @@
 /*
  * conn: one TCP connection of a path — dial, via-chain, handshake, records, heartbeats.
  *
- * A connection climbs DIAL -> PROXY (one hop at a time) -> HANDSHAKE -> HELLO -> UP. Once
+ * A connection climbs RESOLVE -> DIAL -> PROXY (one hop at a time) -> HANDSHAKE -> HELLO -> UP
+ * (RESOLVE only while the first hop's name is being looked up, see resolve.h). Once
  * up it carries records (sealed per crypto.c) holding frames (frame.h) and reports each
  * frame to its session. It keeps its own output short (CONN_OUT_READY) and the kernel's too
  * (TCP_NOTSENT_LOWAT), so the scheduler decides late; its struct sched_cand is refreshed
  * from TCP_INFO. Bad bytes close this connection only, counted by reason.
  *
- * Timers owned here: c->timer is the phase deadline (connect, proxy, handshake: each
+ * Timers owned here: c->timer is the phase deadline (resolve, connect, proxy, handshake: each
  * CONN_PHASE_TIMEOUT) and, once up, the heartbeat (PING every Heartbeat, dead after
  * DeadTimeout without a byte from the peer). A zero timer defers the close of a failed
  * connection to the next loop turn, so nothing is freed under a caller's feet.
@@ -23,6 +24,7 @@
 #include "crypto.h"
 #include "proxy.h"
 #include "rate.h"
+#include "resolve.h"
 #include "sched.h"
 
 #define CONN_IN_CAP (512 * 1024)
@@ -30,12 +32,13 @@
 #define CONN_OUT_READY (16 * 1024)     /* our own queue beyond this: not ready... */
 #define CONN_OUT_READY_MAX (128 * 1024) /* ...or beyond 1 ms at the path's rate, up to this */
 #define CONN_NOTSENT_LOWAT (32 * 1024) /* the kernel's unsent queue */
-#define CONN_PHASE_TIMEOUT 5.0         /* seconds for connect, each proxy hop, handshake */
+#define CONN_PHASE_TIMEOUT 5.0 /* seconds for a name, connect, each proxy hop, handshake */
 #define CONN_HS_BUF 1024               /* handshake and proxy replies, before buffers exist */
 #define CONN_READ_BUDGET 16            /* reads per wake-up before others get a turn */
 #define CONN_INFO_INTERVAL 0.001       /* TCP_INFO at most this often, seconds */
 
 enum conn_state {
+	CONN_RESOLVE,
 	CONN_DIAL,
 	CONN_PROXY,
 	CONN_HANDSHAKE,
@@ -58,6 +61,7 @@ struct conn {
 	struct path *path;
 	int slot;                  /* index in the path */
 	struct listener *listener; /* while a half-open accepted connection */
+	struct resolve_wait rw;    /* while RESOLVE */
 	struct conn *next_half;    /* the listener's list of half-open connections */
 	ev_io rio, wio;
 	ev_timer timer;
@@ -92,7 +96,11 @@ struct conn {
 	char why[96];     /* why it is dying */
 };
 
-/* Dial slot `slot` of a dialing path. NULL (logged) when the socket cannot even be made. */
+/*
+ * Dial slot `slot` of a dialing path: at once to a numeric or cached first hop, else once
+ * the resolver answers (RESOLVE meanwhile). A failure, resolving included, comes back
+ * through path_conn_closed with its reason. NULL only when out of memory.
+ */
 struct conn *conn_dial(struct session *s, struct path *p, int slot);
 /* Take an accepted socket of a listener; the handshake decides the rest. */
 struct conn *conn_accept(struct session *s, struct listener *l, int fd,

@@ -38,6 +38,7 @@
 #include "privs.h"
 #include "reflect.h"
 #include "reload.h"
+#include "resolve.h"
 #include "session.h"
 #include "tun.h"
 #include "udpchan.h"
@@ -433,6 +434,7 @@ out:
 	for (i = 0; i < CONF_MAX_LISTEN; i++)
 		listener_free(d.listeners[i]);
 	session_free(&d.s);
+	resolve_shutdown(); /* after the connections: none waits for a name any more */
 	if (rc == 0)
 		hooks_down(d.conf, "post-down");
 	hooks_finish();

@@ -3,6 +3,8 @@
  *
  * On the dialing side a path keeps its connections open: a connection that fails or dies
  * is dialed again after an exponential backoff with jitter (timer owned here), forever.
+ * A dial to a name waits for the resolver in the slot's connection (state "resolving",
+ * conn.h); a name that does not resolve is a failure like any other, backoff and all.
  * On the listening side a path only groups the connections that the peer's path of the
  * same name opened, for statistics.
  */
@@ -25,6 +27,7 @@ struct path_slot {
 	struct conn *conn; /* NULL while waiting to dial again */
 	ev_timer retry;
 	double backoff;
+	unsigned pick; /* which of its first hop's addresses the next dial tries */
 	struct path *path;
 	int idx;
 };
