@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "backlog.h"
 #include "conn.h"
 #include "log.h"
 #include "netlink.h"
@@ -31,7 +32,7 @@
 #include "session.h"
 #include "util.h"
 
-#define NO_RESEND UINT64_MAX
+#define NO_RESEND BACKLOG_NONE
 /*
  * The reorder ring: frames held behind the oldest one still held were all in flight
  * together with it or with each other, so twice the sender's window of bytes, plus each
@@ -326,39 +327,18 @@ abandon_expired(struct session *s)
 		s->abandon_sent = seq;
 }
 
-/*
- * Is the unassigned frame m too old to send? A re-sent tun/udp frame after RetransmitAge
- * (late packets are worse than lost); a fresh one after that plus the longest a backlog is
- * held (it waited while no path was up).
- */
-static int
-expired(struct session *s, const uint8_t *fr, const struct sendq_meta *m)
-{
-	uint64_t age = (uint64_t)s->conf->retransmit_age_ms * 1000000ULL;
-
-	if (s->chan->reliable)
-		return 0;
-	if (!(fr[1] & FRAME_F_RETX))
-		age += SCHED_HOLD_MAX_US * 1000ULL;
-	return now_ns(s) - m->sent > age;
-}
-
-/* Give c the unassigned frame seq; a redundant copy on the best other ready connection. */
+/* backlog_pump's take: c gets frame seq; a redundant copy on the best other ready one. */
 static void
-assign(struct session *s, int i, uint64_t seq, uint8_t *fr, struct sendq_meta *m)
+assign(void *arg, int i, uint64_t seq, uint8_t *fr, struct sendq_meta *m, int resent)
 {
+	struct session *s = arg;
 	struct conn *c = s->up[i];
 	size_t payload = m->len - FRAME_DATA_OVERHEAD;
 	int j;
 
 	m->conn_id = c->id;
-	s->backlog -= m->len;
-	if (fr[1] & FRAME_F_RETX)
+	if (resent)
 		s->st.retransmits++;
-	else if (seq < c->seq_hi)
-		fr[1] |= FRAME_F_RETX; /* out of this connection's order: no sign to the peer */
-	else
-		c->seq_hi = seq + 1;
 	c->tx_bytes += payload;
 	c->tx_packets++;
 	send_on(s, c, fr, m->len);
@@ -370,75 +350,34 @@ assign(struct session *s, int i, uint64_t seq, uint8_t *fr, struct sendq_meta *m
 	}
 }
 
-/*
- * The unassigned frame at or above seq from with at least depth bytes of unassigned frames
- * ahead of it, or NO_RESEND; expired frames met on the way are given up. Moves s->resend to
- * the oldest unassigned frame.
- */
-static uint64_t
-find_frame(struct session *s, uint64_t depth, uint64_t from)
+static uint64_t *
+seq_hi(void *arg, int i)
 {
-	struct sendq_meta *m;
-	uint64_t seq, ahead = 0, first = NO_RESEND;
-	uint8_t *fr;
+	struct session *s = arg;
 
-	for (seq = s->resend > s->sq.base ? s->resend : s->sq.base; seq < s->sq.next; seq++) {
-		fr = sendq_get(&s->sq, seq, &m);
-		if (m->conn_id != 0)
-			continue;
-		if (expired(s, fr, m)) {
-			m->conn_id = UINT32_MAX; /* given up: the peer's gap logic skips it */
-			s->backlog -= m->len;
-			s->st.drops[DROP_EXPIRED]++;
-			continue;
-		}
-		if (first == NO_RESEND)
-			s->resend = first = seq;
-		/* the oldest goes to the best connection for it, below its highest or not */
-		if (ahead >= depth && (seq >= from || depth == 0))
-			return seq;
-		ahead += m->len;
-	}
-	if (first == NO_RESEND)
-		s->resend = NO_RESEND;
-	return NO_RESEND;
+	return &s->up[i]->seq_hi;
 }
 
 /*
- * Hand backlog frames to the connections that can take them, each at its depth
- * (sched_depth): the one that delivers soonest takes the oldest, a slower one a frame so
- * far back that it arrives in time. Until no connection takes anything more.
+ * Hand backlog frames to the connections that can take them (backlog_pump): the one that
+ * delivers soonest takes the oldest, a slower one a frame so far back that it arrives in
+ * time. A tun/udp frame is given up when older than RetransmitAge if it is a re-send (late
+ * packets are worse than lost), than that plus the longest a backlog is held if fresh (it
+ * waited while no path was up).
  */
 static void
 pump(struct session *s)
 {
-	struct sendq_meta *m;
-	uint64_t depth, seq;
-	uint8_t *fr;
-	int i, moved;
+	uint64_t age = (uint64_t)s->conf->retransmit_age_ms * 1000000ULL;
+	struct backlog_pump p = {
+		.policy = s->conf->sched, .cands = s->cands, .n = s->nup,
+		.len = s->payload_max + FRAME_DATA_OVERHEAD, .now = now_ns(s),
+		.age_fresh = s->chan->reliable ? UINT64_MAX : age + SCHED_HOLD_MAX_US * 1000ULL,
+		.age_retx = s->chan->reliable ? UINT64_MAX : age,
+		.seq_hi = seq_hi, .take = assign, .arg = s,
+	};
 
-	do {
-		moved = 0;
-		for (i = 0; i < s->nup && s->backlog > 0; i++) {
-			depth = sched_depth(s->conf->sched, s->cands, s->nup, i,
-					    s->payload_max + FRAME_DATA_OVERHEAD);
-			if (depth == SCHED_NONE || depth >= s->backlog)
-				continue;
-			/*
-			 * A connection's fresh frames go out in seq order: the peer takes
-			 * a connection's highest seq for a sign that it carries nothing
-			 * below it any more (see gap_check). The oldest frame may go out
-			 * of that order (assign marks it) rather than wait for another.
-			 */
-			if ((seq = find_frame(s, depth, s->up[i]->seq_hi)) == NO_RESEND)
-				continue;
-			fr = sendq_get(&s->sq, seq, &m);
-			assign(s, i, seq, fr, m);
-			moved = 1;
-		}
-	} while (moved);
-	if (s->backlog == 0)
-		s->resend = NO_RESEND;
+	s->st.drops[DROP_EXPIRED] += backlog_pump(&s->sq, &s->resend, &s->backlog, &p);
 	abandon_expired(s);
 }
 
