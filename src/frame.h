@@ -29,6 +29,7 @@ enum frame_type {
 
 /* DATA flags */
 #define FRAME_F_RETX 0x01 /* a re-send: says nothing about what this connection carried */
+#define FRAME_F_UNORDERED 0x02 /* may be delivered ahead of a gap (a small packet: its own flow) */
 
 #define FRAME_HDR_LEN 4
 #define FRAME_HELLO_FIXED 26     /* version 1, sid 8, tx_base 8, flags 1, path 1, conn 1, mtu 2, 4 spare */

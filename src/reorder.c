@@ -140,11 +140,30 @@ reorder_put(struct reorder *r, uint64_t seq, const uint8_t *p, size_t len)
 	i = seq & (r->nslots - 1);
 	if (seq == r->next && r->slot[i].len == 0)
 		return REORDER_DELIVER;
-	if (r->slot[i].len != 0)
+	if (r->slot[i].len != 0 || r->slot[i].early)
 		return REORDER_DUP;
 	if (len > r->frame_max || len == 0)
 		return REORDER_TOOBIG;
 	return hold(r, seq, p, len) == 0 ? REORDER_HELD : REORDER_FULL;
+}
+
+enum reorder_verdict
+reorder_put_unordered(struct reorder *r, uint64_t seq)
+{
+	const struct reorder_slot *sl = &r->slot[seq & (r->nslots - 1)];
+
+	if (seq < r->next || sl->len != 0 || sl->early)
+		return REORDER_DUP;
+	if (seq - r->next >= r->nslots)
+		return REORDER_BEYOND;
+	return seq == r->next ? REORDER_DELIVER : REORDER_EARLY;
+}
+
+void
+reorder_early(struct reorder *r, uint64_t seq)
+{
+	r->slot[seq & (r->nslots - 1)].early = 1;
+	r->held++;
 }
 
 int
@@ -165,6 +184,18 @@ release(struct reorder *r, uint64_t seq)
 		sl->len = 0;
 		r->held--;
 	}
+	if (sl->early) {
+		sl->early = 0;
+		r->held--;
+	}
+}
+
+/* Move past seqs delivered early at r->next. */
+static void
+pass_early(struct reorder *r)
+{
+	while (r->slot[r->next & (r->nslots - 1)].early)
+		release(r, r->next++);
 }
 
 void
@@ -172,6 +203,7 @@ reorder_advance(struct reorder *r)
 {
 	release(r, r->next);
 	r->next++;
+	pass_early(r);
 }
 
 const uint8_t *
@@ -192,7 +224,9 @@ reorder_skip(struct reorder *r)
 
 	if (r->held == 0)
 		return 0;
-	for (seq = r->next; r->slot[seq & (r->nslots - 1)].len == 0; seq++)
+	for (seq = r->next; r->slot[seq & (r->nslots - 1)].len == 0 &&
+			    !r->slot[seq & (r->nslots - 1)].early;
+	     seq++)
 		;
 	return reorder_skip_to(r, seq);
 }
@@ -203,13 +237,14 @@ reorder_skip_to(struct reorder *r, uint64_t seq)
 	uint64_t n = 0;
 
 	while (r->next < seq && r->held > 0) {
+		n += !r->slot[r->next & (r->nslots - 1)].early; /* those were delivered */
 		release(r, r->next);
 		r->next++;
-		n++;
 	}
 	if (r->next < seq) {
 		n += seq - r->next;
 		r->next = seq;
 	}
+	pass_early(r);
 	return n;
 }

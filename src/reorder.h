@@ -26,12 +26,14 @@ enum reorder_verdict {
 	REORDER_BEYOND,  /* outside the window: the peer broke the protocol */
 	REORDER_TOOBIG,  /* larger than the largest frame */
 	REORDER_FULL,    /* no room left to hold it: the peer overran its window */
+	REORDER_EARLY,   /* an unordered frame ahead of a gap: deliver it now, then reorder_early */
 };
 
-/* A held frame: where its bytes are (0 len: not held). */
+/* A held frame: where its bytes are (0 len: not held), or one delivered ahead of order. */
 struct reorder_slot {
 	size_t off;
 	uint32_t len;
+	uint8_t early; /* delivered already: passed over when order reaches it */
 };
 
 struct reorder {
@@ -43,7 +45,7 @@ struct reorder {
 	struct reorder_slot *slot; /* per seq modulo nslots */
 	uint32_t nslots;   /* a power of two */
 	uint64_t next;     /* next seq to deliver */
-	uint32_t held;     /* frames held */
+	uint32_t held;     /* frames held, and seqs delivered early */
 };
 
 /* A window of nslots seqs (rounded up to a power of two), frames of at most frame_max bytes
@@ -54,11 +56,19 @@ void reorder_free(struct reorder *r);
 void reorder_reset(struct reorder *r, uint64_t next);
 /* Classify seq; store a copy when it must wait. */
 enum reorder_verdict reorder_put(struct reorder *r, uint64_t seq, const uint8_t *p, size_t len);
+/*
+ * Classify seq of a frame that may be delivered out of order (a small packet of its own
+ * flow): REORDER_EARLY when it is ahead of a gap (deliver it now, then reorder_early), else
+ * as reorder_put but without holding a copy (REORDER_HELD is never said).
+ */
+enum reorder_verdict reorder_put_unordered(struct reorder *r, uint64_t seq);
+/* seq, ahead of r->next, was delivered: order passes over it when it gets there. */
+void reorder_early(struct reorder *r, uint64_t seq);
 /* Copy the frame at r->next after all (the channel could not take it now). -1: no room. */
 int reorder_keep(struct reorder *r, const uint8_t *p, size_t len);
-/* The frame at r->next has been delivered: move past it. */
+/* The frame at r->next has been delivered: move past it, and past seqs delivered early. */
 void reorder_advance(struct reorder *r);
-/* The held frame that is next in order, or NULL. */
+/* The held frame that is next in order, or NULL (r->next is a gap). */
 const uint8_t *reorder_peek(const struct reorder *r, size_t *len);
 /* Give up the gap at r->next: move to the first held seq. Returns seqs skipped (0 if none held). */
 uint64_t reorder_skip(struct reorder *r);

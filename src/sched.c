@@ -129,14 +129,14 @@ sched_backlog_want(enum conf_sched policy, struct sched_cand *const *cands, int 
 	return want > hi ? hi : want;
 }
 
-int
-sched_pick_ready(struct sched_cand *const *cands, int n, size_t len, int skip)
+static int
+pick(struct sched_cand *const *cands, int n, size_t len, int skip, int need_ready)
 {
 	int no_backup = primary_up(cands, n), i, besti = -1;
 	uint64_t best = UINT64_MAX, eta;
 
 	for (i = 0; i < n; i++) {
-		if (i == skip || !cands[i]->ready || !eligible(cands[i], no_backup))
+		if (i == skip || (need_ready && !cands[i]->ready) || !eligible(cands[i], no_backup))
 			continue;
 		eta = sched_eta_us(cands[i], len);
 		if (eta < best) {
@@ -145,4 +145,16 @@ sched_pick_ready(struct sched_cand *const *cands, int n, size_t len, int skip)
 		}
 	}
 	return besti;
+}
+
+int
+sched_pick_ready(struct sched_cand *const *cands, int n, size_t len, int skip)
+{
+	return pick(cands, n, len, skip, 1);
+}
+
+int
+sched_pick_soonest(struct sched_cand *const *cands, int n, size_t len)
+{
+	return pick(cands, n, len, -1, 0);
 }

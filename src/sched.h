@@ -64,4 +64,10 @@ uint64_t sched_backlog_want(enum conf_sched policy, struct sched_cand *const *ca
  */
 int sched_pick_ready(struct sched_cand *const *cands, int n, size_t len, int skip);
 
+/*
+ * The earliest expected delivery among the connections up, ready or not, or -1: for a small
+ * packet that goes out at once, past the backlog (see session.c).
+ */
+int sched_pick_soonest(struct sched_cand *const *cands, int n, size_t len);
+
 #endif

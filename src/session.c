@@ -200,10 +200,20 @@ on_data(struct session *s, struct conn *c, const struct frame *f)
 		conn_fail(c, "payload of %zu bytes, MTU %zu", f->len, s->payload_max);
 		return;
 	}
-	if (!(f->flags & FRAME_F_RETX) && f->a + 1 > c->mark)
+	if (!(f->flags & (FRAME_F_RETX | FRAME_F_UNORDERED)) && f->a + 1 > c->mark)
 		c->mark = f->a + 1;
 	c->rx_bytes += f->len;
 	c->rx_packets++;
+	/* a small packet ahead of a gap goes out at once: it is a flow of its own */
+	if ((f->flags & FRAME_F_UNORDERED) && !s->chan->reliable &&
+	    reorder_put_unordered(&s->ro, f->a) == REORDER_EARLY &&
+	    deliver(s, f->payload, f->len) == 0) {
+		reorder_early(&s->ro, f->a);
+		s->st.early++;
+		gap_check(s);
+		maybe_ack(s);
+		return;
+	}
 	switch (reorder_put(&s->ro, f->a, f->payload, f->len)) {
 	case REORDER_DELIVER:
 		if (deliver(s, f->payload, f->len) == 0) {
@@ -221,6 +231,7 @@ on_data(struct session *s, struct conn *c, const struct frame *f)
 		s->st.drops[DROP_DUPLICATE]++;
 		ack_again(s); /* the sender re-sends what we have: it lacks our ACK */
 		break;
+	case REORDER_EARLY: /* not said by reorder_put */
 	case REORDER_BEYOND:
 	case REORDER_TOOBIG:
 	case REORDER_FULL:
@@ -442,6 +453,37 @@ session_tx_slot(struct session *s, size_t *cap)
 	return sendq_slot(&s->sq) + FRAME_DATA_OVERHEAD;
 }
 
+/*
+ * A small tun/udp packet (a ping, an ACK, a voice frame, a DNS query) does not queue behind
+ * the backlog of bulk frames: it goes out at once on the connection that delivers soonest,
+ * marked FRAME_F_UNORDERED so that the peer delivers it ahead of any gap before it (it is
+ * a flow of its own, or a few packets of one that the same connection keeps in order).
+ * 1 when sent; 0 to send it as any other frame (a reliable channel, the ordered policy, or
+ * no connection can queue it).
+ */
+static int
+send_small(struct session *s, uint8_t *slot, size_t len)
+{
+	size_t flen = len + FRAME_DATA_OVERHEAD;
+	struct conn *c;
+	int i;
+
+	if (s->chan->reliable || len > SESSION_SMALL_MAX || s->conf->sched == SCHED_ORDERED ||
+	    (i = sched_pick_soonest(s->cands, s->nup, flen)) < 0)
+		return 0;
+	c = s->up[i];
+	frame_put_data_hdr(slot, s->sq.next, FRAME_F_UNORDERED, len);
+	if (conn_queue(c, slot, flen) == -1)
+		return 0; /* its output is full: the frame goes the common way */
+	sendq_push(&s->sq, (uint32_t)flen, now_ns(s), c->id);
+	s->st.tx_bytes += len;
+	s->st.tx_packets++;
+	c->tx_bytes += len;
+	c->tx_packets++;
+	conn_flush(c);
+	return 1;
+}
+
 void
 session_tx_commit(struct session *s, size_t len)
 {
@@ -456,6 +498,8 @@ session_tx_commit(struct session *s, size_t len)
 			s->st.drops[s->discard]++;
 		return;
 	}
+	if (send_small(s, slot, len))
+		return;
 	frame_put_data_hdr(slot, s->sq.next, 0, len);
 	seq = sendq_push(&s->sq, (uint32_t)flen, now_ns(s), 0);
 	if (s->resend == NO_RESEND)

@@ -27,6 +27,7 @@
 #define SESSION_WINDOW_BYTES (8u << 20) /* the sender's window; the reorder ring is twice that */
 #define SESSION_ACK_DELAY 0.002 /* seconds */
 #define SESSION_MONITOR 0.02    /* seconds between stall checks */
+#define SESSION_SMALL_MAX 300   /* tun/udp payloads up to this go out past the backlog */
 
 struct conn;
 struct path;
@@ -66,6 +67,7 @@ enum session_drop {
 struct session_stats {
 	uint64_t tx_bytes, rx_bytes, tx_packets, rx_packets;
 	uint64_t retransmits;
+	uint64_t early;  /* small packets delivered ahead of a gap */
 	uint64_t drops[DROP_MAX];
 	/*
 	 * tun/udp payloads read and discarded before any connection was ever up: the kernel's

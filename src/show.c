@@ -144,11 +144,11 @@ show_json(struct session *s, FILE *f)
 	fprintf(f,
 		",\"mode\":\"%s\",\"session\":{\"state\":\"%s\",\"tx_bytes\":%llu,"
 		"\"rx_bytes\":%llu,\"tx_packets\":%llu,\"rx_packets\":%llu,"
-		"\"retransmits\":%llu,\"window\":%u,\"backlog_bytes\":%llu,\"drops\":{",
+		"\"retransmits\":%llu,\"window\":%u,\"backlog_bytes\":%llu,\"early\":%llu,\"drops\":{",
 		mode_name(s), s->nup > 0 ? "up" : "down", (unsigned long long)st->tx_bytes,
 		(unsigned long long)st->rx_bytes, (unsigned long long)st->tx_packets,
 		(unsigned long long)st->rx_packets, (unsigned long long)st->retransmits,
-		sendq_count(&s->sq), (unsigned long long)s->backlog);
+		sendq_count(&s->sq), (unsigned long long)s->backlog, (unsigned long long)st->early);
 	for (i = 0; i < DROP_MAX; i++)
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", session_drop_name(i),
 			(unsigned long long)st->drops[i]);
