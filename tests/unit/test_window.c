@@ -168,6 +168,39 @@ test_reorder_ring(void)
 	CHECK(reorder_init(&r, 8, 100, 1000) == -1); /* a ring smaller than one frame */
 }
 
+/* A small packet delivered ahead of a gap: order passes over it, copies of it are dups. */
+static void
+test_reorder_early(void)
+{
+	struct reorder r;
+	const uint8_t a[4] = {1, 2, 3, 4};
+	size_t len;
+
+	CHECK(reorder_init(&r, 8, 4096, 16) == 0);
+	CHECK(reorder_put_unordered(&r, 0) == REORDER_DELIVER); /* in order: as any frame */
+	reorder_advance(&r);
+	CHECK(reorder_put_unordered(&r, 3) == REORDER_EARLY);
+	reorder_early(&r, 3);
+	CHECK(r.held == 1 && reorder_peek(&r, &len) == NULL);
+	CHECK(reorder_put_unordered(&r, 3) == REORDER_DUP);
+	CHECK(reorder_put(&r, 3, a, 4) == REORDER_DUP); /* a re-sent copy */
+	CHECK(reorder_put(&r, 2, a, 4) == REORDER_HELD);
+	CHECK(reorder_put(&r, 1, a, 4) == REORDER_DELIVER);
+	reorder_advance(&r);
+	CHECK(reorder_peek(&r, &len) != NULL && len == 4);
+	reorder_advance(&r); /* 2, then past 3 */
+	CHECK(r.next == 4 && r.held == 0);
+	/* a gap given up before an early one: the early one is not counted lost */
+	CHECK(reorder_put_unordered(&r, 6) == REORDER_EARLY);
+	reorder_early(&r, 6);
+	CHECK(reorder_skip(&r) == 2 && r.next == 7 && r.held == 0);
+	CHECK(reorder_put_unordered(&r, 8) == REORDER_EARLY);
+	reorder_early(&r, 8);
+	CHECK(reorder_skip_to(&r, 10) == 2 && r.next == 10 && r.held == 0);
+	CHECK(reorder_put_unordered(&r, 20) == REORDER_BEYOND);
+	reorder_free(&r);
+}
+
 int
 main(void)
 {
@@ -175,5 +208,6 @@ main(void)
 	test_sendq_bytes();
 	test_reorder();
 	test_reorder_ring();
+	test_reorder_early();
 	return CHECK_RESULT();
 }
