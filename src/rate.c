@@ -88,25 +88,38 @@ rate_sample(struct rate *r, const struct rate_sample *s, double now)
 	}
 }
 
+static uint64_t
+window_rate(const struct rate_sample *s)
+{
+	return s->rtt_us ? (uint64_t)s->cwnd * s->mss * 1000000ULL / s->rtt_us : 0;
+}
+
 /*
- * BBR's estimate counts only what the path carried while the sender kept it full: a path
- * fed less than it carries reads low (see sched_eta_us for how it gets fed more). It is
- * the maximum of its delivery samples, each over about a round trip; behind a token bucket
- * (a policer, tbf) on a path whose round trip is under RATE_SHORT_RTT a burst the bucket
- * lets through reads as Gbit/s. There our own spans (20 ms at least) measure the path
- * better, and the lower of the two stands; on longer paths our spans are rare (the
- * kernel's short unsent queue drains between two looks) and BBR's figure is the better.
+ * BBR's estimate is the maximum of its delivery samples, each over about a round trip, and
+ * counts only what the path carried while the sender kept it full: a path fed less than it
+ * carries (new, or judged slow) reads low for ever, and a low figure keeps it fed little.
+ * While its latest sample says the sender ran dry, what its window lets through in a round
+ * trip stands in when higher: that is what it can take now, and BBR's window is twice what
+ * it measured, so a path given what it can take doubles its figure each round trip until
+ * the path, not the sender, sets the pace.
+ * Behind a token bucket (a policer, tbf) on a path whose round trip is under RATE_SHORT_RTT,
+ * a burst the bucket lets through reads as Gbit/s, and so does the window over so short a
+ * round trip. There our own spans (20 ms at least) measure the path better, and the lower
+ * of the two stands; on longer paths our spans are rare (the kernel's short unsent queue
+ * drains between two looks) and BBR's figure is the better.
  */
 uint64_t
 rate_get(const struct rate *r, const struct rate_sample *s)
 {
+	uint64_t w = window_rate(s);
+
+	if (s->cc_bw != 0 && s->min_rtt_us < RATE_SHORT_RTT)
+		return r->measures >= 2 && r->est < s->cc_bw ? r->est : s->cc_bw;
 	if (s->cc_bw != 0)
-		return s->min_rtt_us < RATE_SHORT_RTT && r->measures >= 2 && r->est < s->cc_bw
-			       ? r->est
-			       : s->cc_bw;
+		return s->app_limited && w > s->cc_bw ? w : s->cc_bw;
 	if (r->est != 0)
 		return r->est;
-	return s->rtt_us ? (uint64_t)s->cwnd * s->mss * 1000000ULL / s->rtt_us : 0;
+	return w;
 }
 
 int

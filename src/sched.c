@@ -104,12 +104,24 @@ uint64_t
 sched_backlog_want(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len)
 {
 	int no_backup = primary_up(cands, n), i;
-	uint64_t rate = 0, want = 0, d, lo, hi;
+	uint64_t rate = 0, want = 0, d, lo, hi, rtt = UINT64_MAX, r;
 
 	for (i = 0; i < n; i++)
-		if (eligible(cands[i], no_backup))
+		if (eligible(cands[i], no_backup)) {
 			rate += rate_of(cands[i]);
-	lo = rate * SCHED_HOLD_MIN_US / 1000000;
+			r = cands[i]->min_rtt_us ? cands[i]->min_rtt_us : cands[i]->rtt_us;
+			if (r < rtt)
+				rtt = r;
+		}
+	/*
+	 * At least a round trip of the shortest path at the sum of the rates: a TCP flow
+	 * inside that halves its window on a drop here still keeps every path busy, as with
+	 * a router's buffer of one bandwidth-delay product. Small packets do not wait behind
+	 * it (session.c), so it costs the bulk flow's own packets only.
+	 */
+	if (rtt == UINT64_MAX || rtt < SCHED_HOLD_MIN_US)
+		rtt = SCHED_HOLD_MIN_US;
+	lo = rate * rtt / 1000000;
 	if (lo < SCHED_HOLD_MIN_BYTES)
 		lo = SCHED_HOLD_MIN_BYTES;
 	hi = rate * SCHED_HOLD_MAX_US / 1000000;

@@ -53,8 +53,9 @@ uint64_t sched_depth(enum conf_sched policy, struct sched_cand *const *cands, in
 		     size_t len);
 /*
  * How many backlog bytes are worth holding: enough that every connection finds its frame
- * (half as much again as the largest depth) plus a few milliseconds at the sum of the
- * rates, at most SCHED_HOLD_MAX_US at that sum.
+ * (half as much again as the largest depth) plus the shortest path's round trip at the sum
+ * of the rates (at least SCHED_HOLD_MIN_US of it, and SCHED_HOLD_MIN_BYTES), at most
+ * SCHED_HOLD_MAX_US at that sum.
  */
 uint64_t sched_backlog_want(enum conf_sched policy, struct sched_cand *const *cands, int n,
 			    size_t len);

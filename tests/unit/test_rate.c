@@ -112,17 +112,29 @@ static void
 test_bbr(void)
 {
 	struct rate r = {0};
-	struct rate_sample s = {.mss = 1000, .cwnd = 1000, .rtt_us = 100000, .cc_bw = MBIT(20)};
+	struct rate_sample s = {.mss = 1000, .cwnd = 1000, .rtt_us = 100000, .min_rtt_us = 90000,
+				.cc_bw = MBIT(20)};
 
 	/* BBR's own figure is the rate, and it is trusted */
 	CHECK(rate_get(&r, &s) == MBIT(20));
 	CHECK(rate_trusted(&r, &s));
-	/* also while the sender runs dry (BBR keeps the figure of the last busy rounds) */
+	/* while the sender runs dry, what the window lets through stands in when higher */
 	s.app_limited = 1;
-	CHECK(rate_get(&r, &s) == MBIT(20));
-	/* without it: the measured estimate, or before one cwnd / RTT */
-	s.cc_bw = 0;
 	CHECK(rate_get(&r, &s) == 1000ULL * 1000 * 10);
+	s.cwnd = 10;
+	CHECK(rate_get(&r, &s) == MBIT(20));
+	/* a round trip under 2 ms: our own measurement, where it is lower, and no window */
+	s.cwnd = 1000;
+	s.min_rtt_us = s.rtt_us = 500;
+	CHECK(rate_get(&r, &s) == MBIT(20));
+	r.est = MBIT(5);
+	r.measures = 2;
+	CHECK(rate_get(&r, &s) == MBIT(5));
+	/* no congestion control figure: the measured estimate, or before one cwnd / RTT */
+	s.cc_bw = 0;
+	CHECK(rate_get(&r, &s) == MBIT(5));
+	r = (struct rate){0};
+	CHECK(rate_get(&r, &s) == 1000ULL * 1000 * 2000);
 }
 
 static void

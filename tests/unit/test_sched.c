@@ -151,13 +151,18 @@ test_depth(void)
 	c[0].min_rtt_us = c[1].min_rtt_us = 40000;
 	c[2].min_rtt_us = 240000;
 	CHECK(sched_depth(SCHED_BALANCE, p, 3, 2, 1500) == 2 * d);
-	/* how much backlog is worth holding: the deepest and half again, plus 2 ms of rate */
+	/* how much backlog is worth holding: the deepest and half again, plus the shortest
+	 * round trip (40 ms) at the sum of the rates */
 	CHECK(sched_backlog_want(SCHED_BALANCE, p, 3, 1500) ==
-	      2 * d + d + 3 * MBIT(50) * 2 / 1000);
+	      2 * d + d + 3 * MBIT(50) * 40 / 1000);
 	/* at most 400 ms at the sum of the rates: a path that late is not waited for */
 	c[2].min_rtt_us = 2000000;
 	CHECK(sched_backlog_want(SCHED_BALANCE, p, 3, 1500) == 3 * MBIT(50) * 400 / 1000);
-	/* at least 32 KiB */
+	/* at least 2 ms of the rates, and 32 KiB */
+	reset();
+	c[0].rate = c[1].rate = MBIT(400);
+	c[0].rtt_us = c[1].rtt_us = 100;
+	CHECK(sched_backlog_want(SCHED_BALANCE, p, 2, 1500) == 2 * MBIT(400) * 2 / 1000);
 	reset();
 	c[0].rate = c[1].rate = MBIT(1);
 	CHECK(sched_backlog_want(SCHED_BALANCE, p, 2, 1500) >= 32768);
