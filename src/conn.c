@@ -851,6 +851,11 @@ conn_update(struct conn *c, int force)
 			c->sc.min_rtt_us = ti.tcpi_min_rtt;
 			c->sc.inflight = (uint64_t)ti.tcpi_unacked * ti.tcpi_snd_mss;
 			c->sc.window = (uint64_t)ti.tcpi_snd_cwnd * ti.tcpi_snd_mss;
+			/* holes the peer's TCP holds data behind: out-of-order ACKs, recovery */
+			c->sc.recovery_us = ti.tcpi_ca_state == TCP_CA_Disorder ||
+						    ti.tcpi_ca_state >= TCP_CA_Recovery || ti.tcpi_lost > 0
+					    ? ti.tcpi_rtt
+					    : 0;
 			rate_sample(&c->rate, &rs, info_time());
 			c->sc.rate = rate_get(&c->rate, &rs);
 			c->sc.measured = rate_trusted(&c->rate, &rs);

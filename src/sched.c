@@ -6,6 +6,8 @@
  * cross. "Ahead of it" includes bytes already sent that wait in a bottleneck's queue (a
  * rate-limited link fed by a TCP that fills it): those in flight beyond what the unloaded RTT
  * holds at that rate. The smoothed RTT alone would see that queue late and only half.
+ * A connection repairing a loss holds everything sent after the lost segment until the
+ * repair arrives, a round trip later at best: that much later too.
  * An unknown rate (a fresh connection) counts as SCHED_RATE_GUESS so it gets tried.
  */
 #include "config.h"
@@ -36,7 +38,7 @@ sched_eta_us(const struct sched_cand *c, size_t len)
 	 */
 	if (c->window != 0 && c->inflight + c->queued + len <= c->window)
 		wait = 0;
-	return wait + (drain > base ? drain - base : 0) + base / 2;
+	return wait + (drain > base ? drain - base : 0) + base / 2 + c->recovery_us;
 }
 
 static int
@@ -166,7 +168,7 @@ sched_pick_ready(struct sched_cand *const *cands, int n, size_t len, int skip)
 }
 
 int
-sched_pick_soonest(struct sched_cand *const *cands, int n, size_t len)
+sched_pick_soonest(struct sched_cand *const *cands, int n, size_t len, int skip)
 {
-	return pick(cands, n, len, -1, 0);
+	return pick(cands, n, len, skip, 0);
 }

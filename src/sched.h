@@ -31,6 +31,7 @@ struct sched_cand {
 	int measured;        /* the rate rests on two measurements or more, not a stand-in */
 	uint32_t rtt_us;     /* smoothed RTT */
 	uint32_t rttvar_us;  /* its variation */
+	uint32_t recovery_us; /* a loss is being repaired: what it holds back arrives this late */
 	uint32_t min_rtt_us; /* lowest RTT seen: the path without queues (0: unknown) */
 };
 
@@ -66,9 +67,10 @@ uint64_t sched_backlog_want(enum conf_sched policy, struct sched_cand *const *ca
 int sched_pick_ready(struct sched_cand *const *cands, int n, size_t len, int skip);
 
 /*
- * The earliest expected delivery among the connections up, ready or not, or -1: for a small
- * packet that goes out at once, past the backlog (see session.c).
+ * The earliest expected delivery among the connections up, ready or not, other than index
+ * skip (-1: none), or -1: for a small packet that goes out at once, past the backlog (see
+ * session.c), and its redundant copy.
  */
-int sched_pick_soonest(struct sched_cand *const *cands, int n, size_t len);
+int sched_pick_soonest(struct sched_cand *const *cands, int n, size_t len, int skip);
 
 #endif

@@ -459,17 +459,17 @@ session_tx_slot(struct session *s, size_t *cap)
  * marked FRAME_F_UNORDERED so that the peer delivers it ahead of any gap before it (it is
  * a flow of its own, or a few packets of one that the same connection keeps in order).
  * 1 when sent; 0 to send it as any other frame (a reliable channel, the ordered policy, or
- * no connection can queue it).
+ * no connection can queue it). The redundant policy adds its copy here too.
  */
 static int
 send_small(struct session *s, uint8_t *slot, size_t len)
 {
 	size_t flen = len + FRAME_DATA_OVERHEAD;
 	struct conn *c;
-	int i;
+	int i, j;
 
 	if (s->chan->reliable || len > SESSION_SMALL_MAX || s->conf->sched == SCHED_ORDERED ||
-	    (i = sched_pick_soonest(s->cands, s->nup, flen)) < 0)
+	    (i = sched_pick_soonest(s->cands, s->nup, flen, -1)) < 0)
 		return 0;
 	c = s->up[i];
 	frame_put_data_hdr(slot, s->sq.next, FRAME_F_UNORDERED, len);
@@ -481,6 +481,14 @@ send_small(struct session *s, uint8_t *slot, size_t len)
 	c->tx_bytes += len;
 	c->tx_packets++;
 	conn_flush(c);
+	/* redundant: a copy on the next soonest, if it can queue it */
+	if (s->conf->sched == SCHED_REDUNDANT &&
+	    (j = sched_pick_soonest(s->cands, s->nup, flen, i)) >= 0 &&
+	    conn_queue(s->up[j], slot, flen) == 0) {
+		s->up[j]->tx_bytes += len;
+		s->up[j]->tx_packets++;
+		conn_flush(s->up[j]);
+	}
 	return 1;
 }
 
