@@ -99,9 +99,10 @@ window_rate(const struct rate_sample *s)
  * counts only what the path carried while the sender kept it full: a path fed less than it
  * carries (new, or judged slow) reads low for ever, and a low figure keeps it fed little.
  * While its latest sample says the sender ran dry, what its window lets through in a round
- * trip stands in when higher, up to a quarter above BBR's figure (as BBR itself probes):
- * a path given that much more measures it if it carries it, and so grows by a quarter each
- * round trip until the path, not the sender, sets the pace.
+ * trip stands in when higher, up to twice BBR's figure (BBR's window is twice what it
+ * measured): a path given that much more measures it if it carries it, and so doubles its
+ * figure each round trip until the path, not the sender, sets the pace. (show reports the
+ * measured figure, not this.)
  * Behind a token bucket (a policer, tbf) on a path whose round trip is under RATE_SHORT_RTT,
  * a burst the bucket lets through reads as Gbit/s, and so does the window over so short a
  * round trip. There our own spans (20 ms at least) measure the path better, and the lower
@@ -116,7 +117,7 @@ rate_get(const struct rate *r, const struct rate_sample *s)
 	if (s->cc_bw != 0 && s->min_rtt_us < RATE_SHORT_RTT)
 		return r->measures >= 2 && r->est < s->cc_bw ? r->est : s->cc_bw;
 	if (s->cc_bw != 0 && s->app_limited && w > s->cc_bw)
-		return w < s->cc_bw + s->cc_bw / 4 ? w : s->cc_bw + s->cc_bw / 4;
+		return w < 2 * s->cc_bw ? w : 2 * s->cc_bw;
 	if (s->cc_bw != 0)
 		return s->cc_bw;
 	if (r->est != 0)
