@@ -134,7 +134,10 @@ rate_trusted(const struct rate *r, const struct rate_sample *s)
 /*
  * The kernel's own retransmission timeout without its 200 ms floor: the receiving end
  * acknowledges at once (TCP_QUICKACK), so silence that long means trouble. Outstanding:
- * sent and unacknowledged, or written and not even sent (a dead device).
+ * sent and unacknowledged, or written and not even sent (a dead device). With an outer BBR
+ * filling a bottleneck's queue, a tail drop and its repair held the cumulative ACK for
+ * 60-130 ms on 50 Mbit/s, 20 ms paths while SACKs kept coming: counted as stalls then, they
+ * moved traffic off healthy paths (14 times in 6 s, an inner flow 10 % slower).
  */
 enum rate_stall_event
 rate_stall_check(struct rate_stall *st, const struct rate_sample *s, double now)
@@ -143,8 +146,15 @@ rate_stall_check(struct rate_stall *st, const struct rate_sample *s, double now)
 
 	if (limit < RATE_STALL_MIN)
 		limit = RATE_STALL_MIN;
-	if (s->bytes_acked != st->acked_seen || (s->unacked == 0 && s->notsent == 0)) {
+	/*
+	 * Progress: the cumulative ACK moved, or segments were delivered (SACKed) — a loss
+	 * being repaired holds the cumulative ACK for a round trip or more while the path
+	 * carries on.
+	 */
+	if (s->bytes_acked != st->acked_seen || s->delivered != st->delivered_seen ||
+	    (s->unacked == 0 && s->notsent == 0)) {
 		st->acked_seen = s->bytes_acked;
+		st->delivered_seen = s->delivered;
 		st->progress_at = now;
 		if (st->stalled) {
 			st->stalled = 0;

@@ -47,6 +47,7 @@ struct rate {
 /* A connection's progress as the stall detector sees it. */
 struct rate_stall {
 	uint64_t acked_seen; /* bytes_acked at the last progress */
+	uint32_t delivered_seen; /* delivered at the last progress */
 	double progress_at;  /* time of the last progress (or of the start) */
 	int stalled;
 };
@@ -78,9 +79,9 @@ uint64_t rate_update(uint64_t est, uint64_t measured);
 uint64_t rate_grow(uint64_t est, uint64_t measured);
 
 /*
- * Feed the stall detector one sample: a connection with data outstanding that sees no
- * acknowledgement for longer than max(RATE_STALL_MIN, RTT + 4 RTT variations) is stalled;
- * progress ends it. Says when either happens.
+ * Feed the stall detector one sample: a connection with data outstanding that sees nothing
+ * acknowledged, not even selectively, for longer than max(RATE_STALL_MIN, RTT + 4 RTT
+ * variations) is stalled; progress ends it. Says when either happens.
  */
 enum rate_stall_event rate_stall_check(struct rate_stall *st, const struct rate_sample *s,
 				       double now);

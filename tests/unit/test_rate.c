@@ -157,6 +157,14 @@ test_stall(void)
 	s.rtt_us = 300000;
 	CHECK(rate_stall_check(&st, &s, 0.5) == RATE_STALL_NONE);
 	CHECK(rate_stall_check(&st, &s, 0.54) == RATE_STALL_BEGIN);
+	/* segments SACKed while a loss is repaired: progress, though the cumulative ACK waits */
+	st = (struct rate_stall){0};
+	CHECK(rate_stall_check(&st, &s, 1.0) == RATE_STALL_NONE);
+	s.delivered = 10;
+	CHECK(rate_stall_check(&st, &s, 1.3) == RATE_STALL_NONE);
+	s.delivered = 20;
+	CHECK(rate_stall_check(&st, &s, 1.6) == RATE_STALL_NONE);
+	CHECK(rate_stall_check(&st, &s, 1.95) == RATE_STALL_BEGIN);
 	/* nothing outstanding: idle, not stalled */
 	st = (struct rate_stall){0};
 	s.unacked = 0;
