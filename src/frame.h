@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION 2 /* 2: tun DATA payloads start with a virtio_net_hdr */
+/* 2: tun DATA payloads start with a virtio_net_hdr; 3: udp ones with a send stamp */
+#define PROTO_VERSION 3
 
 enum frame_type {
 	FRAME_HELLO = 1,   /* first frame each way on a connection: who we are, where we stand */
