@@ -216,6 +216,12 @@ conf_is_client(const struct conf *c)
 	return c->nlisten == 0;
 }
 
+int
+conf_path_tos(const struct conf_path *p)
+{
+	return p->has_dscp ? p->dscp << 2 : 0;
+}
+
 const struct conf_hostport *
 conf_path_endpoint(const struct conf *c, const struct conf_path *p)
 {

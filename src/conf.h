@@ -158,6 +158,8 @@ int conf_parse(struct conf *c, const char *name, const char *text, size_t len, c
 void conf_print(const struct conf *c, FILE *f);
 /* Is this the client side (dials) rather than the server side (listens)? */
 int conf_is_client(const struct conf *c);
+/* The TOS byte a path's outer packets carry: its DSCP << 2, or 0 without DSCP. */
+int conf_path_tos(const struct conf_path *p);
 /* The endpoint a path dials: its own, or the peer's. */
 const struct conf_hostport *conf_path_endpoint(const struct conf *c, const struct conf_path *p);
 const char *conf_mode_name(enum conf_mode m);
