@@ -32,7 +32,7 @@ enum frame_type {
 #define FRAME_F_RETX 0x01 /* a re-send: says nothing about what this connection carried */
 
 #define FRAME_HDR_LEN 4
-#define FRAME_HELLO_FIXED 26     /* version 1, sid 8, tx_base 8, flags 1, path 1, conn 1, mtu 2, tos 1, 3 spare */
+#define FRAME_HELLO_FIXED 26     /* version, sid 8, tx_base 8, flags, path, conn, mtu 2, tos, 3 spare */
 #define FRAME_DATA_FIXED 8       /* seq */
 #define FRAME_ACK_FIXED 8        /* next expected seq */
 #define FRAME_PING_FIXED 16      /* stamp, carried mark */

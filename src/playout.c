@@ -76,7 +76,7 @@ track(struct playout *p, uint64_t now, uint32_t d)
 	off = (int32_t)(target - p->base);
 	if (off > 0 && (uint64_t)off > step)
 		p->base += (uint32_t)step;
-	else if (off < 0 && (uint64_t)-(int64_t)off > step)
+	else if (off < 0 && (uint64_t)(-(int64_t)off) > step)
 		p->base -= (uint32_t)step;
 	else
 		p->base = target;

@@ -55,8 +55,8 @@ void playout_free(struct playout *p);
 /* The peer's clock is another one now (it restarted): learn the base anew. */
 void playout_resync(struct playout *p);
 /* A datagram of len bytes stamped stamp by the peer arrives at now. */
-enum playout_verdict playout_put(struct playout *p, uint64_t now, uint32_t stamp,
-				 const uint8_t *d, size_t len);
+enum playout_verdict playout_put(struct playout *p, uint64_t now, uint32_t stamp, const uint8_t *d,
+				 size_t len);
 /* The release time of the first datagram queued: 0, or -1 when none is. */
 int playout_next(const struct playout *p, uint64_t *at);
 /* The first datagram if its time has come by now (NULL otherwise); playout_pop drops it. */

@@ -28,11 +28,11 @@
 #include "playout.h"
 #include "session.h"
 
-#define UDPCHAN_BATCH	64		  /* datagrams read per wake-up before others get a turn */
-#define UDPCHAN_SOCKBUF (2 * 1024 * 1024) /* socket buffers asked for, each way */
-#define UDPCHAN_STAMP	4		  /* bytes of send stamp in front of each datagram */
-#define UDPCHAN_DATAGRAM_MAX 65527	  /* the largest UDP payload (IPv6, no jumbograms) */
-#define UDPCHAN_AGE_MAX 1000000		  /* us: a kernel timestamp further off is not used */
+#define UDPCHAN_BATCH	     64 /* datagrams read per wake-up before others get a turn */
+#define UDPCHAN_SOCKBUF	     (2 * 1024 * 1024) /* socket buffers asked for, each way */
+#define UDPCHAN_STAMP	     4		       /* bytes of send stamp in front of each datagram */
+#define UDPCHAN_DATAGRAM_MAX 65527	       /* the largest UDP payload (IPv6, no jumbograms) */
+#define UDPCHAN_AGE_MAX	     1000000	       /* us: a kernel timestamp further off is not used */
 
 struct udpchan {
 	struct chan ch; /* first: the session calls back through it */
@@ -45,9 +45,9 @@ struct udpchan {
 	int fixed;		     /* dst is UdpTarget, not the latest sender */
 	int playing;		     /* PlayoutDelay is set: po and the timer exist */
 	struct playout po;
-	ev_io tio;   /* the playout timer's timerfd */
-	int tfd;     /* -1 without PlayoutDelay */
-	int armed;   /* the timer is set for the first queued datagram */
+	ev_io tio; /* the playout timer's timerfd */
+	int tfd;   /* -1 without PlayoutDelay */
+	int armed; /* the timer is set for the first queued datagram */
 };
 
 /* Open the socket of c (bound to UdpListen, if set) and resolve UdpTarget; with

@@ -29,8 +29,8 @@ rnd(uint32_t n)
 
 struct run {
 	int queued, late, full, released;
-	uint64_t out[4096];       /* release time of each released datagram, by seq */
-	uint32_t seq_out[4096];   /* seqs in the order they left */
+	uint64_t out[4096];	   /* release time of each released datagram, by seq */
+	uint32_t seq_out[4096];	   /* seqs in the order they left */
 	uint64_t sent_local[4096]; /* send time on our clock (what the model knows) */
 	uint64_t min_transit;
 };
@@ -40,8 +40,7 @@ struct run {
  * by (1 + ppm / 1e6). Releases happen as a timer would fire: at the head's time exactly.
  */
 static void
-model(struct run *r, uint64_t delay, uint32_t jitter, int n, uint32_t offset, int ppm,
-      size_t bytes)
+model(struct run *r, uint64_t delay, uint32_t jitter, int n, uint32_t offset, int ppm, size_t bytes)
 {
 	struct playout p;
 	uint64_t t0 = 1000000, prev_arr = 0, at, arr[4096];
@@ -123,8 +122,7 @@ worst_spacing_excess(const struct run *r, int k, uint64_t jitter)
 		uint32_t a = r->seq_out[j - 1], b = r->seq_out[j];
 		int64_t dout = (int64_t)(r->out[b] - r->out[a]);
 		int64_t din = (int64_t)(r->sent_local[b] - r->sent_local[a]);
-		int64_t e = (dout > din ? dout - din : din - dout) -
-			    (din + (int64_t)jitter) / 128;
+		int64_t e = (dout > din ? dout - din : din - dout) - (din + (int64_t)jitter) / 128;
 
 		if (e > worst)
 			worst = e;
