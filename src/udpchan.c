@@ -3,10 +3,11 @@
  *
  * Each datagram is received straight into its session slot (no copy). recvmmsg would need
  * several slots at once, while the session hands out one at a time, so datagrams are read
- * one by one, up to UDPCHAN_BATCH per wake-up. MSG_TRUNC makes recvfrom return the real
+ * one by one, up to UDPCHAN_BATCH per wake-up. MSG_TRUNC makes recvmsg return the real
  * size of a datagram larger than the slot, so an oversized one is recognised and dropped
  * whole instead of leaving as a truncated datagram. Each goes in behind its send stamp
- * (udpchan.h), written in front of it in the slot.
+ * (udpchan.h), written in front of it in the slot; the stamp alone makes a frame of an
+ * empty datagram, which is carried like any other.
  */
 #include "config.h"
 
@@ -205,10 +206,6 @@ udpchan_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		if ((size_t)n > cap) {
 			session_count_drop(u->s, DROP_OVERSIZE); /* never sent truncated */
-			continue;
-		}
-		if (n == 0) {
-			session_count_drop(u->s, DROP_DELIVERY); /* a frame cannot be empty */
 			continue;
 		}
 		wr_init(&wr, p, UDPCHAN_STAMP);
