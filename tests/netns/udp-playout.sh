@@ -5,13 +5,14 @@
 # sender's clock just before each sendto. A busy machine wakes any process late now and
 # then, by milliseconds: a probe that wakes at 20 ms deadlines beside the daemon measures
 # that (the 99th percentile of the change in its lateness from one wake-up to the next),
-# and the bound below is 1 ms on top of it.
+# and the bound below is 1 ms on top of it (three tries; a machine too busy to wake a
+# process within BUSY ms in all three skips the test).
 #   PlayoutDelay = 60ms: every datagram arrives, the 99th percentile of |output spacing -
 #     input spacing| is at most 1 ms (+ the probe's figure), and drops.late stays 0;
 #   PlayoutDelay = 5ms: most of the jitter is beyond it: drops.late counts datagrams, and
 #     every datagram is either delivered or counted late;
 #   no PlayoutDelay: the link's jitter shows in the output spacing (99th percentile at
-#     least 2 ms above the bound the first case met), so the first case measures something.
+#     least 5 ms), so the first case measures something.
 set -eu
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/mptun.sh"
@@ -19,6 +20,8 @@ topo_need_emu python3 jq
 topo_init
 fail() { echo "FAIL: $*"; for f in "$TOPO_DIR"/*.log; do echo "== $f"; tail -20 "$f"; done; exit 1; }
 N=200
+BUSY=5 # ms: a machine whose own wake-up noise is beyond this cannot judge a millisecond
+busy=0
 
 topo_ns c
 topo_ns s
@@ -172,11 +175,26 @@ CONF
 ms_le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 
 echo "# PlayoutDelay = 60ms: paced, nothing late"
-run 60ms
-[ "$received" -eq "$N" ] || fail "received $received of $N datagrams (drops.late $late)"
-[ "$late" -eq 0 ] || fail "drops.late is $late with a delay well above the jitter"
-bound=$(awk -v p="$probe" 'BEGIN { print 1 + p }')
-ms_le "$p99" "$bound" ||
+# A moment of heavy load can land on the daemon's wake-ups and miss the probe's: up to
+# three tries. A pacer that does not pace misses by the link's jitter every time.
+paced=""
+for try in 1 2 3; do
+	run 60ms
+	[ "$received" -eq "$N" ] || fail "received $received of $N datagrams (drops.late $late)"
+	[ "$late" -eq 0 ] || fail "drops.late is $late with a delay well above the jitter"
+	if ms_le "$probe" "$BUSY"; then
+		ms_le "$p99" "$(awk -v p="$probe" 'BEGIN { print 1 + p }')" && { paced=1; break; }
+		echo "try $try: p99 spacing error $p99 ms > 1 ms + the machine's own $probe ms"
+	else
+		echo "try $try: the machine's own wake-up noise ($probe ms) is beyond $BUSY ms"
+		busy=$((busy + 1))
+	fi
+done
+if [ -z "$paced" ] && [ "$busy" -eq 3 ]; then
+	echo "SKIP: this machine wakes processes too late ($probe ms) to judge a millisecond"
+	exit 77
+fi
+[ -n "$paced" ] ||
 	fail "p99 spacing error $p99 ms > 1 ms + the machine's own $probe ms with PlayoutDelay = 60ms"
 
 echo "# PlayoutDelay = 5ms: the datagrams later than that are dropped and counted"
@@ -189,6 +207,5 @@ echo "# no PlayoutDelay: the jitter shows"
 run ""
 [ "$received" -eq "$N" ] || fail "received $received of $N datagrams without PlayoutDelay"
 [ "$late" -eq 0 ] || fail "drops.late is $late without PlayoutDelay"
-ms_le "$(awk -v b="$bound" 'BEGIN { print b + 2 }')" "$p99" ||
-	fail "p99 spacing error only $p99 ms without PlayoutDelay, not clearly above the $bound ms met with it"
+ms_le 5 "$p99" || fail "p99 spacing error only $p99 ms without PlayoutDelay: where is the jitter?"
 echo "PASS"
