@@ -16,9 +16,10 @@
  * AllowedIPs, Via) also take comma lists.
  *
  * Defaults: Name mp0, Mode tun, MTU CONF_MTU_DEFAULT, Cipher auto, Scheduler balance, the
- * tunables below; a path has 1 connection, priority 0, no backup, and an empty Congestion
- * (conn.c then asks for CONF_CONGESTION_DEFAULT, see conf.h). A client without
- * [Path] gets one implicit path named "default" that dials the [Peer] Endpoint.
+ * tunables below, no PlayoutDelay; a path has 1 connection, priority 0, no backup, no DSCP
+ * and an empty Congestion (conn.c then asks for CONF_CONGESTION_DEFAULT, see conf.h). A
+ * client without [Path] gets one implicit path named "default" that dials the [Peer]
+ * Endpoint.
  */
 #include "config.h"
 
@@ -78,6 +79,7 @@ enum key_id {
 	K_USER,
 	K_UDPLISTEN,
 	K_UDPTARGET,
+	K_PLAYOUT,
 	K_REORDER,
 	K_RETRANSMIT,
 	K_HEARTBEAT,
@@ -99,6 +101,7 @@ enum key_id {
 	K_PATH_PRIO,
 	K_PATH_BACKUP,
 	K_PATH_CC,
+	K_PATH_DSCP,
 	K_COUNT
 };
 
@@ -126,6 +129,7 @@ static const struct keydef keys[K_COUNT] = {
 	[K_USER] = {"User", SECT_INTERFACE, 0, 0, 0},
 	[K_UDPLISTEN] = {"UdpListen", SECT_INTERFACE, 0, 0, 0},
 	[K_UDPTARGET] = {"UdpTarget", SECT_INTERFACE, 0, 0, 0},
+	[K_PLAYOUT] = {"PlayoutDelay", SECT_INTERFACE, 0, 0, CONF_PLAYOUT_MAX},
 	[K_REORDER] = {"ReorderHold", SECT_INTERFACE, 0, 0, 5000},
 	[K_RETRANSMIT] = {"RetransmitAge", SECT_INTERFACE, 0, 0, 60000},
 	[K_HEARTBEAT] = {"Heartbeat", SECT_INTERFACE, 0, 10, 60000},
@@ -147,6 +151,7 @@ static const struct keydef keys[K_COUNT] = {
 	[K_PATH_PRIO] = {"Priority", SECT_PATH, 0, 0, CONF_PRIORITY_MAX},
 	[K_PATH_BACKUP] = {"Backup", SECT_PATH, 0, 0, 0},
 	[K_PATH_CC] = {"Congestion", SECT_PATH, 0, 0, 0},
+	[K_PATH_DSCP] = {"DSCP", SECT_PATH, 0, 0, 0},
 };
 
 struct parser {
@@ -209,6 +214,12 @@ int
 conf_is_client(const struct conf *c)
 {
 	return c->nlisten == 0;
+}
+
+int
+conf_path_tos(const struct conf_path *p)
+{
+	return p->has_dscp ? p->dscp << 2 : 0;
 }
 
 const struct conf_hostport *
@@ -610,6 +621,8 @@ set_value(struct parser *p, int id, const char *val)
 	case K_UDPTARGET:
 		c->has_udp_target = 1;
 		return set_hostport(p, id, val, 1, &c->udp_target);
+	case K_PLAYOUT:
+		return set_duration(p, id, val, &c->playout_ms);
 	case K_REORDER:
 		return set_duration(p, id, val, &c->reorder_hold_ms);
 	case K_RETRANSMIT:
@@ -668,6 +681,14 @@ set_value(struct parser *p, int id, const char *val)
 		strcpy(pa->congestion, val);
 		pa->congestion_line = p->line;
 		return 0;
+	case K_PATH_DSCP: {
+		char why[CONF_MSG_MAX];
+
+		if (conf_value_dscp(val, &pa->dscp, why, sizeof why) == -1)
+			return pbad(p, id, val, "%s", why);
+		pa->has_dscp = 1;
+		return 0;
+	}
 	}
 	return perr(p, "internal error: key %d", id);
 }
@@ -817,6 +838,8 @@ check(struct parser *p)
 	if (c->mode == MODE_TUN && c->mtu > CONF_TUN_MTU_MAX)
 		return perr_at(p, p->seen[K_MTU], "MTU '%d': at most %d with Mode = tun", c->mtu,
 			       CONF_TUN_MTU_MAX);
+	if (c->mode == MODE_TUN && c->playout_ms > 0)
+		return perr_at(p, p->seen[K_PLAYOUT], "PlayoutDelay is for Mode = udp, not tun");
 	if (c->dead_ms < 2 * c->heartbeat_ms)
 		return perr_at(p, p->seen[K_DEAD] ? p->seen[K_DEAD] : p->seen[K_HEARTBEAT],
 			       "DeadTimeout (%dms) must be at least twice Heartbeat (%dms)",

@@ -27,6 +27,8 @@
 #define CONF_MTU_MIN 576
 #define CONF_MTU_MAX 65535
 #define CONF_TUN_MTU_MAX 65525 /* a packet and its 10-byte offload header fill a frame */
+#define CONF_PLAYOUT_MAX 1000  /* ms: PlayoutDelay at most */
+#define CONF_DSCP_MAX 63       /* DSCP: six bits */
 
 /*
  * Congestion control a path asks for when Congestion is unset, and the listening side's.
@@ -88,6 +90,8 @@ struct conf_path {
 	int priority;           /* default 0; lower is filled first by ordered */
 	int backup;             /* carries traffic only while no primary path is up */
 	char congestion[CONF_NAME_MAX]; /* TCP_CONGESTION; empty: the default (see conf.c) */
+	int has_dscp;
+	int dscp;               /* DSCP: the outer packets' code point, 0..CONF_DSCP_MAX */
 	int congestion_line;    /* line of Congestion, for messages (congestion.h) */
 	int line;               /* line of the [Path] header, for messages */
 };
@@ -120,6 +124,8 @@ struct conf {
 	struct conf_hostport udp_listen; /* local UDP socket to bind */
 	int has_udp_target;
 	struct conf_hostport udp_target; /* where datagrams from the peer go; unset: last sender */
+	int playout_ms; /* PlayoutDelay: the peer's datagrams leave this long after the fastest
+			 * transit, at the pace they were sent (udpchan.h); 0: off (default) */
 	/* tunables, in milliseconds */
 	int reorder_hold_ms;    /* longest a tun/udp packet waits for a gap (default 100) */
 	int retransmit_age_ms;  /* tun/udp frames older than this are not re-sent (default 200) */
@@ -152,6 +158,8 @@ int conf_parse(struct conf *c, const char *name, const char *text, size_t len, c
 void conf_print(const struct conf *c, FILE *f);
 /* Is this the client side (dials) rather than the server side (listens)? */
 int conf_is_client(const struct conf *c);
+/* The TOS byte a path's outer packets carry: its DSCP << 2, or 0 without DSCP. */
+int conf_path_tos(const struct conf_path *p);
 /* The endpoint a path dials: its own, or the peer's. */
 const struct conf_hostport *conf_path_endpoint(const struct conf *c, const struct conf_path *p);
 const char *conf_mode_name(enum conf_mode m);

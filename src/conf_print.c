@@ -83,6 +83,10 @@ print_path(FILE *f, const struct conf_path *pa)
 	fprintf(f, "Connections = %d\nPriority = %d\nBackup = %s\n", pa->connections, pa->priority,
 		pa->backup ? "yes" : "no");
 	print_str(f, "Congestion", pa->congestion);
+	if (pa->has_dscp && conf_value_dscp_name(pa->dscp) != NULL)
+		fprintf(f, "DSCP = %s\n", conf_value_dscp_name(pa->dscp));
+	else if (pa->has_dscp)
+		fprintf(f, "DSCP = %d\n", pa->dscp);
 }
 
 void
@@ -112,6 +116,8 @@ conf_print(const struct conf *c, FILE *f)
 		print_hostport(f, "UdpListen", &c->udp_listen);
 	if (c->has_udp_target)
 		print_hostport(f, "UdpTarget", &c->udp_target);
+	if (c->mode == MODE_UDP)
+		fprintf(f, "PlayoutDelay = %dms\n", c->playout_ms);
 	fprintf(f, "ReorderHold = %dms\nRetransmitAge = %dms\nHeartbeat = %dms\n",
 		c->reorder_hold_ms, c->retransmit_age_ms, c->heartbeat_ms);
 	fprintf(f, "DeadTimeout = %dms\n", c->dead_ms);

@@ -199,6 +199,50 @@ conf_value_is_ip(const char *host)
 	return inet_pton(AF_INET6, buf, a) == 1;
 }
 
+/* The named code points: class selectors (RFC 2474), assured (RFC 2597), expedited (RFC 3246). */
+static const struct {
+	const char *name;
+	int dscp;
+} dscp_names[] = {
+	{"CS0", 0},   {"CS1", 8},   {"AF11", 10}, {"AF12", 12}, {"AF13", 14}, {"CS2", 16},
+	{"AF21", 18}, {"AF22", 20}, {"AF23", 22}, {"CS3", 24},	{"AF31", 26}, {"AF32", 28},
+	{"AF33", 30}, {"CS4", 32},  {"AF41", 34}, {"AF42", 36}, {"AF43", 38}, {"CS5", 40},
+	{"EF", 46},   {"CS6", 48},  {"CS7", 56},
+};
+
+int
+conf_value_dscp(const char *s, int *out, char *why, size_t whylen)
+{
+	size_t i;
+	long v;
+
+	for (i = 0; i < sizeof dscp_names / sizeof dscp_names[0]; i++)
+		if (strcasecmp(s, dscp_names[i].name) == 0) {
+			*out = dscp_names[i].dscp;
+			return 0;
+		}
+	if (s[0] < '0' || s[0] > '9') {
+		snprintf(why, whylen, "not a DSCP (CS0..CS7, AF11..AF43, EF or 0..%d)",
+			 CONF_DSCP_MAX);
+		return -1;
+	}
+	if (conf_value_num(s, 0, CONF_DSCP_MAX, &v, why, whylen) == -1)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+const char *
+conf_value_dscp_name(int dscp)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof dscp_names / sizeof dscp_names[0]; i++)
+		if (dscp_names[i].dscp == dscp)
+			return dscp_names[i].name;
+	return NULL;
+}
+
 int
 conf_value_bool(const char *s, int *out)
 {

@@ -34,6 +34,10 @@ int conf_value_text(const char *s, size_t max, char *why, size_t whylen);
 int conf_value_addr(const char *s, int want_prefix, struct conf_addr *a, char *why, size_t whylen);
 /* An IPv4 or IPv6 literal (IPv6 may carry a %zone)? */
 int conf_value_is_ip(const char *host);
+/* A DSCP: a name (CS0..CS7, AF11..AF43, EF; any case) or a number 0..CONF_DSCP_MAX. */
+int conf_value_dscp(const char *s, int *out, char *why, size_t whylen);
+/* The name of code point dscp, or NULL when it has none (it is then written as a number). */
+const char *conf_value_dscp_name(int dscp);
 /* yes|no|true|false|on|off|1|0, any case. 0, or -1. */
 int conf_value_bool(const char *s, int *out);
 /* Exactly CONF_KEY_B64_LEN characters of standard padded base64 for CONF_KEY_LEN bytes. */

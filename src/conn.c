@@ -67,9 +67,28 @@ format_addr(const struct sockaddr *sa, char *out, size_t len)
 	}
 }
 
-/* Options every connection gets, on either side. */
+/*
+ * Mark the outer packets with tos (DSCP << 2; 0: leave them unmarked). An IPv6 socket may
+ * carry IPv4 (mapped addresses), which takes IP_TOS: it gets both.
+ */
 static void
-tune_socket(int fd, const char *congestion, int dead_ms)
+mark_socket(int fd, int tos)
+{
+	int domain;
+	socklen_t len = sizeof(domain);
+
+	tos &= 0xfc; /* the ECN bits are the kernel's */
+	if (tos == 0 || getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == -1)
+		return;
+	if ((domain == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos)) == -1) ||
+	    (setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) == -1 && domain == AF_INET))
+		log_warn("DSCP %d", tos >> 2);
+}
+
+/* Options every connection gets, on either side; tos marks its packets (mark_socket). */
+static void
+tune_socket(int fd, const char *congestion, int dead_ms, int tos)
 {
 	static char warned[CONF_NAME_MAX]; /* the last name that failed */
 	int one = 1, lowat = CONN_NOTSENT_LOWAT, idle = 1, cnt = 3;
@@ -91,6 +110,7 @@ tune_socket(int fd, const char *congestion, int dead_ms)
 			  congestion, strerror(errno));
 		snprintf(warned, sizeof(warned), "%s", congestion);
 	}
+	mark_socket(fd, tos);
 }
 
 static struct conn *
@@ -232,7 +252,7 @@ dial_addr(struct conn *c, const struct sockaddr_storage *ss, socklen_t sslen)
 		}
 	}
 	tune_socket(fd, cp->congestion[0] ? cp->congestion : CONF_CONGESTION_DEFAULT,
-		    c->s->conf->dead_ms);
+		    c->s->conf->dead_ms, conf_path_tos(cp));
 	if (connect(fd, (const struct sockaddr *)ss, sslen) == -1 && errno != EINPROGRESS) {
 		conn_fail(c, "connect %s: %s", c->peer, strerror(errno));
 		dial_unreachable(c);
@@ -412,6 +432,7 @@ send_hello(struct conn *c)
 		h.conn = (uint8_t)c->slot;
 		if (c->path->cp->backup)
 			h.flags |= FRAME_HELLO_F_BACKUP;
+		h.tos = (uint8_t)conf_path_tos(c->path->cp);
 		snprintf(h.name, sizeof(h.name), "%s", c->path->name);
 	}
 	conn_queue(c, buf, frame_put_hello(buf, &h));
@@ -521,6 +542,7 @@ go_up(struct conn *c, const struct frame_hello *h)
 			conn_fail(c, "too many paths or connections");
 			return;
 		}
+		mark_socket(c->fd, h->tos); /* the dialer's marking, both ways */
 		send_hello(c);
 	}
 	c->state = CONN_UP;
@@ -939,7 +961,7 @@ conn_accept(struct session *s, struct listener *l, int fd, const struct sockaddr
 		close(fd);
 		return NULL;
 	}
-	tune_socket(fd, CONF_CONGESTION_DEFAULT, s->conf->dead_ms);
+	tune_socket(fd, CONF_CONGESTION_DEFAULT, s->conf->dead_ms, 0); /* marked at HELLO */
 	format_addr(sa, c->peer, sizeof(c->peer));
 	c->listener = l;
 	start_handshake(c);

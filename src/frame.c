@@ -20,7 +20,7 @@ frame_decode(struct frame *f, const uint8_t *p, size_t len)
 {
 	struct rd r;
 	uint16_t plen;
-	uint32_t spare;
+	uint8_t spare[3];
 	struct frame_hello *h = &f->hello;
 
 	if (len == 0)
@@ -41,7 +41,8 @@ frame_decode(struct frame *f, const uint8_t *p, size_t len)
 		rd_u8(&r, &h->path);
 		rd_u8(&r, &h->conn);
 		rd_u16(&r, &h->mtu);
-		rd_u32(&r, &spare);
+		rd_u8(&r, &h->tos);
+		rd_bytes(&r, spare, sizeof(spare));
 		if (plen > FRAME_NAME_MAX)
 			return -1;
 		break;
@@ -140,7 +141,9 @@ frame_put_hello(uint8_t *out, const struct frame_hello *h)
 	wr_u8(&w, h->path);
 	wr_u8(&w, h->conn);
 	wr_u16(&w, h->mtu);
-	wr_u32(&w, 0);
+	wr_u8(&w, h->tos);
+	wr_u16(&w, 0);
+	wr_u8(&w, 0);
 	wr_bytes(&w, h->name, nlen);
 	return w.off;
 }

@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION 2 /* 2: tun DATA payloads start with a virtio_net_hdr */
+/* 2: tun DATA payloads start with a virtio_net_hdr; 3: udp ones with a send stamp */
+#define PROTO_VERSION 3
 
 enum frame_type {
 	FRAME_HELLO = 1,   /* first frame each way on a connection: who we are, where we stand */
@@ -32,7 +33,7 @@ enum frame_type {
 #define FRAME_F_UNORDERED 0x02 /* may be delivered ahead of a gap (a small packet: its own flow) */
 
 #define FRAME_HDR_LEN 4
-#define FRAME_HELLO_FIXED 26     /* version 1, sid 8, tx_base 8, flags 1, path 1, conn 1, mtu 2, 4 spare */
+#define FRAME_HELLO_FIXED 26     /* version, sid 8, tx_base 8, flags, path, conn, mtu 2, tos, 3 spare */
 #define FRAME_DATA_FIXED 8       /* seq */
 #define FRAME_ACK_FIXED 8        /* next expected seq */
 #define FRAME_PING_FIXED 16      /* stamp, carried mark */
@@ -52,6 +53,7 @@ struct frame_hello {
 	uint8_t path;     /* path index on the dialing side */
 	uint8_t conn;     /* connection index within the path */
 	uint16_t mtu;
+	uint8_t tos;      /* the dialer's path marks its packets so (DSCP << 2); 0: unmarked */
 	char name[FRAME_NAME_MAX + 1]; /* path name, NUL-terminated */
 };
 

@@ -382,7 +382,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		fatalx("cannot initialise libsodium or the record cipher library");
 	d.loop = ev_default_loop(EVFLAG_AUTO);
 	if (session_init(&d.s, d.loop, d.conf, chan_of(&d),
-			 d.conf->mode == MODE_UDP ? (size_t)d.conf->mtu : TUN_PAYLOAD_MAX, &d.cid) == -1)
+			 d.conf->mode == MODE_UDP ? udpchan_payload_max(d.conf) : TUN_PAYLOAD_MAX, &d.cid) == -1)
 		fatalx("out of memory");
 	/* the set-up steps: each failure ends the program, and says so (log.h) */
 	log_warnings_fatal(1);

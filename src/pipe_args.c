@@ -52,6 +52,7 @@ pipe_usage(FILE *f)
 		"                        the pre-shared key (mptun genkey makes one)\n"
 		"  -c, --config FILE     keys (and, without targets, paths or Listen) from FILE\n"
 		"  --cipher NAME, --scheduler NAME, --congestion NAME, --mtu N\n"
+		"  --dscp CODE           mark the outer packets (EF, AF41, CS1, ... or 0-63)\n"
 		"  -f, --forward [ADDR:]PORT\n"
 		"                        accept TCP connections here; the peer connects each\n"
 		"  -t, --target HOST:PORT\n"
@@ -159,6 +160,7 @@ pipe_args_parse(struct pipe_opts *o, int argc, char **argv)
 		O_CIPHER,
 		O_SCHED,
 		O_CC,
+		O_DSCP,
 		O_MTU,
 		O_PRBS,
 		O_LIMIT,
@@ -177,6 +179,7 @@ pipe_args_parse(struct pipe_opts *o, int argc, char **argv)
 		{"cipher", required_argument, NULL, O_CIPHER},
 		{"scheduler", required_argument, NULL, O_SCHED},
 		{"congestion", required_argument, NULL, O_CC},
+		{"dscp", required_argument, NULL, O_DSCP},
 		{"mtu", required_argument, NULL, O_MTU},
 		{"forward", required_argument, NULL, 'f'},
 		{"target", required_argument, NULL, 't'},
@@ -249,6 +252,9 @@ pipe_args_parse(struct pipe_opts *o, int argc, char **argv)
 			break;
 		case O_CC:
 			o->congestion = optarg;
+			break;
+		case O_DSCP:
+			o->dscp = optarg;
 			break;
 		case O_MTU:
 			if (conf_value_num(optarg, CONF_MTU_MIN, CONF_MTU_MAX, &n, why,
@@ -339,6 +345,9 @@ pipe_args_parse(struct pipe_opts *o, int argc, char **argv)
 	}
 	if (o->forward != NULL && o->has_prbs)
 		return bad("--prbs", "is for the stdin/stdout stream, not --forward");
+	if (o->listen && o->dscp != NULL)
+		return bad("--dscp", "is for connect: the listening side marks its packets as the "
+				     "dialing side asks");
 	if (o->idle_timeout > 0 && o->forward == NULL && o->target == NULL)
 		return bad("--idle-timeout",
 			   "only for forwarded connections (--forward, --target)");
@@ -420,6 +429,8 @@ put_path(struct text *t, const struct pipe_opts *o, const char *tg, const char *
 		put(t, iflabel, "Interface = %s\n", ifc);
 	if (o->congestion != NULL)
 		put(t, "--congestion", "Congestion = %s\n", o->congestion);
+	if (o->dscp != NULL)
+		put(t, "--dscp", "DSCP = %s\n", o->dscp);
 	while ((seg = strtok_r(NULL, ",", &save)) != NULL) {
 		if (strncmp(seg, "via=", 4) != 0) {
 			fprintf(stderr,
@@ -516,9 +527,10 @@ say_conf_error(const struct text *t, const char *err)
 static int
 all_one_line(const struct pipe_opts *o)
 {
-	const char *const opt[] = {"--cipher", "--scheduler", "--congestion", "--psk",
+	const char *const opt[] = {"--cipher", "--scheduler", "--congestion", "--dscp", "--psk",
 				   "--psk-file"};
-	const char *const val[] = {o->cipher, o->sched, o->congestion, o->psk, o->psk_file};
+	const char *const val[] = {o->cipher, o->sched, o->congestion, o->dscp, o->psk,
+				   o->psk_file};
 	size_t i;
 	int j;
 

@@ -28,7 +28,7 @@ struct pipe_opts {
 	char *ifaces[PIPE_MAX_IFACES]; /* -i: each target once per interface */
 	int nifaces;
 	int conns;
-	const char *config, *psk, *psk_file, *cipher, *sched, *congestion;
+	const char *config, *psk, *psk_file, *cipher, *sched, *congestion, *dscp;
 	int mtu;
 	const char *forward, *target;
 	int has_prbs;

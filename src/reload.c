@@ -174,6 +174,7 @@ fixed_changes(const struct conf *o, const struct conf *n, char *msg, size_t len)
 	FIXED(o->has_udp_target != n->has_udp_target ||
 		      memcmp(&o->udp_target, &n->udp_target, sizeof(o->udp_target)) != 0,
 	      "UdpTarget");
+	FIXED(o->playout_ms != n->playout_ms, "PlayoutDelay");
 #undef FIXED
 }
 

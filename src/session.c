@@ -47,6 +47,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_HANDSHAKE] = "handshake", [DROP_HALFOPEN] = "halfopen",
 	[DROP_DELIVERY] = "delivery",   [DROP_OVERSIZE] = "oversize",
 	[DROP_EXPIRED] = "expired",     [DROP_NOPATH] = "nopath",       [DROP_FULL] = "full",
+	[DROP_LATE] = "late",
 };
 
 const char *

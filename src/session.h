@@ -61,6 +61,7 @@ enum session_drop {
 	DROP_EXPIRED,    /* tun/udp frames of a dead connection too old to send again */
 	DROP_NOPATH,     /* tun/udp payloads read while no connection was up */
 	DROP_FULL,       /* tun/udp payloads read while every connection was full */
+	DROP_LATE,       /* udp datagrams later than PlayoutDelay */
 	DROP_MAX
 };
 

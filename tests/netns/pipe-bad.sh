@@ -48,6 +48,8 @@ usage "--idle-timeout: bad number of seconds 'x'" connect h:7000 -f 2222 --idle-
 usage "--cipher 'rot13'" connect h:7000 --cipher rot13 "${K[@]}"
 usage "--scheduler 'fast'" connect h:7000 --scheduler fast "${K[@]}"
 usage "--congestion 'x/y'" connect h:7000 --congestion x/y "${K[@]}"
+usage "--dscp '64': out of range" connect h:7000 --dscp 64 "${K[@]}"
+usage "--dscp: is for connect" listen 7000 --dscp EF "${K[@]}"
 usage "--psk: not a key" connect h:7000 --psk abc
 usage "--psk-file '$TOPO_DIR/none'" connect h:7000 --psk-file "$TOPO_DIR/none"
 usage "target 'h:99999': bad port" connect h:99999 "${K[@]}"

@@ -5,7 +5,7 @@
 # are counted at both ends (iperf3 and the session counters) and next to none is lost at a
 # modest rate (at most 1 %: a busy machine can stall a connection for longer than
 # ReorderHold). Then a datagram over the MTU is dropped and counted (drops.oversize), never
-# truncated, while datagrams up to the MTU arrive whole.
+# truncated, while datagrams up to the MTU arrive whole; an empty one is carried too.
 set -eu
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/mptun.sh"
@@ -103,4 +103,17 @@ o1=$(mpt_json c "$TOPO_DIR/c.conf" | jq '.session.drops.oversize')
 echo "received $got bytes (want $((MTU + 1))); drops.oversize $o0 -> $o1"
 [ "$got" -eq $((MTU + 1)) ] || fail "received $got bytes, not $((MTU + 1))"
 [ "$o1" -eq $((o0 + 2)) ] || fail "oversize drops $o0 -> $o1, expected +2"
+
+echo "# an empty datagram is carried too"
+r0=$(mpt_json s "$TOPO_DIR/s.conf" | jq '.session.rx_packets')
+d0=$(mpt_json c "$TOPO_DIR/c.conf" | jq '.session.drops.delivery')
+send 0
+for _ in $(seq 30); do
+	[ "$(mpt_json s "$TOPO_DIR/s.conf" | jq '.session.rx_packets')" -gt "$r0" ] && break
+	sleep 0.1
+done
+r1=$(mpt_json s "$TOPO_DIR/s.conf" | jq '.session.rx_packets')
+d1=$(mpt_json c "$TOPO_DIR/c.conf" | jq '.session.drops.delivery')
+echo "server delivered $r0 -> $r1; client drops.delivery $d0 -> $d1"
+[ "$r1" -eq $((r0 + 1)) ] && [ "$d1" -eq "$d0" ] || fail "the empty datagram was not carried"
 echo "PASS"

@@ -33,11 +33,15 @@ test_roundtrip(void)
 	h.path = 3;
 	h.conn = 2;
 	h.mtu = 16000;
+	h.tos = 46 << 2;
 	strcpy(h.name, "fibre");
 	n = frame_put_hello(buf, &h);
 	CHECK(frame_decode(&f, buf, n) == (long)n && f.type == FRAME_HELLO);
 	CHECK(g->sid == 42 && g->tx_base == 1000 && g->path == 3 && g->conn == 2 &&
-	      g->mtu == 16000 && strcmp(g->name, "fibre") == 0);
+	      g->mtu == 16000 && g->tos == 0xb8 && strcmp(g->name, "fibre") == 0);
+	/* the tos byte sits right after the MTU, the three spare bytes after it are zero */
+	CHECK(buf[FRAME_HDR_LEN + 22] == 0xb8 && buf[FRAME_HDR_LEN + 23] == 0 &&
+	      buf[FRAME_HDR_LEN + 24] == 0 && buf[FRAME_HDR_LEN + 25] == 0);
 
 	/* DATA: header in front of a payload already in place */
 	memset(buf + FRAME_DATA_OVERHEAD, 0xab, 1500);
