@@ -341,6 +341,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct daemon d;
+	struct conn_env env;
 	struct rlimit nocore = {0, 0};
 	char sock[sizeof(((struct sockaddr_un *)0)->sun_path)], err[1024];
 	int ch, i, use_syslog = 0, verbose = 0, rc = 1;
@@ -393,8 +394,10 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		goto out;
 	if (chan_open(&d) == -1)
 		goto out;
+	session_conn_env(&d.s, &env);
 	for (i = 0; i < d.conf->nlisten; i++)
-		if ((d.listeners[i] = listener_new(&d.s, &d.conf->listen[i])) == NULL)
+		if ((d.listeners[i] = listener_new(&env, &d.conf->listen[i], &session_accept_ops,
+						   &d.s)) == NULL)
 			goto out_tun;
 	log_warnings_fatal(0); /* a path that cannot dial yet retries */
 	for (i = 0; conf_is_client(d.conf) && i < d.conf->npaths; i++) {

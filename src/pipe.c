@@ -399,7 +399,7 @@ debug_state(struct pipe *p)
 		  s->rx_blocked ? "delivery blocked" : "delivering", stream_mux_count(&p->mux));
 	for (i = 0; i < s->nup; i++) {
 		c = s->up[i];
-		log_debug("  %s/%d %s%s: out %zu, ready %d, mark %llu", c->path->name, c->slot,
+		log_debug("  %s/%d %s%s: out %zu, ready %d, mark %llu", c->name, c->slot,
 			  conn_state_name(c), c->stall.stalled ? " (suspect)" : "", bq_len(&c->out),
 			  c->sc.ready, (unsigned long long)c->mark);
 	}
@@ -479,6 +479,7 @@ static int
 run(struct pipe *p)
 {
 	const struct conf *c = p->conf;
+	struct conn_env env;
 	int i, rc;
 
 	rc = crypto_id_init(&p->cid, c->has_private_key ? c->private_key : NULL,
@@ -495,8 +496,10 @@ run(struct pipe *p)
 		return PIPE_EXIT_USAGE;
 	stream_mux_rate(&p->mux, p->o.rate);
 	stream_mux_idle(&p->mux, p->o.idle_timeout);
+	session_conn_env(&p->s, &env);
 	for (i = 0; i < c->nlisten; i++)
-		if ((p->listeners[i] = listener_new(&p->s, &c->listen[i])) == NULL)
+		if ((p->listeners[i] = listener_new(&env, &c->listen[i], &session_accept_ops,
+						    &p->s)) == NULL)
 			return PIPE_EXIT_FAIL;
 	for (i = 0; conf_is_client(c) && i < c->npaths; i++) {
 		struct path *pa = path_new(&p->s, i, c->paths[i].name, &c->paths[i]);

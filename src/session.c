@@ -67,6 +67,28 @@ session_count_drop(struct session *s, enum session_drop d)
 	s->st.drops[d]++;
 }
 
+void
+session_count_conn_drop(struct session *s, enum conn_drop d)
+{
+	static const enum session_drop as[] = {
+		[CONN_DROP_MALFORMED] = DROP_MALFORMED,
+		[CONN_DROP_AUTH] = DROP_AUTH,
+		[CONN_DROP_HANDSHAKE] = DROP_HANDSHAKE,
+		[CONN_DROP_HALFOPEN] = DROP_HALFOPEN,
+	};
+
+	s->st.drops[as[d]]++;
+}
+
+void
+session_conn_env(struct session *s, struct conn_env *env)
+{
+	env->loop = s->loop;
+	env->conf = s->conf;
+	env->cid = s->cid;
+	env->peer = &s->peer;
+}
+
 /* --- receive side --- */
 
 /* Hand one payload to the channel; -1 when it cannot take it now. */
@@ -625,10 +647,7 @@ session_conn_up(struct session *s, struct conn *c, const struct frame_hello *h)
 	s->up[s->nup] = c;
 	s->cands[s->nup] = &c->sc;
 	s->nup++;
-	c->sc.priority = (c->path->cp ? c->path->cp->priority : 0) * CONF_MAX_PATHS + c->path->index;
-	/* the listening side learns from the HELLO which paths the dialer keeps as backups */
-	c->sc.backup = c->path->cp ? c->path->cp->backup : !!(h->flags & FRAME_HELLO_F_BACKUP);
-	maybe_resume(s);
+	maybe_resume(s); /* c->sc.priority and .backup are its path's (path.c) */
 }
 
 /* The frames c carried that are not acknowledged go out again on the others. */
@@ -813,6 +832,34 @@ session_path(struct session *s, const char *name)
 		return NULL;
 	return s->paths[s->npaths++];
 }
+
+/* --- accepted connections, between their handshake and their HELLO --- */
+
+static int
+accept_adopt(void *owner, struct conn *c, const struct frame_hello *h)
+{
+	struct path *p = session_path(owner, h->name);
+
+	return p != NULL ? path_attach(p, c) : -1;
+}
+
+static void
+accept_drop(void *owner, struct conn *c, enum conn_drop why)
+{
+	session_count_conn_drop(owner, why);
+}
+
+static void
+accept_closed(void *owner, struct conn *c)
+{
+	/* nothing holds it yet */
+}
+
+const struct conn_ops session_accept_ops = {
+	.adopt = accept_adopt,
+	.drop = accept_drop,
+	.closed = accept_closed,
+};
 
 /* --- life cycle --- */
 

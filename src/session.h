@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "conn.h"
 #include "crypto.h"
 #include "frame.h"
 #include "reorder.h"
@@ -28,7 +29,6 @@
 #define SESSION_ACK_DELAY 0.002 /* seconds */
 #define SESSION_MONITOR 0.02    /* seconds between stall checks */
 
-struct conn;
 struct path;
 
 /* Where payload comes from and goes to. */
@@ -138,6 +138,15 @@ void session_conn_suspect(struct session *s, struct conn *c);
 void session_conn_writable(struct session *s, struct conn *c);
 void session_on_frame(struct session *s, struct conn *c, const struct frame *f);
 void session_count_drop(struct session *s, enum session_drop d);
+/* Count what a connection reports (struct conn_ops drop). */
+void session_count_conn_drop(struct session *s, enum conn_drop d);
+/* What the session's connections read of it (struct conn_env). */
+void session_conn_env(struct session *s, struct conn_env *env);
+/*
+ * The owner of the session's accepted connections from their handshake to their HELLO,
+ * which names the path that adopts them (the arg is the session).
+ */
+extern const struct conn_ops session_accept_ops;
 /*
  * The mark a PING carries: the connection it goes on will carry no fresh frame below it
  * that it has not sent before the PING.
