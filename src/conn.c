@@ -121,8 +121,7 @@ tune_socket(int fd, const char *congestion, int dead_ms)
 }
 
 static struct conn *
-conn_new(const struct conn_env *env, const struct conn_ops *ops, void *owner, int fd,
-	 int initiator)
+conn_new(const struct conn_env *env, const struct conn_ops *ops, void *owner, int fd, int initiator)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
@@ -313,8 +312,7 @@ conn_dial(const struct conn_env *env, const struct conn_ops *ops, void *owner, c
 	/* until there is an address, show and the messages name the host */
 	snprintf(c->peer, sizeof(c->peer), "%.*s:%u", (int)sizeof(c->peer) - 7, first->host,
 		 first->port);
-	switch (resolve_get(c->loop, first->host, first->port, pick, &c->rw, &ss,
-			    &sslen, &err)) {
+	switch (resolve_get(c->loop, first->host, first->port, pick, &c->rw, &ss, &sslen, &err)) {
 	case RESOLVE_DONE:
 		dial_addr(c, &ss, sslen);
 		break;
@@ -498,7 +496,8 @@ handshake_read(struct conn *c)
 	if (c->initiator) {
 		rc = crypto_hs_finish(&c->hs, c->hsbuf, payload, &plen);
 	} else {
-		rc = crypto_hs_respond(&c->hs, c->env.cid, c->env.peer, 1, c->hsbuf, payload, &plen);
+		rc = crypto_hs_respond(&c->hs, c->env.cid, c->env.peer, 1, c->hsbuf, payload,
+				       &plen);
 		if (rc == CRYPTO_OK)
 			rc = crypto_hs_reply(&c->hs, NULL, 0, reply);
 	}
@@ -547,7 +546,8 @@ go_up(struct conn *c, const struct frame_hello *h)
 	c->up_at = c->last_rx = c->stall.progress_at = ev_now(c->loop);
 	local_ifindex(c);
 	ev_timer_stop(c->loop, &c->timer);
-	ev_timer_set(&c->timer, c->env.conf->heartbeat_ms / 1000., c->env.conf->heartbeat_ms / 1000.);
+	ev_timer_set(&c->timer, c->env.conf->heartbeat_ms / 1000.,
+		     c->env.conf->heartbeat_ms / 1000.);
 	ev_timer_start(c->loop, &c->timer);
 	c->ops->up(c->owner, c, h);
 	conn_update(c, 1);

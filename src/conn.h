@@ -127,12 +127,12 @@ struct conn {
 	struct conn_env env;
 	const struct conn_ops *ops;
 	void *owner;
-	char name[CONF_NAME_MAX];  /* its path's, for messages (empty until it has one) */
-	int slot;                  /* index in the path */
-	unsigned pick;             /* which of the first hop's addresses it dialed */
-	int unreachable;           /* that address did not answer: the next dial tries another */
-	struct resolve_wait rw;    /* while RESOLVE */
-	struct conn *next_half;    /* the listener's list of half-open connections */
+	char name[CONF_NAME_MAX]; /* its path's, for messages (empty until it has one) */
+	int slot;		  /* index in the path */
+	unsigned pick;		  /* which of the first hop's addresses it dialed */
+	int unreachable;	  /* that address did not answer: the next dial tries another */
+	struct resolve_wait rw;	  /* while RESOLVE */
+	struct conn *next_half;	  /* the listener's list of half-open connections */
 	ev_io rio, wio;
 	ev_timer timer;
 	ev_timer later; /* reports a stall outside conn_update */

@@ -227,7 +227,7 @@ path_start(struct path *p)
 	int i;
 
 	if (path_is_template(p))
-		return; /* session_net_event opens its paths as interfaces appear */
+		return; /* paths_net_event opens its paths as interfaces appear */
 	for (i = 0; i < p->nslots; i++) {
 		struct path_slot *sl = &p->slots[i];
 
