@@ -129,7 +129,10 @@ void session_flush(struct session *s);
 /* Connection events (c's sc.priority and sc.backup are set before session_conn_up). */
 void session_conn_up(struct session *s, struct conn *c, const struct frame_hello *h);
 void session_conn_down(struct session *s, struct conn *c);
-/* c stalled: send what it carried again elsewhere (it gets no new traffic meanwhile). */
+/*
+ * c stalled: send what it carried again elsewhere (it gets no new traffic meanwhile). Never
+ * called from inside the session's own sending: the connection reports it from a timer.
+ */
 void session_conn_suspect(struct session *s, struct conn *c);
 void session_conn_writable(struct session *s, struct conn *c);
 void session_on_frame(struct session *s, struct conn *c, const struct frame *f);
