@@ -19,10 +19,7 @@
 
 #include "conn.h"
 #include "frame.h"
-#include "listener.h"
 #include "log.h"
-#include "path.h"
-#include "session.h"
 #include "util.h"
 
 static uint32_t conn_next_id = 1;
@@ -30,7 +27,37 @@ static uint32_t conn_next_id = 1;
 static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void conn_later_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void conn_close(struct conn *c);
+
+/* The route a dialed connection follows (NULL: an accepted one). */
+static const struct conf_path *
+route(struct conn *c)
+{
+	return c->ops->route != NULL ? c->ops->route(c->owner, c) : NULL;
+}
+
+static void
+count_drop(struct conn *c, enum conn_drop why)
+{
+	if (c->ops->drop != NULL)
+		c->ops->drop(c->owner, c, why);
+}
+
+/* End of a batch: the owner pushes out what it queued meanwhile. */
+static void
+owner_flush(struct conn *c)
+{
+	if (c->ops->flush != NULL)
+		c->ops->flush(c->owner, c);
+}
+
+void
+conn_set_owner(struct conn *c, const struct conn_ops *ops, void *owner)
+{
+	c->ops = ops;
+	c->owner = owner;
+}
 
 const char *
 conn_state_name(const struct conn *c)
@@ -114,7 +141,7 @@ tune_socket(int fd, const char *congestion, int dead_ms, int tos)
 }
 
 static struct conn *
-conn_new(struct session *s, int fd, int initiator)
+conn_new(const struct conn_env *env, const struct conn_ops *ops, void *owner, int fd, int initiator)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
@@ -123,13 +150,16 @@ conn_new(struct session *s, int fd, int initiator)
 	c->id = conn_next_id++;
 	c->fd = fd;
 	c->initiator = initiator;
-	c->loop = s->loop;
-	c->s = s;
-	c->born = ev_now(s->loop);
+	c->env = *env;
+	c->loop = env->loop;
+	c->ops = ops;
+	c->owner = owner;
+	c->born = ev_now(c->loop);
 	c->cc_bbr = -1;
 	ev_io_init(&c->rio, conn_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, conn_write_cb, fd, EV_WRITE);
 	ev_timer_init(&c->timer, conn_timer_cb, CONN_PHASE_TIMEOUT, 0.);
+	ev_timer_init(&c->later, conn_later_cb, 0., 0.);
 	ev_timer_start(c->loop, &c->timer);
 	return c;
 }
@@ -161,6 +191,7 @@ conn_free(struct conn *c)
 	ev_io_stop(c->loop, &c->rio);
 	ev_io_stop(c->loop, &c->wio);
 	ev_timer_stop(c->loop, &c->timer);
+	ev_timer_stop(c->loop, &c->later);
 	resolve_cancel(&c->rw);
 	if (c->fd != -1)
 		close(c->fd);
@@ -172,16 +203,13 @@ conn_free(struct conn *c)
 	free(c);
 }
 
-/* The deferred close: tell the owners, then free. */
+/* The deferred close: tell the owner, then free. */
 static void
 conn_close(struct conn *c)
 {
-	if (c->listener != NULL)
-		listener_forget(c->listener, c);
-	if (c->up_at != 0)
-		session_conn_down(c->s, c);
-	if (c->path != NULL)
-		path_conn_closed(c->path, c, c->why);
+	if (c->up_at != 0 && c->ops->down != NULL)
+		c->ops->down(c->owner, c);
+	c->ops->closed(c->owner, c);
 	conn_free(c);
 }
 
@@ -193,11 +221,11 @@ static void hop_start(struct conn *c);
 
 /* The first hop is resolved here; later hops are the proxies' job (names go as written). */
 static const struct conf_hostport *
-first_hop(const struct conn *c)
+first_hop(struct conn *c)
 {
-	const struct conf_path *cp = c->path->cp;
+	const struct conf_path *cp = route(c);
 
-	return cp->nvia > 0 ? &cp->via[0].hp : conf_path_endpoint(c->s->conf, cp);
+	return cp->nvia > 0 ? &cp->via[0].hp : conf_path_endpoint(c->env.conf, cp);
 }
 
 /*
@@ -207,7 +235,7 @@ first_hop(const struct conn *c)
 static void
 dial_unreachable(struct conn *c)
 {
-	c->path->slots[c->slot].pick++;
+	c->unreachable = 1;
 	resolve_stale(first_hop(c)->host);
 }
 
@@ -215,7 +243,7 @@ dial_unreachable(struct conn *c)
 static void
 dial_addr(struct conn *c, const struct sockaddr_storage *ss, socklen_t sslen)
 {
-	const struct conf_path *cp = c->path->cp;
+	const struct conf_path *cp = route(c);
 	int fd;
 
 	format_addr((const struct sockaddr *)ss, c->peer, sizeof(c->peer));
@@ -252,7 +280,7 @@ dial_addr(struct conn *c, const struct sockaddr_storage *ss, socklen_t sslen)
 		}
 	}
 	tune_socket(fd, cp->congestion[0] ? cp->congestion : CONF_CONGESTION_DEFAULT,
-		    c->s->conf->dead_ms, conf_path_tos(cp));
+		    c->env.conf->dead_ms, conf_path_tos(cp));
 	if (connect(fd, (const struct sockaddr *)ss, sslen) == -1 && errno != EINPROGRESS) {
 		conn_fail(c, "connect %s: %s", c->peer, strerror(errno));
 		dial_unreachable(c);
@@ -282,7 +310,8 @@ resolved(struct resolve_wait *w, const struct sockaddr_storage *ss, socklen_t le
 }
 
 struct conn *
-conn_dial(struct session *s, struct path *p, int slot)
+conn_dial(const struct conn_env *env, const struct conn_ops *ops, void *owner, const char *name,
+	  int slot, unsigned pick)
 {
 	const struct conf_hostport *first;
 	struct sockaddr_storage ss;
@@ -290,20 +319,20 @@ conn_dial(struct session *s, struct path *p, int slot)
 	const char *err = NULL;
 	struct conn *c;
 
-	if ((c = conn_new(s, -1, 1)) == NULL) {
-		log_warn("path %s: cannot dial", p->name);
+	if ((c = conn_new(env, ops, owner, -1, 1)) == NULL) {
+		log_warn("path %s: cannot dial", name);
 		return NULL;
 	}
-	c->path = p;
+	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->slot = slot;
+	c->pick = pick;
 	c->state = CONN_RESOLVE;
 	c->rw.cb = resolved;
 	first = first_hop(c);
 	/* until there is an address, show and the messages name the host */
 	snprintf(c->peer, sizeof(c->peer), "%.*s:%u", (int)sizeof(c->peer) - 7, first->host,
 		 first->port);
-	switch (resolve_get(c->loop, first->host, first->port, p->slots[slot].pick, &c->rw, &ss,
-			    &sslen, &err)) {
+	switch (resolve_get(c->loop, first->host, first->port, pick, &c->rw, &ss, &sslen, &err)) {
 	case RESOLVE_DONE:
 		dial_addr(c, &ss, sslen);
 		break;
@@ -343,14 +372,14 @@ hop_send(struct conn *c)
 static void
 hop_start(struct conn *c)
 {
-	const struct conf_path *cp = c->path->cp;
+	const struct conf_path *cp = route(c);
 	const struct conf_hostport *target;
 
 	if (c->hop >= cp->nvia) {
 		start_handshake(c);
 		return;
 	}
-	target = proxy_chain_target(cp->via, cp->nvia, c->hop, conf_path_endpoint(c->s->conf, cp));
+	target = proxy_chain_target(cp->via, cp->nvia, c->hop, conf_path_endpoint(c->env.conf, cp));
 	if (proxy_start(&c->ph, &cp->via[c->hop], target) == PROXY_DONE) {
 		c->hop++;
 		hop_start(c);
@@ -390,7 +419,7 @@ proxy_read(struct conn *c)
 
 	rc = proxy_input(&c->ph, c->hsbuf, c->hslen, &used);
 	if (rc == PROXY_ERR) {
-		log_warnx("path %s: %s", c->path->name, proxy_error(&c->ph));
+		log_warnx("path %s: %s", c->name, proxy_error(&c->ph));
 		conn_fail(c, "%s", proxy_error(&c->ph));
 		return;
 	}
@@ -426,15 +455,7 @@ send_hello(struct conn *c)
 	struct frame_hello h;
 	uint8_t buf[FRAME_CTL_MAX];
 
-	session_hello(c->s, &h);
-	if (c->initiator) {
-		h.path = (uint8_t)c->path->index;
-		h.conn = (uint8_t)c->slot;
-		if (c->path->cp->backup)
-			h.flags |= FRAME_HELLO_F_BACKUP;
-		h.tos = (uint8_t)conf_path_tos(c->path->cp);
-		snprintf(h.name, sizeof(h.name), "%s", c->path->name);
-	}
+	c->ops->hello(c->owner, c, &h);
 	conn_queue(c, buf, frame_put_hello(buf, &h));
 	conn_flush(c);
 }
@@ -452,7 +473,7 @@ start_handshake(struct conn *c)
 	if (!c->initiator)
 		return;
 	/* wall-clock time: the peer's replay check must hold across our restarts */
-	rc = crypto_hs_initiate(&c->hs, c->s->cid, &c->s->peer, (uint64_t)(ev_time() * 1e9), NULL,
+	rc = crypto_hs_initiate(&c->hs, c->env.cid, c->env.peer, (uint64_t)(ev_time() * 1e9), NULL,
 				0, msg);
 	if (rc != CRYPTO_OK) {
 		conn_fail(c, "handshake: %s", crypto_strerror(rc));
@@ -467,12 +488,13 @@ start_handshake(struct conn *c)
  * Each hint fits conn.why with the "handshake: closed by peer" before it.
  */
 static const char *
-refused_hint(const struct conn *c)
+refused_hint(struct conn *c)
 {
-	int psk = c->s->cid->mode == CRYPTO_MODE_PSK, cipher = c->s->conf->cipher != CIPHER_AUTO;
+	int psk = c->env.cid->mode == CRYPTO_MODE_PSK, cipher = c->env.conf->cipher != CIPHER_AUTO;
+	const struct conf_path *cp = route(c);
 
 	/* a tcp:// relay that cannot reach its target accepts, then closes just the same */
-	if (c->path != NULL && c->path->cp != NULL && c->path->cp->nvia > 0)
+	if (cp != NULL && cp->nvia > 0)
 		return ": likely a key mismatch, or a relay that cannot reach the server";
 	if (cipher)
 		return psk ? ": likely a key or Cipher mismatch (check PresharedKey, Cipher)"
@@ -494,7 +516,8 @@ handshake_read(struct conn *c)
 	if (c->initiator) {
 		rc = crypto_hs_finish(&c->hs, c->hsbuf, payload, &plen);
 	} else {
-		rc = crypto_hs_respond(&c->hs, c->s->cid, &c->s->peer, 1, c->hsbuf, payload, &plen);
+		rc = crypto_hs_respond(&c->hs, c->env.cid, c->env.peer, 1, c->hsbuf, payload,
+				       &plen);
 		if (rc == CRYPTO_OK)
 			rc = crypto_hs_reply(&c->hs, NULL, 0, reply);
 	}
@@ -503,12 +526,9 @@ handshake_read(struct conn *c)
 	if (rc != CRYPTO_OK) {
 		/* nothing is said to an unauthenticated peer: close silently; the listener
 		 * logs why, rate-limited */
-		session_count_drop(c->s, DROP_HANDSHAKE);
-		if (c->initiator)
-			log_warnx("path %s: handshake with %s failed: %s", c->path->name, c->peer,
-				  crypto_strerror(rc));
-		else if (c->listener != NULL)
-			listener_hs_failed(c->listener, c->peer, rc);
+		count_drop(c, CONN_DROP_HANDSHAKE);
+		if (c->ops->hs_failed != NULL)
+			c->ops->hs_failed(c->owner, c, rc);
 		conn_fail(c, "handshake failed: %s", crypto_strerror(rc));
 		return;
 	}
@@ -520,11 +540,9 @@ handshake_read(struct conn *c)
 	}
 	if (go_up_buffers(c) == -1)
 		return;
-	if (c->listener != NULL) {
-		listener_forget(c->listener, c);
-		c->listener = NULL;
-	}
 	c->state = CONN_HELLO;
+	if (c->ops->secured != NULL)
+		c->ops->secured(c->owner, c); /* a listener hands c over here */
 	if (c->initiator)
 		send_hello(c);
 }
@@ -537,8 +555,8 @@ go_up(struct conn *c, const struct frame_hello *h)
 		return;
 	}
 	if (!c->initiator) {
-		if ((c->path = session_path(c->s, h->name)) == NULL ||
-		    path_attach(c->path, c) == -1) {
+		/* the HELLO names the peer's path: c's owner for good */
+		if (c->ops->adopt(c->owner, c, h) == -1) {
 			conn_fail(c, "too many paths or connections");
 			return;
 		}
@@ -549,10 +567,10 @@ go_up(struct conn *c, const struct frame_hello *h)
 	c->up_at = c->last_rx = c->stall.progress_at = ev_now(c->loop);
 	local_ifindex(c);
 	ev_timer_stop(c->loop, &c->timer);
-	ev_timer_set(&c->timer, c->s->conf->heartbeat_ms / 1000., c->s->conf->heartbeat_ms / 1000.);
+	ev_timer_set(&c->timer, c->env.conf->heartbeat_ms / 1000.,
+		     c->env.conf->heartbeat_ms / 1000.);
 	ev_timer_start(c->loop, &c->timer);
-	session_conn_up(c->s, c, h);
-	path_conn_up(c->path, c);
+	c->ops->up(c->owner, c, h);
 	conn_update(c, 1);
 }
 
@@ -563,6 +581,7 @@ local_ifindex(struct conn *c)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	struct ifaddrs *ifa, *i;
+	const struct conf_path *cp = route(c);
 
 	c->ifindex = 0;
 	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == -1 || getifaddrs(&ifa) == -1)
@@ -581,8 +600,8 @@ local_ifindex(struct conn *c)
 		}
 	}
 	freeifaddrs(ifa);
-	if (c->path->cp != NULL && c->path->cp->ifname[0] != '\0')
-		c->ifindex = (int)if_nametoindex(c->path->cp->ifname);
+	if (cp != NULL && cp->ifname[0] != '\0')
+		c->ifindex = (int)if_nametoindex(cp->ifname);
 }
 
 /* --- records --- */
@@ -606,7 +625,7 @@ conn_queue(struct conn *c, const uint8_t *plain, size_t len)
 	return 0;
 }
 
-/* Open every whole record in the input and hand its frames to the session. */
+/* Open every whole record in the input and hand its frames to the owner. */
 static void
 records_read(struct conn *c)
 {
@@ -621,27 +640,27 @@ records_read(struct conn *c)
 		if (rc == CRYPTO_ERR_SHORT)
 			break;
 		if (rc != 0) {
-			session_count_drop(c->s, DROP_MALFORMED);
+			count_drop(c, CONN_DROP_MALFORMED);
 			conn_fail(c, "malformed record");
 			return;
 		}
 		if (total > bq_len(&c->in))
 			break; /* the rest is still on its way */
 		if (crypto_open(&c->rx, bq_start(&c->in), total, &plain, &plen) != CRYPTO_OK) {
-			session_count_drop(c->s, DROP_AUTH);
+			count_drop(c, CONN_DROP_AUTH);
 			conn_fail(c, "record failed authentication");
 			return;
 		}
 		for (off = 0; off < plen; off += (size_t)n) {
 			n = frame_decode(&f, plain + off, plen - off);
 			if (n <= 0) {
-				session_count_drop(c->s, DROP_MALFORMED);
+				count_drop(c, CONN_DROP_MALFORMED);
 				conn_fail(c, "malformed frame");
 				return;
 			}
 			if (c->state == CONN_HELLO) {
 				if (f.type != FRAME_HELLO) {
-					session_count_drop(c->s, DROP_MALFORMED);
+					count_drop(c, CONN_DROP_MALFORMED);
 					conn_fail(c, "frame before HELLO");
 					return;
 				}
@@ -650,7 +669,7 @@ records_read(struct conn *c)
 					return;
 				continue;
 			}
-			session_on_frame(c->s, c, &f);
+			c->ops->frame(c->owner, c, &f);
 			if (c->state != CONN_UP)
 				return;
 		}
@@ -693,7 +712,7 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (n <= 0) {
 			if (c->state == CONN_PROXY) {
 				proxy_eof(&c->ph);
-				log_warnx("path %s: %s", c->path->name, proxy_error(&c->ph));
+				log_warnx("path %s: %s", c->name, proxy_error(&c->ph));
 				conn_fail(c, "%s", proxy_error(&c->ph));
 				return;
 			}
@@ -737,7 +756,7 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		int one = 1;
 
 		setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
-		session_flush(c->s);
+		owner_flush(c);
 	}
 }
 
@@ -751,8 +770,8 @@ conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	conn_flush(c);
-	if (!c->blocked && c->state == CONN_UP)
-		session_conn_writable(c->s, c);
+	if (!c->blocked && c->state == CONN_UP && c->ops->writable != NULL)
+		c->ops->writable(c->owner, c);
 }
 
 void
@@ -817,7 +836,13 @@ cc_bw(struct conn *c)
 	return (uint64_t)info.bbr.bbr_bw_hi << 32 | info.bbr.bbr_bw_lo;
 }
 
-/* A stalled connection gets no new traffic and what it carried goes out elsewhere. */
+/*
+ * A stalled connection gets no new traffic and what it carried goes out elsewhere. The
+ * owner hears of it from c->later, on the next loop turn: conn_update runs inside the
+ * session's sending (session_tx_commit -> pump -> conn_flush -> conn_update), which a
+ * report here would re-enter with a payload half committed. Meanwhile sc.up is 0, so
+ * nothing new is put on c.
+ */
 static void
 check_progress(struct conn *c, const struct rate_sample *rs, ev_tstamp now)
 {
@@ -830,14 +855,14 @@ check_progress(struct conn *c, const struct rate_sample *rs, ev_tstamp now)
 	}
 	switch (rate_stall_check(&c->stall, rs, now)) {
 	case RATE_STALL_END:
-		log_info("path %s: connection %d moving again", c->path->name, c->slot);
+		log_info("path %s: connection %d moving again", c->name, c->slot);
 		break;
 	case RATE_STALL_BEGIN:
 		c->stalls++;
-		log_info("path %s: connection %d stalled for %.0f ms: traffic moved", c->path->name,
+		log_info("path %s: connection %d stalled for %.0f ms: traffic moved", c->name,
 			 c->slot, since * 1000);
 		c->sc.up = c->sc.ready = 0;
-		session_conn_suspect(c->s, c);
+		ev_timer_start(c->loop, &c->later);
 		break;
 	case RATE_STALL_NONE:
 		break;
@@ -898,17 +923,27 @@ conn_update(struct conn *c, int force)
 
 /* --- timers --- */
 
+/* The stall check_progress found, told now that no call of the owner's is under way. */
+static void
+conn_later_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = container_of(w, struct conn, later);
+
+	if (c->state == CONN_UP && c->ops->suspect != NULL)
+		c->ops->suspect(c->owner, c);
+}
+
 static void
 heartbeat(struct conn *c)
 {
 	uint8_t buf[FRAME_CTL_MAX];
 	ev_tstamp now = ev_now(c->loop);
 
-	if (now - c->last_rx > c->s->conf->dead_ms / 1000.) {
+	if (now - c->last_rx > c->env.conf->dead_ms / 1000.) {
 		conn_fail(c, "no sign of life for %.0f ms", (now - c->last_rx) * 1000);
 		return;
 	}
-	if (conn_queue(c, buf, frame_put_ping(buf, now_ns(c), session_ping_mark(c->s))) == 0)
+	if (conn_queue(c, buf, frame_put_ping(buf, now_ns(c), c->ops->ping_mark(c->owner, c))) == 0)
 		conn_flush(c);
 }
 
@@ -924,7 +959,7 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	case CONN_UP:
 		heartbeat(c);
 		if (c->state == CONN_UP)
-			session_flush(c->s);
+			owner_flush(c);
 		return;
 	case CONN_RESOLVE:
 		/* the lookup goes on: its answer is cached for the next dial */
@@ -933,15 +968,15 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	default:
 		if (c->state == CONN_PROXY) {
 			proxy_timeout(&c->ph);
-			log_warnx("path %s: %s", c->path->name, proxy_error(&c->ph));
+			log_warnx("path %s: %s", c->name, proxy_error(&c->ph));
 			conn_fail(c, "%s", proxy_error(&c->ph));
 			return;
 		}
 		if (c->initiator)
-			log_warnx("path %s: %s with %s timed out", c->path->name, conn_state_name(c),
+			log_warnx("path %s: %s with %s timed out", c->name, conn_state_name(c),
 				  c->peer);
 		else
-			session_count_drop(c->s, DROP_HANDSHAKE); /* silent to the end: counted */
+			count_drop(c, CONN_DROP_HANDSHAKE); /* silent to the end: counted */
 		if (c->state == CONN_DIAL)
 			dial_unreachable(c);
 		conn_fail(c, "%s timed out", conn_state_name(c));
@@ -952,18 +987,17 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* --- accepting --- */
 
 struct conn *
-conn_accept(struct session *s, struct listener *l, int fd, const struct sockaddr *sa,
-	    socklen_t salen)
+conn_accept(const struct conn_env *env, const struct conn_ops *ops, void *owner, int fd,
+	    const struct sockaddr *sa, socklen_t salen)
 {
-	struct conn *c = conn_new(s, fd, 0);
+	struct conn *c = conn_new(env, ops, owner, fd, 0);
 
 	if (c == NULL) {
 		close(fd);
 		return NULL;
 	}
-	tune_socket(fd, CONF_CONGESTION_DEFAULT, s->conf->dead_ms, 0); /* marked at HELLO */
+	tune_socket(fd, CONF_CONGESTION_DEFAULT, env->conf->dead_ms, 0); /* marked at HELLO */
 	format_addr(sa, c->peer, sizeof(c->peer));
-	c->listener = l;
 	start_handshake(c);
 	ev_io_start(c->loop, &c->rio);
 	return c;

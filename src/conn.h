@@ -4,14 +4,22 @@
  * A connection climbs RESOLVE -> DIAL -> PROXY (one hop at a time) -> HANDSHAKE -> HELLO -> UP
  * (RESOLVE only while the first hop's name is being looked up, see resolve.h). Once
  * up it carries records (sealed per crypto.c) holding frames (frame.h) and reports each
- * frame to its session. It keeps its own output short (CONN_OUT_READY) and the kernel's too
+ * frame to its owner. It keeps its own output short (CONN_OUT_READY) and the kernel's too
  * (TCP_NOTSENT_LOWAT), so the scheduler decides late; its struct sched_cand is refreshed
  * from TCP_INFO. Bad bytes close this connection only, counted by reason.
+ *
+ * A connection knows nothing of sessions, paths or listeners: it reads what it needs of
+ * its peer from a struct conn_env handed at creation and reports upward through the
+ * struct conn_ops its owner sets (a path for the connections it dials or adopts, a
+ * listener while an accepted one is in its handshake). Reports come only from the
+ * connection's own watchers, never from inside a call its owner made into it (conn_queue,
+ * conn_flush, conn_update, conn_fail): an owner is never re-entered half way through.
  *
  * Timers owned here: c->timer is the phase deadline (resolve, connect, proxy, handshake: each
  * CONN_PHASE_TIMEOUT) and, once up, the heartbeat (PING every Heartbeat, dead after
  * DeadTimeout without a byte from the peer). A zero timer defers the close of a failed
- * connection to the next loop turn, so nothing is freed under a caller's feet.
+ * connection to the next loop turn, so nothing is freed under a caller's feet; another
+ * (c->later) defers the report of a stall, which conn_update finds, for the same reason.
  */
 #ifndef MPTUN_CONN_H
 #define MPTUN_CONN_H
@@ -21,6 +29,7 @@
 #include <sys/socket.h>
 
 #include "buf.h"
+#include "conf.h"
 #include "crypto.h"
 #include "proxy.h"
 #include "rate.h"
@@ -47,9 +56,67 @@ enum conn_state {
 	CONN_DYING,
 };
 
-struct session;
-struct path;
-struct listener;
+struct conn;
+struct frame;
+struct frame_hello;
+
+/* What a connection counts against its peer (the owner maps it to its own counters). */
+enum conn_drop {
+	CONN_DROP_MALFORMED, /* a record or frame that did not parse, or broke the protocol */
+	CONN_DROP_AUTH,	     /* a record that failed authentication */
+	CONN_DROP_HANDSHAKE, /* a handshake that failed or timed out (listening side) */
+	CONN_DROP_HALFOPEN,  /* refused by its listener: too many handshakes at once */
+};
+
+/*
+ * The peer a connection belongs to, as the connection sees it: copied at creation; what it
+ * points at outlives the connection. Only the handshake writes (peer's replay state).
+ */
+struct conn_env {
+	struct ev_loop *loop;
+	const struct conf *conf;     /* Heartbeat, DeadTimeout, Cipher, the [Peer] Endpoint */
+	const struct crypto_id *cid; /* our keys */
+	struct crypto_peer *peer;    /* the peer's key and handshake replay state */
+};
+
+/*
+ * Events a connection reports to its owner, each called with the owner pointer. Entries
+ * marked optional may be NULL. After closed the connection is freed: the owner must
+ * forget it there. The questions (route, hello, ping_mark) may be asked at any time.
+ */
+struct conn_ops {
+	/* optional: the route a dialed connection follows, asked at each use (a reload may
+	 * move it); NULL for an accepted one */
+	const struct conf_path *(*route)(void *owner, struct conn *c);
+	/* fill in the HELLO c sends */
+	void (*hello)(void *owner, struct conn *c, struct frame_hello *h);
+	/* the mark c's next PING carries (see session_ping_mark) */
+	uint64_t (*ping_mark)(void *owner, struct conn *c);
+	/* optional: an accepted connection is authenticated; its HELLO is next */
+	void (*secured)(void *owner, struct conn *c);
+	/* an accepted connection's HELLO came: give c its owner for good (conn_set_owner), or
+	 * return -1 to refuse it */
+	int (*adopt)(void *owner, struct conn *c, const struct frame_hello *h);
+	/* c is established; h is the peer's HELLO */
+	void (*up)(void *owner, struct conn *c, const struct frame_hello *h);
+	/* a frame came on c (after its HELLO) */
+	void (*frame)(void *owner, struct conn *c, const struct frame *f);
+	/* optional: c stalled (no new traffic for it until it moves again); reported from a
+	 * zero timer, not from inside conn_update, which the owner calls while it sends */
+	void (*suspect)(void *owner, struct conn *c);
+	/* optional: c's output drained below its limit */
+	void (*writable)(void *owner, struct conn *c);
+	/* optional: the end of a batch of input or a heartbeat: push out what was queued */
+	void (*flush)(void *owner, struct conn *c);
+	/* optional: count a drop */
+	void (*drop)(void *owner, struct conn *c, enum conn_drop why);
+	/* optional: the handshake failed with err (crypto.h); c closes next */
+	void (*hs_failed)(void *owner, struct conn *c, int err);
+	/* optional: c, which was up, is going away (closed follows at once) */
+	void (*down)(void *owner, struct conn *c);
+	/* c closes (c->why says why); it is freed on return */
+	void (*closed)(void *owner, struct conn *c);
+};
 
 struct conn {
 	uint32_t id;
@@ -57,14 +124,18 @@ struct conn {
 	int initiator;
 	enum conn_state state;
 	struct ev_loop *loop;
-	struct session *s;
-	struct path *path;
-	int slot;                  /* index in the path */
-	struct listener *listener; /* while a half-open accepted connection */
-	struct resolve_wait rw;    /* while RESOLVE */
-	struct conn *next_half;    /* the listener's list of half-open connections */
+	struct conn_env env;
+	const struct conn_ops *ops;
+	void *owner;
+	char name[CONF_NAME_MAX]; /* its path's, for messages (empty until it has one) */
+	int slot;		  /* index in the path */
+	unsigned pick;		  /* which of the first hop's addresses it dialed */
+	int unreachable;	  /* that address did not answer: the next dial tries another */
+	struct resolve_wait rw;	  /* while RESOLVE */
+	struct conn *next_half;	  /* the listener's list of half-open connections */
 	ev_io rio, wio;
 	ev_timer timer;
+	ev_timer later; /* reports a stall outside conn_update */
 	ev_tstamp born;
 
 	uint8_t hsbuf[CONN_HS_BUF];
@@ -98,14 +169,18 @@ struct conn {
 };
 
 /*
- * Dial slot `slot` of a dialing path: at once to a numeric or cached first hop, else once
- * the resolver answers (RESOLVE meanwhile). A failure, resolving included, comes back
- * through path_conn_closed with its reason. NULL only when out of memory.
+ * Dial slot `slot` of a path named name, reporting to owner through ops (ops->route gives
+ * the route), trying the first hop's address number pick: at once to a numeric or cached
+ * first hop, else once the resolver answers (RESOLVE meanwhile). A failure, resolving
+ * included, comes back through ops->closed with its reason. NULL only when out of memory.
  */
-struct conn *conn_dial(struct session *s, struct path *p, int slot);
-/* Take an accepted socket of a listener; the handshake decides the rest. */
-struct conn *conn_accept(struct session *s, struct listener *l, int fd,
-			 const struct sockaddr *sa, socklen_t salen);
+struct conn *conn_dial(const struct conn_env *env, const struct conn_ops *ops, void *owner,
+		       const char *name, int slot, unsigned pick);
+/* Take an accepted socket; the handshake decides the rest. ops/owner: its listener's. */
+struct conn *conn_accept(const struct conn_env *env, const struct conn_ops *ops, void *owner,
+			 int fd, const struct sockaddr *sa, socklen_t salen);
+/* Report to another owner from now on (a listener hands a connection over so). */
+void conn_set_owner(struct conn *c, const struct conn_ops *ops, void *owner);
 /* Close now (teardown only; in operation use conn_fail). */
 void conn_free(struct conn *c);
 /* Mark failed with a reason; the close happens on the next loop turn. */

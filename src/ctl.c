@@ -45,6 +45,7 @@ struct ctl {
 	int fd;
 	struct ev_loop *loop;
 	struct session *s;
+	const struct paths *ps; /* the session's */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int (*reload)(void *arg, char *msg, size_t len);
 	void *reload_arg;
@@ -150,12 +151,12 @@ ctl_claim(const char *path)
 }
 
 void
-ctl_write_state(struct session *s, FILE *f, int json)
+ctl_write_state(struct session *s, const struct paths *ps, FILE *f, int json)
 {
 	if (json)
-		show_json(s, f);
+		show_json(s, ps, f);
 	else
-		show_text(s, NULL, f);
+		show_text(s, ps, NULL, f);
 }
 
 /* --- server --- */
@@ -185,16 +186,16 @@ client_answer(struct ctl_client *cl, const struct ctl_req *r)
 	if (r != NULL && r->kind == CTL_REQ_SHOW) {
 		switch (r->form) {
 		case CTL_SHOW_TEXT:
-			show_text(s, &cl->ctl->rates, f);
+			show_text(s, cl->ctl->ps, &cl->ctl->rates, f);
 			break;
 		case CTL_SHOW_TABLE:
-			show_table(s, &cl->ctl->rates, f);
+			show_table(s, cl->ctl->ps, &cl->ctl->rates, f);
 			break;
 		case CTL_SHOW_JSON:
-			show_json(s, f);
+			show_json(s, cl->ctl->ps, f);
 			break;
 		case CTL_SHOW_PROMETHEUS:
-			show_prometheus(s, f);
+			show_prometheus(s, cl->ctl->ps, f);
 			break;
 		}
 	} else if (r != NULL && r->kind == CTL_REQ_RELOAD && cl->ctl->reload != NULL) {
@@ -280,7 +281,7 @@ rate_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct ctl *ctl = container_of(w, struct ctl, rate_timer);
 	ev_tstamp now = ev_now(loop);
 
-	show_rates_sample(&ctl->rates, ctl->s, now - ctl->rate_at);
+	show_rates_sample(&ctl->rates, ctl->s, ctl->ps, now - ctl->rate_at);
 	ctl->rate_at = now;
 }
 
@@ -292,7 +293,7 @@ ctl_on_reload(struct ctl *ctl, int (*fn)(void *arg, char *msg, size_t len), void
 }
 
 struct ctl *
-ctl_open(struct ev_loop *loop, const char *path, struct session *s)
+ctl_open(struct ev_loop *loop, const char *path, struct session *s, const struct paths *ps)
 {
 	struct sockaddr_un sun;
 	struct ctl *ctl;
@@ -307,6 +308,7 @@ ctl_open(struct ev_loop *loop, const char *path, struct session *s)
 		return NULL;
 	ctl->loop = loop;
 	ctl->s = s;
+	ctl->ps = ps;
 	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
 	if (strncmp(path, CTL_DIR "/", sizeof(CTL_DIR)) == 0)
 		mkdir(CTL_DIR, 0755);
@@ -343,7 +345,7 @@ ctl_open(struct ev_loop *loop, const char *path, struct session *s)
 	ev_io_init(&ctl->io, ctl_accept_cb, ctl->fd, EV_READ);
 	ev_io_start(loop, &ctl->io);
 	ctl->rate_at = ev_now(loop);
-	show_rates_sample(&ctl->rates, s, 0);
+	show_rates_sample(&ctl->rates, s, ps, 0);
 	ev_timer_init(&ctl->rate_timer, rate_cb, CTL_RATE_EVERY, CTL_RATE_EVERY);
 	ev_timer_start(loop, &ctl->rate_timer);
 	return ctl;

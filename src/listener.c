@@ -1,5 +1,9 @@
 /*
  * listener: accept connections and bound the half-open ones (see listener.h).
+ *
+ * A failed handshake is logged at the default level, at most once per source address per
+ * LISTENER_NOTE_EVERY seconds, with the count of failures left unlogged; the peer itself
+ * is told nothing.
  */
 #include "config.h"
 
@@ -16,8 +20,49 @@
 #include "listener.h"
 #include "log.h"
 #include "proxy.h"
-#include "session.h"
 #include "util.h"
+
+static void listener_forget(struct listener *l, struct conn *c);
+static void listener_hs_failed(struct listener *l, const char *peer, int err);
+
+/* --- what a half-open connection reports (struct conn_ops) --- */
+
+/* Authenticated: the listener's part is done, its next owner takes it. */
+static void
+on_secured(void *owner, struct conn *c)
+{
+	struct listener *l = owner;
+
+	listener_forget(l, c);
+	conn_set_owner(c, l->next_ops, l->next);
+}
+
+static void
+on_drop(void *owner, struct conn *c, enum conn_drop why)
+{
+	struct listener *l = owner;
+
+	l->next_ops->drop(l->next, c, why);
+}
+
+static void
+on_hs_failed(void *owner, struct conn *c, int err)
+{
+	listener_hs_failed(owner, c->peer, err);
+}
+
+static void
+on_closed(void *owner, struct conn *c)
+{
+	listener_forget(owner, c);
+}
+
+static const struct conn_ops listener_conn_ops = {
+	.secured = on_secured,
+	.drop = on_drop,
+	.hs_failed = on_hs_failed,
+	.closed = on_closed,
+};
 
 static void
 listener_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -41,12 +86,14 @@ listener_cb(struct ev_loop *loop, ev_io *w, int revents)
 			for (pp = &l->half; (*pp)->next_half != NULL; pp = &(*pp)->next_half)
 				;
 			oldest = *pp;
-			session_count_drop(l->s, DROP_HALFOPEN);
+			l->next_ops->drop(l->next, oldest, CONN_DROP_HALFOPEN);
 			listener_forget(l, oldest);
-			oldest->listener = NULL;
+			/* its close goes to the next owner, which never knew it */
+			conn_set_owner(oldest, l->next_ops, l->next);
 			conn_fail(oldest, "too many handshakes at once");
 		}
-		if ((c = conn_accept(l->s, l, fd, (struct sockaddr *)&ss, sslen)) == NULL)
+		if ((c = conn_accept(&l->env, &listener_conn_ops, l, fd, (struct sockaddr *)&ss,
+				     sslen)) == NULL)
 			continue;
 		c->next_half = l->half;
 		l->half = c;
@@ -54,7 +101,8 @@ listener_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-void
+/* A half-open connection finished its handshake or died: forget it. */
+static void
 listener_forget(struct listener *l, struct conn *c)
 {
 	struct conn **pp;
@@ -70,7 +118,8 @@ listener_forget(struct listener *l, struct conn *c)
 }
 
 struct listener *
-listener_new(struct session *s, const struct conf_hostport *hp)
+listener_new(const struct conn_env *env, const struct conf_hostport *hp,
+	     const struct conn_ops *next_ops, void *next)
 {
 	struct addrinfo hints, *res;
 	struct listener *l;
@@ -79,7 +128,9 @@ listener_new(struct session *s, const struct conf_hostport *hp)
 
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return NULL;
-	l->s = s;
+	l->env = *env;
+	l->next_ops = next_ops;
+	l->next = next;
 	l->fd = -1;
 	proxy_format_hostport(hp, l->label, sizeof(l->label));
 	memset(&hints, 0, sizeof(hints));
@@ -106,7 +157,7 @@ listener_new(struct session *s, const struct conf_hostport *hp)
 	}
 	freeaddrinfo(res);
 	ev_io_init(&l->io, listener_cb, l->fd, EV_READ);
-	ev_io_start(s->loop, &l->io);
+	ev_io_start(l->env.loop, &l->io);
 	log_info("listening on %s", l->label);
 	return l;
 fail:
@@ -127,7 +178,7 @@ listener_free(struct listener *l)
 		l->half = c->next_half;
 		conn_free(c);
 	}
-	ev_io_stop(l->s->loop, &l->io);
+	ev_io_stop(l->env.loop, &l->io);
 	close(l->fd);
 	free(l);
 }
@@ -153,11 +204,12 @@ hs_failure(int err)
 	}
 }
 
-void
+/* A handshake from peer ("addr:port") failed with err (crypto.h): log it, rate-limited. */
+static void
 listener_hs_failed(struct listener *l, const char *peer, int err)
 {
 	struct listener_note *n = NULL, *old = &l->notes[0];
-	ev_tstamp now = ev_now(l->s->loop);
+	ev_tstamp now = ev_now(l->env.loop);
 	const char *colon = strrchr(peer, ':');
 	char addr[CONF_HOST_MAX];
 	int i;

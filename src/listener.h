@@ -5,6 +5,10 @@
  * LISTENER_HALF_OPEN_MAX at once (the oldest is dropped for a newcomer, so a flood cannot
  * lock a legitimate peer out), each for at most CONN_PHASE_TIMEOUT. Handshakes that fail
  * are closed without a word to the peer, and logged here for the operator, rate-limited.
+ *
+ * The listener owns a connection only during its handshake; an authenticated one goes to
+ * the owner named at listener_new (its conn_ops: adopt, drop, closed), which hands it to
+ * the path its HELLO names. The listener reports its own drops (CONN_DROP_HALFOPEN) there too.
  */
 #ifndef MPTUN_LISTENER_H
 #define MPTUN_LISTENER_H
@@ -12,6 +16,7 @@
 #include <ev.h>
 
 #include "conf.h"
+#include "conn.h"
 
 #define LISTENER_HALF_OPEN_MAX 64
 #define LISTENER_ACCEPT_BUDGET 32
@@ -25,13 +30,12 @@ struct listener_note {
 	unsigned long quiet;	  /* failures from addr since, not logged */
 };
 
-struct session;
-struct conn;
-
 struct listener {
 	ev_io io;
 	int fd;
-	struct session *s;
+	struct conn_env env;		 /* for the connections it accepts */
+	const struct conn_ops *next_ops; /* who takes them once authenticated */
+	void *next;
 	struct conn *half; /* half-open connections, newest first */
 	int nhalf;
 	char label[CONF_HOST_MAX + 8];
@@ -39,16 +43,12 @@ struct listener {
 	unsigned long quiet; /* failures not logged while every note was recent */
 };
 
-/* Bind and listen on hp. NULL (logged) on failure. */
-struct listener *listener_new(struct session *s, const struct conf_hostport *hp);
-void listener_free(struct listener *l);
-/* A half-open connection finished its handshake or died: forget it. */
-void listener_forget(struct listener *l, struct conn *c);
 /*
- * A handshake from peer ("addr:port") failed with err (crypto.h). Logged at the default
- * level, at most once per source address per LISTENER_NOTE_EVERY seconds, with the count of
- * failures left unlogged; the peer itself is told nothing.
+ * Bind and listen on hp; the connections accepted read env, and go to next_ops/next once
+ * authenticated. NULL (logged) on failure.
  */
-void listener_hs_failed(struct listener *l, const char *peer, int err);
+struct listener *listener_new(const struct conn_env *env, const struct conf_hostport *hp,
+			      const struct conn_ops *next_ops, void *next);
+void listener_free(struct listener *l);
 
 #endif

@@ -34,7 +34,7 @@
 #include "log.h"
 #include "notify.h"
 #include "netlink.h"
-#include "path.h"
+#include "paths.h"
 #include "privs.h"
 #include "reflect.h"
 #include "reload.h"
@@ -49,6 +49,7 @@ struct daemon {
 	struct conf *conf;
 	struct crypto_id cid;
 	struct session s;
+	struct paths paths; /* the session's */
 	struct tun tun;
 	struct udpchan udp; /* instead of tun when Mode = udp */
 	struct listener *listeners[CONF_MAX_LISTEN];
@@ -230,7 +231,7 @@ sig_usr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 	if ((f = open_memstream(&text, &len)) == NULL)
 		return;
-	ctl_write_state(&d->s, f, 0);
+	ctl_write_state(&d->s, &d->paths, f, 0);
 	fclose(f);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		log_info("%s", line);
@@ -252,7 +253,7 @@ daemon_reload(void *arg, char *msg, size_t len)
 {
 	struct daemon *d = arg;
 
-	return reload_apply(&d->s, d->conf, msg, len);
+	return reload_apply(&d->paths, d->conf, msg, len);
 }
 
 static void
@@ -341,6 +342,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct daemon d;
+	struct conn_env env;
 	struct rlimit nocore = {0, 0};
 	char sock[sizeof(((struct sockaddr_un *)0)->sun_path)], err[1024];
 	int ch, i, use_syslog = 0, verbose = 0, rc = 1;
@@ -384,6 +386,7 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	if (session_init(&d.s, d.loop, d.conf, chan_of(&d),
 			 d.conf->mode == MODE_UDP ? udpchan_payload_max(d.conf) : TUN_PAYLOAD_MAX, &d.cid) == -1)
 		fatalx("out of memory");
+	paths_init(&d.paths, &d.s);
 	/* the set-up steps: each failure ends the program, and says so (log.h) */
 	log_warnings_fatal(1);
 	if (keys_init(&d) == -1)
@@ -393,22 +396,18 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 		goto out;
 	if (chan_open(&d) == -1)
 		goto out;
+	session_conn_env(&d.s, &env);
 	for (i = 0; i < d.conf->nlisten; i++)
-		if ((d.listeners[i] = listener_new(&d.s, &d.conf->listen[i])) == NULL)
+		if ((d.listeners[i] = listener_new(&env, &d.conf->listen[i], &paths_accept_ops,
+						   &d.paths)) == NULL)
 			goto out_tun;
 	log_warnings_fatal(0); /* a path that cannot dial yet retries */
-	for (i = 0; conf_is_client(d.conf) && i < d.conf->npaths; i++) {
-		struct path *p = path_new(&d.s, i, d.conf->paths[i].name, &d.conf->paths[i]);
-
-		if (p == NULL)
-			fatalx("out of memory");
-		d.s.paths[d.s.npaths++] = p;
-		path_start(p);
-	}
+	if (paths_start(&d.paths) == -1)
+		fatalx("out of memory");
 	/* links and addresses coming and going take paths down and up at once */
-	d.nlmon = nl_monitor_open(d.loop, session_net_event, &d.s);
+	d.nlmon = nl_monitor_open(d.loop, paths_net_event, &d.paths);
 	log_warnings_fatal(1);
-	if ((d.ctl = ctl_open(d.loop, sock, &d.s)) == NULL)
+	if ((d.ctl = ctl_open(d.loop, sock, &d.s, &d.paths)) == NULL)
 		goto out_tun;
 	ctl_on_reload(d.ctl, daemon_reload, &d);
 	if (privs_drop(d.conf->user, sock) == -1)
@@ -417,10 +416,10 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	signals_start(&d);
 	hooks_post_up(d.loop, d.conf);
 	/* READY=1 once a connection is up (dialing side) or now (listening side) */
-	d.notify = notify_start(d.loop, &d.s, conf_is_client(d.conf) && d.s.npaths > 0);
+	d.notify = notify_start(d.loop, &d.s, &d.paths, conf_is_client(d.conf) && d.paths.n > 0);
 	log_info("%s: running (%s side, %d path%s)", d.conf->ifname,
-		 conf_is_client(d.conf) ? "dialing" : "listening", d.s.npaths,
-		 d.s.npaths == 1 ? "" : "s");
+		 conf_is_client(d.conf) ? "dialing" : "listening", d.paths.n,
+		 d.paths.n == 1 ? "" : "s");
 	ev_run(d.loop, 0);
 	rc = 0;
 	notify_stop(d.notify);
@@ -433,6 +432,7 @@ out_tun:
 out:
 	for (i = 0; i < CONF_MAX_LISTEN; i++)
 		listener_free(d.listeners[i]);
+	paths_free(&d.paths);
 	session_free(&d.s);
 	resolve_shutdown(); /* after the connections: none waits for a name any more */
 	if (rc == 0)

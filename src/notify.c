@@ -15,6 +15,7 @@
 #include "log.h"
 #include "notify.h"
 #include "path.h"
+#include "paths.h"
 #include "session.h"
 #include "util.h"
 
@@ -22,6 +23,7 @@
 struct notify {
 	struct ev_loop *loop;
 	struct session *s;
+	const struct paths *ps; /* the session's */
 	int fd;
 	struct sockaddr_un sun;
 	socklen_t sunlen;
@@ -47,13 +49,14 @@ static void
 status_text(struct notify *n, char *out, size_t len)
 {
 	const struct session *s = n->s;
+	const struct paths *ps = n->ps;
 	int i, up = 0;
 
-	for (i = 0; i < s->npaths; i++)
-		if (path_up_count(s->paths[i]) > 0)
+	for (i = 0; i < ps->n; i++)
+		if (path_up_count(ps->path[i]) > 0)
 			up++;
 	snprintf(out, len, "STATUS=%s: %d of %d path%s up, %d connection%s", s->conf->ifname, up,
-		 s->npaths, s->npaths == 1 ? "" : "s", s->nup, s->nup == 1 ? "" : "s");
+		 ps->n, ps->n == 1 ? "" : "s", s->nup, s->nup == 1 ? "" : "s");
 }
 
 /* STATUS= only when the text changes: systemd keeps the last one, no need to repeat it. */
@@ -135,7 +138,7 @@ watchdog_interval(void)
 }
 
 struct notify *
-notify_start(struct ev_loop *loop, struct session *s, int wait_path)
+notify_start(struct ev_loop *loop, struct session *s, const struct paths *ps, int wait_path)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
 	struct notify *n;
@@ -149,6 +152,7 @@ notify_start(struct ev_loop *loop, struct session *s, int wait_path)
 		return NULL;
 	n->loop = loop;
 	n->s = s;
+	n->ps = ps;
 	n->sun.sun_family = AF_UNIX;
 	memcpy(n->sun.sun_path, path, len);
 	if (n->sun.sun_path[0] == '@')

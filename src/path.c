@@ -1,6 +1,10 @@
 /*
  * path: a route's connections and their re-dialing (see path.h).
  *
+ * A path owns its connections: it dials them, and each reports to it (path_conn_ops); it
+ * passes what concerns the session on to it (frames, up, down, stalls) and keeps the rest
+ * (slots, backoff, the path's own up and down).
+ *
  * Timers owned here: one retry timer per connection slot. A slot whose connection failed
  * waits backoff seconds (doubling from PATH_BACKOFF_MIN to PATH_BACKOFF_MAX, with up to
  * 25 % jitter so paths that fail together do not dial together) and dials again; a
@@ -13,22 +17,132 @@
 #include <string.h>
 
 #include "conn.h"
+#include "frame.h"
 #include "hooks.h"
 #include "log.h"
 #include "path.h"
 #include "session.h"
 #include "util.h"
 
-
 static void slot_failed(struct path *p, struct path_slot *sl, int was_up, const char *reason);
+static void path_conn_up(struct path *p, struct conn *c);
+static void path_conn_closed(struct path *p, struct conn *c, const char *reason);
+
+/* --- what the path's connections report (struct conn_ops) --- */
+
+static const struct conf_path *
+on_route(void *owner, struct conn *c)
+{
+	return ((struct path *)owner)->cp;
+}
+
+static void
+on_hello(void *owner, struct conn *c, struct frame_hello *h)
+{
+	struct path *p = owner;
+
+	session_hello(p->s, h);
+	if (c->initiator) {
+		h->path = (uint8_t)p->index;
+		h->conn = (uint8_t)c->slot;
+		if (p->cp->backup)
+			h->flags |= FRAME_HELLO_F_BACKUP;
+		h->tos = (uint8_t)conf_path_tos(p->cp);
+		snprintf(h->name, sizeof(h->name), "%s", p->name);
+	}
+}
+
+static uint64_t
+on_ping_mark(void *owner, struct conn *c)
+{
+	return session_ping_mark(((struct path *)owner)->s);
+}
+
+static void
+on_up(void *owner, struct conn *c, const struct frame_hello *h)
+{
+	struct path *p = owner;
+
+	c->sc.priority = (p->cp ? p->cp->priority : 0) * CONF_MAX_PATHS + p->index;
+	/* the listening side learns from the HELLO which paths the dialer keeps as backups */
+	c->sc.backup = p->cp ? p->cp->backup : !!(h->flags & FRAME_HELLO_F_BACKUP);
+	session_conn_up(p->s, c, h);
+	path_conn_up(p, c);
+}
+
+static void
+on_frame(void *owner, struct conn *c, const struct frame *f)
+{
+	session_on_frame(((struct path *)owner)->s, c, f);
+}
+
+static void
+on_suspect(void *owner, struct conn *c)
+{
+	session_conn_suspect(((struct path *)owner)->s, c);
+}
+
+static void
+on_writable(void *owner, struct conn *c)
+{
+	session_conn_writable(((struct path *)owner)->s, c);
+}
+
+static void
+on_flush(void *owner, struct conn *c)
+{
+	session_flush(((struct path *)owner)->s);
+}
+
+static void
+on_drop(void *owner, struct conn *c, enum conn_drop why)
+{
+	session_count_conn_drop(((struct path *)owner)->s, why);
+}
+
+static void
+on_hs_failed(void *owner, struct conn *c, int err)
+{
+	log_warnx("path %s: handshake with %s failed: %s", ((struct path *)owner)->name, c->peer,
+		  crypto_strerror(err));
+}
+
+static void
+on_down(void *owner, struct conn *c)
+{
+	session_conn_down(((struct path *)owner)->s, c);
+}
+
+static void
+on_closed(void *owner, struct conn *c)
+{
+	path_conn_closed(owner, c, c->why);
+}
+
+static const struct conn_ops path_conn_ops = {
+	.route = on_route,
+	.hello = on_hello,
+	.ping_mark = on_ping_mark,
+	.up = on_up,
+	.frame = on_frame,
+	.suspect = on_suspect,
+	.writable = on_writable,
+	.flush = on_flush,
+	.drop = on_drop,
+	.hs_failed = on_hs_failed,
+	.down = on_down,
+	.closed = on_closed,
+};
 
 static void
 retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct path_slot *sl = container_of(w, struct path_slot, retry);
 	struct path *p = sl->path;
+	struct conn_env env;
 
-	sl->conn = conn_dial(p->s, p, sl->idx);
+	session_conn_env(p->s, &env);
+	sl->conn = conn_dial(&env, &path_conn_ops, p, p->name, sl->idx, sl->pick);
 	if (sl->conn == NULL)
 		slot_failed(p, sl, 0, "cannot dial");
 }
@@ -114,7 +228,7 @@ path_start(struct path *p)
 	int i;
 
 	if (path_is_template(p))
-		return; /* session_net_event opens its paths as interfaces appear */
+		return; /* paths_net_event opens its paths as interfaces appear */
 	for (i = 0; i < p->nslots; i++) {
 		struct path_slot *sl = &p->slots[i];
 
@@ -151,7 +265,7 @@ path_state(const struct path *p)
 	return "down";
 }
 
-void
+static void
 path_conn_up(struct path *p, struct conn *c)
 {
 	p->slots[c->slot].backoff = PATH_BACKOFF_MIN;
@@ -171,6 +285,8 @@ path_attach(struct path *p, struct conn *c)
 		if (p->slots[i].conn == NULL) {
 			p->slots[i].conn = c;
 			c->slot = i;
+			snprintf(c->name, sizeof(c->name), "%s", p->name);
+			conn_set_owner(c, &path_conn_ops, p);
 			return 0;
 		}
 	}
@@ -205,7 +321,7 @@ slot_failed(struct path *p, struct path_slot *sl, int was_up, const char *reason
 	ev_timer_start(p->s->loop, &sl->retry);
 }
 
-void
+static void
 path_conn_closed(struct path *p, struct conn *c, const char *reason)
 {
 	struct path_slot *sl = &p->slots[c->slot];
@@ -213,6 +329,8 @@ path_conn_closed(struct path *p, struct conn *c, const char *reason)
 	if (sl->conn != c)
 		return;
 	sl->conn = NULL;
+	if (c->unreachable)
+		sl->pick++; /* the next dial tries the first hop's next address */
 	p->tx_bytes += c->tx_bytes;
 	p->rx_bytes += c->rx_bytes;
 	p->tx_packets += c->tx_packets;

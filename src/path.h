@@ -59,15 +59,12 @@ int path_is_template(const struct path *p);
 /* Connections that are established. */
 int path_up_count(const struct path *p);
 const char *path_state(const struct path *p);
-/* A connection of this path came up / went away (reason: why, for the log and show). */
-void path_conn_up(struct path *p, struct conn *c);
-void path_conn_closed(struct path *p, struct conn *c, const char *reason);
 /*
  * The path's interface or source address went away (up 0) or came back (up 1). Down: its
  * connections close now and nothing is dialed; up: dial every slot now, backoff reset.
  */
 void path_link(struct path *p, int up, const char *reason);
-/* Attach a listening-side connection. -1 when the path is full. */
+/* Attach a listening-side connection: the path owns it from now on. -1 when the path is full. */
 int path_attach(struct path *p, struct conn *c);
 
 #endif

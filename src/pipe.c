@@ -47,6 +47,7 @@
 #include "listener.h"
 #include "log.h"
 #include "path.h"
+#include "paths.h"
 #include "pipe.h"
 #include "pipe_args.h"
 #include "prbs.h"
@@ -65,6 +66,7 @@ struct pipe {
 	struct ev_loop *loop;
 	struct crypto_id cid;
 	struct session s;
+	struct paths paths; /* the session's */
 	struct stream_mux mux;
 	struct listener *listeners[CONF_MAX_LISTEN];
 	int stdio;    /* stdin/stdout (or --prbs) mode, not forwarding */
@@ -164,12 +166,13 @@ progress_line(struct pipe *p, char *out, size_t len)
 	p->last_at = now;
 	off = (size_t)snprintf(out, len, "sent %s, received %s, %s/s, %d conn%s", tx, rx, rate,
 			       p->s.nup, p->s.nup == 1 ? "" : "s");
-	for (i = 0; i < p->s.npaths; i++)
-		total += path_bytes(p->s.paths[i]);
-	for (i = 0; i < p->s.npaths && total > 0 && off < len; i++)
+	for (i = 0; i < p->paths.n; i++)
+		total += path_bytes(p->paths.path[i]);
+	for (i = 0; i < p->paths.n && total > 0 && off < len; i++)
 		off += (size_t)snprintf(out + off, len - off, "%s %s %.0f%%", i == 0 ? ";" : ",",
-					p->s.paths[i]->name,
-					100.0 * (double)path_bytes(p->s.paths[i]) / (double)total);
+					p->paths.path[i]->name,
+					100.0 * (double)path_bytes(p->paths.path[i]) /
+						(double)total);
 }
 
 static void
@@ -399,7 +402,7 @@ debug_state(struct pipe *p)
 		  s->rx_blocked ? "delivery blocked" : "delivering", stream_mux_count(&p->mux));
 	for (i = 0; i < s->nup; i++) {
 		c = s->up[i];
-		log_debug("  %s/%d %s%s: out %zu, ready %d, mark %llu", c->path->name, c->slot,
+		log_debug("  %s/%d %s%s: out %zu, ready %d, mark %llu", c->name, c->slot,
 			  conn_state_name(c), c->stall.stalled ? " (suspect)" : "", bq_len(&c->out),
 			  c->sc.ready, (unsigned long long)c->mark);
 	}
@@ -479,6 +482,7 @@ static int
 run(struct pipe *p)
 {
 	const struct conf *c = p->conf;
+	struct conn_env env;
 	int i, rc;
 
 	rc = crypto_id_init(&p->cid, c->has_private_key ? c->private_key : NULL,
@@ -490,22 +494,19 @@ run(struct pipe *p)
 	stream_mux_init(&p->mux, p->loop, &p->s, conf_is_client(c));
 	if (session_init(&p->s, p->loop, c, &p->mux.ch, (size_t)c->mtu, &p->cid) == -1)
 		fatalx("out of memory");
+	paths_init(&p->paths, &p->s);
 	crypto_peer_init(&p->s.peer, c->has_peer_key ? c->peer_key : NULL);
 	if (channel_start(p) == -1)
 		return PIPE_EXIT_USAGE;
 	stream_mux_rate(&p->mux, p->o.rate);
 	stream_mux_idle(&p->mux, p->o.idle_timeout);
+	session_conn_env(&p->s, &env);
 	for (i = 0; i < c->nlisten; i++)
-		if ((p->listeners[i] = listener_new(&p->s, &c->listen[i])) == NULL)
+		if ((p->listeners[i] = listener_new(&env, &c->listen[i], &paths_accept_ops,
+						    &p->paths)) == NULL)
 			return PIPE_EXIT_FAIL;
-	for (i = 0; conf_is_client(c) && i < c->npaths; i++) {
-		struct path *pa = path_new(&p->s, i, c->paths[i].name, &c->paths[i]);
-
-		if (pa == NULL)
-			fatalx("out of memory");
-		p->s.paths[p->s.npaths++] = pa;
-		path_start(pa);
-	}
+	if (paths_start(&p->paths) == -1)
+		fatalx("out of memory");
 	p->start = p->last_at = ev_now(p->loop);
 	p->progress = !p->o.quiet && isatty(STDERR_FILENO);
 	p->chaos_next = p->o.chaos;
@@ -558,6 +559,7 @@ pipe_main(int argc, char **argv)
 	for (i = 0; i < CONF_MAX_LISTEN; i++)
 		listener_free(p->listeners[i]);
 	stream_mux_free(&p->mux);
+	paths_free(&p->paths);
 	session_free(&p->s);
 	crypto_id_wipe(&p->cid);
 	if (p->fl0 != -1)

@@ -4,8 +4,6 @@
  */
 #include "config.h"
 
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +12,8 @@
 #include <sodium.h>
 
 #include "log.h"
-#include "netlink.h"
-#include "path.h"
+#include "paths.h"
 #include "reload.h"
-#include "session.h"
 
 /* Append a line to the client's summary (truncated quietly: the log has it all). */
 static void __attribute__((format(printf, 3, 4))) say(char *msg, size_t len, const char *fmt, ...)
@@ -35,108 +31,6 @@ static void __attribute__((format(printf, 3, 4))) say(char *msg, size_t len, con
 		msg[off] = '\n';
 		msg[off + 1] = '\0';
 	}
-}
-
-/* Zero the bytes after the NUL, so that two equal strings compare equal bytewise. */
-static void
-clean(char *str, size_t size)
-{
-	size_t n = strnlen(str, size);
-
-	if (n < size)
-		memset(str + n, 0, size - n);
-}
-
-/*
- * Same settings? Compared bytewise after normalising the strings and the line number, so
- * a key added to struct conf_path later is compared too without anyone remembering to.
- * The endpoint a path dials without its own comes from [Peer]: compared as well.
- */
-static int
-path_same(const struct conf *oc, const struct conf_path *op, const struct conf *nc,
-	  const struct conf_path *np)
-{
-	struct conf_path a = *op, b = *np;
-	const struct conf_hostport *ea = conf_path_endpoint(oc, op),
-				   *eb = conf_path_endpoint(nc, np);
-	int i;
-
-	a.line = b.line = a.congestion_line = b.congestion_line = 0;
-	for (i = 0; i < 2; i++) {
-		struct conf_path *x = i ? &b : &a;
-		int v;
-
-		clean(x->name, sizeof(x->name));
-		clean(x->ifname, sizeof(x->ifname));
-		clean(x->endpoint.host, sizeof(x->endpoint.host));
-		clean(x->congestion, sizeof(x->congestion));
-		for (v = 0; v < CONF_MAX_VIA; v++) {
-			clean(x->via[v].hp.host, sizeof(x->via[v].hp.host));
-			clean(x->via[v].user, sizeof(x->via[v].user));
-			clean(x->via[v].pass, sizeof(x->via[v].pass));
-		}
-	}
-	i = memcmp(&a, &b, sizeof(a)) == 0 && ea->port == eb->port &&
-	    strcmp(ea->host, eb->host) == 0;
-	sodium_memzero(&a, sizeof(a)); /* proxy passwords */
-	sodium_memzero(&b, sizeof(b));
-	return i;
-}
-
-static int
-find_path(const struct conf *c, const char *name)
-{
-	int i;
-
-	for (i = 0; i < c->npaths; i++)
-		if (strcmp(c->paths[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
-/* The template (Interface = *) in c that discovered path p came from, or -1. */
-static int
-template_of(const struct conf *c, const struct path *p)
-{
-	char name[CONF_NAME_MAX];
-	int i;
-
-	for (i = 0; i < c->npaths; i++) {
-		if (strcmp(c->paths[i].ifname, CONF_PATH_ANY_IFACE) != 0)
-			continue;
-		/* the name discovery gives it: see session.c */
-		snprintf(name, sizeof(name), "%.15s-%.15s", c->paths[i].name, p->cp->ifname);
-		if (strcmp(name, p->name) == 0)
-			return i;
-	}
-	return -1;
-}
-
-/*
- * Templates new or changed by the reload discover the interfaces that are already there:
- * the session hears of each running interface as if it had just come up.
- */
-static void
-rediscover(struct session *s)
-{
-	struct ifaddrs *ifa, *i;
-	struct nl_event ev;
-
-	if (getifaddrs(&ifa) == -1)
-		return;
-	for (i = ifa; i != NULL; i = i->ifa_next) {
-		/* one entry per interface: the AF_PACKET one; only those up with carrier */
-		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_PACKET ||
-		    (i->ifa_flags & (IFF_UP | IFF_RUNNING)) != (IFF_UP | IFF_RUNNING))
-			continue;
-		memset(&ev, 0, sizeof(ev));
-		ev.kind = NL_EV_LINK;
-		ev.up = 1;
-		ev.ifindex = (int)if_nametoindex(i->ifa_name);
-		snprintf(ev.ifname, sizeof(ev.ifname), "%s", i->ifa_name);
-		session_net_event(s, &ev);
-	}
-	freeifaddrs(ifa);
 }
 
 /* Settings only a restart applies: report each that changed (they keep their old value). */
@@ -203,13 +97,9 @@ take_reloadable(struct conf *o, const struct conf *n)
 }
 
 int
-reload_apply(struct session *s, struct conf *live, char *msg, size_t len)
+reload_apply(struct paths *ps, struct conf *live, char *msg, size_t len)
 {
-	struct path *kept[CONF_MAX_PATHS] = {NULL}, *fresh[CONF_MAX_PATHS] = {NULL};
-	struct path *found[CONF_MAX_PATHS * 2]; /* discovered paths that stay */
-	int existed[CONF_MAX_PATHS] = {0};
-	int i, j, n = 0, nfound = 0, nkept = 0, nadded = 0, nremoved = 0, nchanged = 0;
-	int templates = 0;
+	struct paths_reload r;
 	char err[1024];
 	struct conf *nc;
 
@@ -236,86 +126,17 @@ reload_apply(struct session *s, struct conf *live, char *msg, size_t len)
 		return -1;
 	}
 	fixed_changes(live, nc, msg, len);
-
 	/* 1. Close and free the paths that go away or change: nothing points at them after. */
-	for (i = 0; conf_is_client(live) && i < s->npaths; i++) {
-		struct path *p = s->paths[i];
-		int oj;
-
-		if (p->own_cp != NULL) {
-			/* discovered: stays while its template stays the same */
-			oj = template_of(live, p);
-			j = template_of(nc, p);
-			if (oj >= 0 && j >= 0 &&
-			    path_same(live, &live->paths[oj], nc, &nc->paths[j])) {
-				found[nfound++] = p;
-				continue;
-			}
-			log_info("path %s: removed by reload (its template changed)", p->name);
-			path_close(p, "template changed by reload");
-			path_free(p); /* not counted: the summary counts [Path] sections */
-			continue;
-		}
-		j = find_path(nc, p->name);
-		if (j >= 0)
-			existed[j] = 1;
-		if (j >= 0 && path_same(live, p->cp, nc, &nc->paths[j])) {
-			kept[j] = p;
-			nkept++;
-			continue;
-		}
-		log_info("path %s: %s by reload", p->name, j < 0 ? "removed" : "changed");
-		path_close(p, j < 0 ? "removed by reload" : "changed by reload");
-		path_free(p);
-		if (j < 0)
-			nremoved++;
-		else
-			nchanged++;
-	}
+	paths_reload_prune(ps, nc, &r);
 	/* 2. Rewrite the live configuration in place. */
 	take_reloadable(live, nc);
 	sodium_memzero(nc, sizeof(*nc));
 	free(nc);
 	/* 3. The paths in the new file order: kept ones re-pointed, the others made anew. */
-	for (j = 0; conf_is_client(live) && j < live->npaths; j++) {
-		struct path *p = kept[j];
-
-		if (p != NULL) {
-			p->cp = &live->paths[j];
-			p->index = j;
-		} else if ((p = fresh[j] = path_new(s, j, live->paths[j].name, &live->paths[j])) ==
-			   NULL) {
-			log_warnx("path %s: out of memory, not added", live->paths[j].name);
-			continue;
-		} else if (!existed[j]) {
-			log_info("path %s: added by reload", p->name);
-			nadded++;
-		}
-		s->paths[n++] = p;
-		if (path_is_template(p) && p != kept[j])
-			templates = 1;
-	}
-	for (i = 0; i < nfound; i++) {
-		if (n == (int)(sizeof(s->paths) / sizeof(s->paths[0]))) {
-			/* more configured paths now: no room left for this discovered one */
-			log_warnx("path %s: removed by reload (too many paths)", found[i]->name);
-			path_close(found[i], "too many paths");
-			path_free(found[i]);
-			continue;
-		}
-		found[i]->index = n;
-		s->paths[n++] = found[i];
-	}
-	if (conf_is_client(live))
-		s->npaths = n;
-	for (j = 0; j < CONF_MAX_PATHS; j++)
-		if (fresh[j] != NULL)
-			path_start(fresh[j]);
-	if (templates)
-		rediscover(s);
+	paths_reload_apply(ps, &r);
 	log_info("%s: reloaded: %d path%s kept, %d added, %d removed, %d changed", live->file,
-		 nkept, nkept == 1 ? "" : "s", nadded, nremoved, nchanged);
-	say(msg, len, "reloaded: %d kept, %d added, %d removed, %d changed", nkept, nadded,
-	    nremoved, nchanged);
+		 r.nkept, r.nkept == 1 ? "" : "s", r.nadded, r.nremoved, r.nchanged);
+	say(msg, len, "reloaded: %d kept, %d added, %d removed, %d changed", r.nkept, r.nadded,
+	    r.nremoved, r.nchanged);
 	return 0;
 }

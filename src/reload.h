@@ -10,12 +10,13 @@
  * Paths discovered from a template (Interface = *) stay while their template stays the
  * same; a new or changed template discovers the interfaces that are up at once.
  *
- * Pointers. The session (s->conf) and each dialing path (p->cp) point into the daemon's one
- * live struct conf, which never moves. A reload parses into a scratch struct; only once it
- * parsed are paths that are gone or changed closed (path_close: the session re-sends their
- * unacknowledged frames on the others) and freed; then the live struct is rewritten in
- * place, the kept paths are pointed at their slot of the rewritten paths[] (same settings,
- * possibly another index), and changed and new paths are made from theirs and started.
+ * Pointers. The session (s->conf), the set of paths (paths.h) and each dialing path (p->cp)
+ * point into the daemon's one live struct conf, which never moves. A reload parses into a
+ * scratch struct; only once it parsed are paths that are gone or changed closed
+ * (paths_reload_prune; path_close: the session re-sends their unacknowledged frames on the
+ * others) and freed; then the live struct is rewritten in place, the kept paths are
+ * pointed at their slot of the rewritten paths[] (same settings, possibly another index),
+ * and changed and new paths are made from theirs and started (paths_reload_apply).
  * All of it runs inside one loop callback, so nothing ever sees a stale pointer.
  */
 #ifndef MPTUN_RELOAD_H
@@ -27,12 +28,12 @@
 
 #define RELOAD_MSG_MAX 2048
 
-struct session;
+struct paths;
 
 /*
- * Re-read live->file and apply it to s, whose conf is live. Everything is logged; msg gets
+ * Re-read live->file and apply it to the paths ps, whose conf is live. Everything is logged; msg gets
  * a summary for the control socket client. 0 when applied, -1 when refused.
  */
-int reload_apply(struct session *s, struct conf *live, char *msg, size_t len);
+int reload_apply(struct paths *ps, struct conf *live, char *msg, size_t len);
 
 #endif

@@ -18,17 +18,10 @@
 #include <string.h>
 
 #include <sodium.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <sys/socket.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include "backlog.h"
 #include "conn.h"
 #include "log.h"
-#include "netlink.h"
-#include "path.h"
 #include "session.h"
 #include "util.h"
 
@@ -66,6 +59,28 @@ void
 session_count_drop(struct session *s, enum session_drop d)
 {
 	s->st.drops[d]++;
+}
+
+void
+session_count_conn_drop(struct session *s, enum conn_drop d)
+{
+	static const enum session_drop as[] = {
+		[CONN_DROP_MALFORMED] = DROP_MALFORMED,
+		[CONN_DROP_AUTH] = DROP_AUTH,
+		[CONN_DROP_HANDSHAKE] = DROP_HANDSHAKE,
+		[CONN_DROP_HALFOPEN] = DROP_HALFOPEN,
+	};
+
+	s->st.drops[as[d]]++;
+}
+
+void
+session_conn_env(struct session *s, struct conn_env *env)
+{
+	env->loop = s->loop;
+	env->conf = s->conf;
+	env->cid = s->cid;
+	env->peer = &s->peer;
 }
 
 /* --- receive side --- */
@@ -678,10 +693,7 @@ session_conn_up(struct session *s, struct conn *c, const struct frame_hello *h)
 	s->up[s->nup] = c;
 	s->cands[s->nup] = &c->sc;
 	s->nup++;
-	c->sc.priority = (c->path->cp ? c->path->cp->priority : 0) * CONF_MAX_PATHS + c->path->index;
-	/* the listening side learns from the HELLO which paths the dialer keeps as backups */
-	c->sc.backup = c->path->cp ? c->path->cp->backup : !!(h->flags & FRAME_HELLO_F_BACKUP);
-	maybe_resume(s);
+	maybe_resume(s); /* c->sc.priority and .backup are its path's (path.c) */
 }
 
 /* The frames c carried that are not acknowledged go out again on the others. */
@@ -734,139 +746,6 @@ session_conn_suspect(struct session *s, struct conn *c)
 	session_flush(s);
 }
 
-/* Does c's local end have this address? */
-static int
-conn_has_local(struct conn *c, int family, const uint8_t *addr)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == -1 || ss.ss_family != family)
-		return 0;
-	if (family == AF_INET)
-		return memcmp(&((struct sockaddr_in *)&ss)->sin_addr, addr, 4) == 0;
-	return memcmp(&((struct sockaddr_in6 *)&ss)->sin6_addr, addr, 16) == 0;
-}
-
-/* Has ifname an address a path can use: up, not loopback, not link-local? */
-static int
-iface_usable(const char *ifname)
-{
-	struct ifaddrs *ifa, *i;
-	int ok = 0;
-
-	if (getifaddrs(&ifa) == -1)
-		return 0;
-	for (i = ifa; i != NULL && !ok; i = i->ifa_next) {
-		if (i->ifa_addr == NULL || strcmp(i->ifa_name, ifname) != 0 ||
-		    (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_RUNNING))
-			continue;
-		if (i->ifa_addr->sa_family == AF_INET)
-			ok = (ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr) >> 16) !=
-			     0xa9fe; /* 169.254/16 */
-		else if (i->ifa_addr->sa_family == AF_INET6)
-			ok = !IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr);
-	}
-	freeifaddrs(ifa);
-	return ok;
-}
-
-/*
- * Path discovery: each template path (Interface = *) gets a path "NAME-IFNAME" for every
- * usable interface as it appears; path_link then follows the interface down and up.
- */
-static void
-discover(struct session *s, const char *ifname)
-{
-	const struct conf *c = s->conf;
-	char name[CONF_NAME_MAX];
-	struct conf_path *cp;
-	struct path *p;
-	int i, j;
-
-	if (ifname[0] == '\0' || strcmp(ifname, c->ifname) == 0 || !iface_usable(ifname))
-		return;
-	for (i = 0; i < c->npaths; i++) {
-		if (strcmp(c->paths[i].ifname, CONF_PATH_ANY_IFACE) != 0)
-			continue;
-		snprintf(name, sizeof(name), "%.15s-%s", c->paths[i].name, ifname);
-		for (j = 0; j < s->npaths; j++)
-			if (strcmp(s->paths[j]->name, name) == 0)
-				break;
-		if (j < s->npaths || s->npaths >= (int)(sizeof(s->paths) / sizeof(s->paths[0])))
-			continue;
-		if ((cp = malloc(sizeof(*cp))) == NULL)
-			continue;
-		*cp = c->paths[i];
-		snprintf(cp->name, sizeof(cp->name), "%s", name);
-		snprintf(cp->ifname, sizeof(cp->ifname), "%s", ifname);
-		if ((p = path_new(s, s->npaths, name, cp)) == NULL) {
-			free(cp);
-			continue;
-		}
-		p->own_cp = cp;
-		s->paths[s->npaths++] = p;
-		log_info("path %s: discovered", name);
-		path_start(p);
-	}
-}
-
-void
-session_net_event(void *arg, const struct nl_event *ev)
-{
-	struct session *s = arg;
-	const struct conf_path *cp;
-	size_t alen = ev->family == AF_INET ? 4 : 16;
-	char ifname[IFNAMSIZ];
-	int i;
-
-	if (conf_is_client(s->conf) && ev->up) {
-		if (ev->kind == NL_EV_LINK)
-			discover(s, ev->ifname);
-		else if (if_indextoname((unsigned int)ev->ifindex, ifname) != NULL)
-			discover(s, ifname);
-	}
-
-	for (i = 0; i < s->npaths; i++) {
-		cp = s->paths[i]->cp;
-		if (cp == NULL)
-			continue;
-		if (ev->kind == NL_EV_LINK && cp->ifname[0] != '\0' &&
-		    strcmp(cp->ifname, ev->ifname) == 0)
-			path_link(s->paths[i], ev->up, ev->up ? "link up" : "link down");
-		if (ev->kind == NL_EV_ADDR && cp->has_source && cp->source.family == ev->family &&
-		    memcmp(cp->source.addr, ev->addr, alen) == 0)
-			path_link(s->paths[i], ev->up,
-				  ev->up ? "source address back" : "source address gone");
-	}
-	/* connections that are not bound to a device: by the address of their end */
-	for (i = 0; i < s->nup; i++) {
-		struct conn *c = s->up[i];
-
-		if (c->state != CONN_UP)
-			continue;
-		if (ev->kind == NL_EV_LINK && !ev->up && c->ifindex == ev->ifindex)
-			conn_fail(c, "link %s down", ev->ifname);
-		else if (ev->kind == NL_EV_ADDR && !ev->up && conn_has_local(c, ev->family, ev->addr))
-			conn_fail(c, "local address gone");
-	}
-}
-
-struct path *
-session_path(struct session *s, const char *name)
-{
-	int i;
-
-	for (i = 0; i < s->npaths; i++)
-		if (strcmp(s->paths[i]->name, name) == 0)
-			return s->paths[i];
-	if (s->npaths >= (int)(sizeof(s->paths) / sizeof(s->paths[0])))
-		return NULL;
-	if ((s->paths[s->npaths] = path_new(s, s->npaths, name, NULL)) == NULL)
-		return NULL;
-	return s->paths[s->npaths++];
-}
-
 /* --- life cycle --- */
 
 int
@@ -900,16 +779,11 @@ session_init(struct session *s, struct ev_loop *loop, const struct conf *conf, s
 void
 session_free(struct session *s)
 {
-	int i;
-
 	if (s->loop != NULL) {
 		ev_timer_stop(s->loop, &s->ack_timer);
 		ev_timer_stop(s->loop, &s->gap_timer);
 		ev_timer_stop(s->loop, &s->monitor);
 	}
-	for (i = 0; i < s->npaths; i++)
-		path_free(s->paths[i]);
-	s->npaths = 0;
 	sendq_free(&s->sq);
 	reorder_free(&s->ro);
 	free(s->scratch);

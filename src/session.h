@@ -4,7 +4,8 @@
  * Sequence numbers, the sender's window (sendq), the receiver's reorder buffer, acks,
  * re-sending frames of dead connections, and delivery to the channel (tun device, UDP
  * socket, byte streams). One session per peer; nothing global. Connections report to it
- * (session_conn_up / _down / _on_frame); channels feed it (session_tx_slot / _commit).
+ * through their paths (session_conn_up / _down / _on_frame; the session knows connections,
+ * not paths); channels feed it (session_tx_slot / _commit).
  *
  * Timers owned here: the ack timer (an ACK at most SESSION_ACK_DELAY after a delivery),
  * the gap timer (a tun/udp gap is given up after ReorderHold) and the monitor (TCP_INFO of
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "conn.h"
 #include "crypto.h"
 #include "frame.h"
 #include "reorder.h"
@@ -28,9 +30,6 @@
 #define SESSION_ACK_DELAY 0.002 /* seconds */
 #define SESSION_MONITOR 0.02    /* seconds between stall checks */
 #define SESSION_SMALL_MAX 300   /* tun/udp payloads up to this go out past the backlog */
-
-struct conn;
-struct path;
 
 /* Where payload comes from and goes to. */
 struct chan {
@@ -92,9 +91,6 @@ struct session {
 	struct sched_cand *cands[SESSION_MAX_CONNS];
 	int nup;
 
-	struct path *paths[CONF_MAX_PATHS * 2];
-	int npaths;
-
 	const struct crypto_id *cid; /* our keys and the peer's */
 	struct crypto_peer peer;      /* the peer's key and handshake replay state */
 	uint64_t resend;  /* lowest seq that may be unassigned (UINT64_MAX: none) */
@@ -133,14 +129,21 @@ void session_rx_resume(struct session *s);
 /* End of an input batch: push queued records to the sockets. */
 void session_flush(struct session *s);
 
-/* Connection events. */
+/* Connection events (c's sc.priority and sc.backup are set before session_conn_up). */
 void session_conn_up(struct session *s, struct conn *c, const struct frame_hello *h);
 void session_conn_down(struct session *s, struct conn *c);
-/* c stalled: send what it carried again elsewhere (it gets no new traffic meanwhile). */
+/*
+ * c stalled: send what it carried again elsewhere (it gets no new traffic meanwhile). Never
+ * called from inside the session's own sending: the connection reports it from a timer.
+ */
 void session_conn_suspect(struct session *s, struct conn *c);
 void session_conn_writable(struct session *s, struct conn *c);
 void session_on_frame(struct session *s, struct conn *c, const struct frame *f);
 void session_count_drop(struct session *s, enum session_drop d);
+/* Count what a connection reports (struct conn_ops drop). */
+void session_count_conn_drop(struct session *s, enum conn_drop d);
+/* What the session's connections read of it (struct conn_env). */
+void session_conn_env(struct session *s, struct conn_env *env);
 /*
  * The mark a PING carries: the connection it goes on will carry no fresh frame below it
  * that it has not sent before the PING.
@@ -148,10 +151,5 @@ void session_count_drop(struct session *s, enum session_drop d);
 uint64_t session_ping_mark(const struct session *s);
 /* The HELLO this side sends on a new connection. */
 void session_hello(struct session *s, struct frame_hello *h);
-struct nl_event;
-/* A link or address changed (the netlink monitor's callback; arg is the session). */
-void session_net_event(void *arg, const struct nl_event *ev);
-/* Find the path named name, creating a listening-side one. NULL when full. */
-struct path *session_path(struct session *s, const char *name);
 
 #endif

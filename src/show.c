@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "path.h"
+#include "paths.h"
 #include "session.h"
 #include "show.h"
 
@@ -84,20 +85,20 @@ rate_of(const struct show_rates *r, const char *name)
 }
 
 void
-show_rates_sample(struct show_rates *r, struct session *s, double dt)
+show_rates_sample(struct show_rates *r, struct session *s, const struct paths *ps, double dt)
 {
 	struct show_rates next;
 	uint64_t txp, rxp;
 	int i;
 
 	memset(&next, 0, sizeof(next));
-	for (i = 0; i < s->npaths && i < SHOW_RATES_MAX; i++) {
+	for (i = 0; i < ps->n && i < SHOW_RATES_MAX; i++) {
 		struct show_rate *nr = &next.path[next.n++];
 		const struct show_rate *old = NULL;
 		int k;
 
-		snprintf(nr->name, sizeof(nr->name), "%s", s->paths[i]->name);
-		show_path_totals(s->paths[i], &nr->tx_total, &nr->rx_total, &txp, &rxp);
+		snprintf(nr->name, sizeof(nr->name), "%s", ps->path[i]->name);
+		show_path_totals(ps->path[i], &nr->tx_total, &nr->rx_total, &txp, &rxp);
 		for (k = 0; k < r->n && old == NULL; k++)
 			if (strcmp(r->path[k].name, nr->name) == 0)
 				old = &r->path[k];
@@ -132,7 +133,7 @@ json_string(FILE *f, const char *s)
 }
 
 void
-show_json(struct session *s, FILE *f)
+show_json(struct session *s, const struct paths *ps, FILE *f)
 {
 	const struct session_stats *st = &s->st;
 	ev_tstamp now = ev_now(s->loop);
@@ -153,8 +154,8 @@ show_json(struct session *s, FILE *f)
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", session_drop_name(i),
 			(unsigned long long)st->drops[i]);
 	fprintf(f, "},\"before_up\":%llu},\"paths\":[", (unsigned long long)st->before_up);
-	for (i = 0; i < s->npaths; i++) {
-		const struct path *p = s->paths[i];
+	for (i = 0; i < ps->n; i++) {
+		const struct path *p = ps->path[i];
 
 		show_path_totals(p, &tx, &rx, &txp, &rxp);
 		fprintf(f, "%s{\"name\":", i ? "," : "");
@@ -227,7 +228,7 @@ drops_total(const struct session *s)
  * columns keep working.
  */
 void
-show_text(struct session *s, const struct show_rates *r, FILE *f)
+show_text(struct session *s, const struct paths *ps, const struct show_rates *r, FILE *f)
 {
 	const struct session_stats *st = &s->st;
 	char a[32], b[32];
@@ -249,8 +250,8 @@ show_text(struct session *s, const struct show_rates *r, FILE *f)
 	if (r != NULL)
 		fprintf(f, " %13s %13s", "sent/s", "received/s");
 	fputc('\n', f);
-	for (i = 0; i < s->npaths; i++) {
-		const struct path *p = s->paths[i];
+	for (i = 0; i < ps->n; i++) {
+		const struct path *p = ps->path[i];
 		const struct show_rate *pr = rate_of(r, p->name);
 
 		show_path_totals(p, &tx, &rx, &txp, &rxp);
@@ -276,7 +277,7 @@ show_text(struct session *s, const struct show_rates *r, FILE *f)
  * wide. An idle tunnel shows empty bars rather than shares of nothing.
  */
 void
-show_table(struct session *s, const struct show_rates *r, FILE *f)
+show_table(struct session *s, const struct paths *ps, const struct show_rates *r, FILE *f)
 {
 	const struct session_stats *st = &s->st;
 	char a[32], b[32], bar[SHOW_BAR_WIDTH + 1];
@@ -284,12 +285,12 @@ show_table(struct session *s, const struct show_rates *r, FILE *f)
 	uint64_t tx, rx, txp, rxp;
 	int i, k, fill, nup = 0;
 
-	for (i = 0; i < s->npaths; i++)
-		nup += path_up_count(s->paths[i]) > 0;
+	for (i = 0; i < ps->n; i++)
+		nup += path_up_count(ps->path[i]) > 0;
 	human_bytes(a, sizeof(a), r != NULL ? r->tx : 0, "/s");
 	human_bytes(b, sizeof(b), r != NULL ? r->rx : 0, "/s");
 	fprintf(f, "%s (%s)  session %s  paths %d/%d up  out %s  in %s  drops %llu\n",
-		s->conf->ifname, mode_name(s), s->nup > 0 ? "up" : "down", nup, s->npaths, a, b,
+		s->conf->ifname, mode_name(s), s->nup > 0 ? "up" : "down", nup, ps->n, a, b,
 		(unsigned long long)drops_total(s));
 	human_bytes(a, sizeof(a), (double)st->tx_bytes, "");
 	human_bytes(b, sizeof(b), (double)st->rx_bytes, "");
@@ -297,8 +298,8 @@ show_table(struct session *s, const struct show_rates *r, FILE *f)
 		(unsigned long long)st->retransmits);
 	fprintf(f, "%-12s %-10s %5s %8s %11s %11s  %s\n", "PATH", "STATE", "CONN", "RTT", "OUT/s",
 		"IN/s", "SHARE");
-	for (i = 0; i < s->npaths; i++) {
-		const struct path *p = s->paths[i];
+	for (i = 0; i < ps->n; i++) {
+		const struct path *p = ps->path[i];
 		const struct show_rate *pr = rate_of(r, p->name);
 		double mine = pr != NULL ? pr->tx + pr->rx : 0;
 		char rtt[16];
@@ -485,7 +486,7 @@ path_load(const struct path *p, uint64_t v[3])
 }
 
 static void
-prom_paths(struct session *s, FILE *f)
+prom_paths(struct session *s, const struct paths *ps, FILE *f)
 {
 	static const char *const states[] = {"up", "connecting", "down"};
 	ev_tstamp now = ev_now(s->loop);
@@ -495,8 +496,8 @@ prom_paths(struct session *s, FILE *f)
 	for (m = 0; m < PM_MAX; m++) {
 		prom_family(f, prom_path_metrics[m].name, prom_path_metrics[m].type,
 			    prom_path_metrics[m].help);
-		for (i = 0; i < s->npaths; i++) {
-			const struct path *p = s->paths[i];
+		for (i = 0; i < ps->n; i++) {
+			const struct path *p = ps->path[i];
 			const char *name = prom_path_metrics[m].name;
 
 			show_path_totals(p, &v[0], &v[1], &v[2], &v[3]);
@@ -539,8 +540,8 @@ prom_paths(struct session *s, FILE *f)
 }
 
 void
-show_prometheus(struct session *s, FILE *f)
+show_prometheus(struct session *s, const struct paths *ps, FILE *f)
 {
 	prom_session(s, f);
-	prom_paths(s, f);
+	prom_paths(s, ps, f);
 }

@@ -19,6 +19,7 @@
 #define SHOW_BAR_WIDTH 20
 
 struct session;
+struct paths;
 struct path;
 
 /* Bytes per second over the last sampling interval, per path (by name) and in total. */
@@ -39,12 +40,12 @@ struct show_rates {
 void show_path_totals(const struct path *p, uint64_t *tx_bytes, uint64_t *rx_bytes,
 		      uint64_t *tx_packets, uint64_t *rx_packets);
 /* Take a sample of s's counters dt seconds after the previous one into r. */
-void show_rates_sample(struct show_rates *r, struct session *s, double dt);
+void show_rates_sample(struct show_rates *r, struct session *s, const struct paths *ps, double dt);
 
-void show_json(struct session *s, FILE *f);
+void show_json(struct session *s, const struct paths *ps, FILE *f);
 /* r may be NULL: no rate columns. */
-void show_text(struct session *s, const struct show_rates *r, FILE *f);
-void show_table(struct session *s, const struct show_rates *r, FILE *f);
-void show_prometheus(struct session *s, FILE *f);
+void show_text(struct session *s, const struct paths *ps, const struct show_rates *r, FILE *f);
+void show_table(struct session *s, const struct paths *ps, const struct show_rates *r, FILE *f);
+void show_prometheus(struct session *s, const struct paths *ps, FILE *f);
 
 #endif
