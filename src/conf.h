@@ -31,17 +31,16 @@
 #define CONF_DSCP_MAX 63       /* DSCP: six bits */
 
 /*
- * Congestion control a path asks for when Congestion is unset, and the listening side's.
- * BBR: tunnelled flows never see the outer connections' losses, so an outer connection
- * that backs off on random loss throws the path away for nothing. Measured through mptun
- * on 2 x 50 Mbit/s, 10 ms, 0.5 % random loss: outer cubic 17 Mbit/s, outer BBR 83; one
- * TCP flow per link alone 7-10 with cubic, 47 with BBR. BBR also keeps the bottleneck's
- * queue short (it paces at the measured rate), so the scheduler's view of each path's
- * delay stays close to its base RTT. On clean links it fills them like cubic (3 x 100
- * Mbit/s: 279-284 against 279-282). Falls back to the kernel's default where BBR is not
- * available (the setsockopt fails and is logged).
+ * Congestion control a path asks for when Congestion is unset, and the listening side's:
+ * cubic, until the connection shows losses with its queue nearly empty, then BBR
+ * (conn.c auto_congestion). Tunnelled flows never see the outer connections' losses, so an
+ * outer connection that backs off on random loss throws the path away for nothing: through
+ * mptun on 2 x 50 Mbit/s, 20 ms, 0.5 % random loss one inner flow got 11 Mbit/s with outer
+ * cubic and 70 with outer BBR. But on clean paths BBR's standing queue cost the inner flow
+ * 10-20 % (2 x 50 Mbit/s, 20 ms: 77-81 against 92-94 with cubic).
  */
-#define CONF_CONGESTION_DEFAULT "bbr"
+#define CONF_CONGESTION_DEFAULT "cubic"
+#define CONF_CONGESTION_LOSSY "bbr"
 
 /* [Path] Interface = * : a template that opens one path per usable local interface */
 #define CONF_PATH_ANY_IFACE "*"

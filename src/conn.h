@@ -153,6 +153,8 @@ struct conn {
 	/* the rate's times are CLOCK_MONOTONIC seconds at a TCP_INFO read, not ev_now */
 	struct rate rate;
 	int cc_bbr;       /* the congestion control is BBR (-1: not asked yet) */
+	int cc_auto;      /* Congestion unset: cubic until the path proves lossy */
+	struct rate_loss loss;
 	uint64_t rate_seen; /* the rate measured, bytes/s (sc.rate may probe above it) */
 	ev_tstamp info_at;
 	uint64_t peer_sid; /* the peer's run this connection belongs to */

@@ -63,6 +63,13 @@ rate_sample(struct rate *r, const struct rate_sample *s, double now)
 
 	if (span < RATE_SPAN)
 		span = RATE_SPAN;
+	if (now - r->bw_at >= RATE_BW_WINDOW) {
+		r->bw[1] = r->bw[0];
+		r->bw[0] = 0;
+		r->bw_at = now;
+	}
+	if (!s->app_limited && s->delivery_rate > r->bw[0])
+		r->bw[0] = s->delivery_rate;
 	r->sent_seen = s->bytes_sent;
 	r->waiting_seen = waiting;
 	if (waiting == 0 && s->app_limited) {
@@ -103,23 +110,37 @@ window_rate(const struct rate_sample *s)
  * measured): a path given that much more measures it if it carries it, and so doubles its
  * figure each round trip until the path, not the sender, sets the pace. (show reports the
  * measured figure, not this.)
+ * The same holds for the figure kept here for other congestion controls (sampled_bw).
  * Behind a token bucket (a policer, tbf) on a path whose round trip is under RATE_SHORT_RTT,
  * a burst the bucket lets through reads as Gbit/s, and so does the window over so short a
  * round trip. There our own spans (20 ms at least) measure the path better, and the lower
  * of the two stands; on longer paths our spans are rare (the kernel's short unsent queue
  * drains between two looks) and BBR's figure is the better.
  */
+/*
+ * The bottleneck's rate as the delivery samples tell: BBR's own figure, or for another
+ * congestion control the same kind of figure kept here, the largest of the kernel's
+ * delivery samples not limited by the sender over the last one to two RATE_BW_WINDOWs.
+ */
+static uint64_t
+sampled_bw(const struct rate *r, const struct rate_sample *s)
+{
+	if (s->cc_bw != 0)
+		return s->cc_bw;
+	return r->bw[0] > r->bw[1] ? r->bw[0] : r->bw[1];
+}
+
 uint64_t
 rate_get(const struct rate *r, const struct rate_sample *s)
 {
-	uint64_t w = window_rate(s);
+	uint64_t w = window_rate(s), bw = sampled_bw(r, s);
 
-	if (s->cc_bw != 0 && s->min_rtt_us < RATE_SHORT_RTT)
-		return r->measures >= 2 && r->est < s->cc_bw ? r->est : s->cc_bw;
-	if (s->cc_bw != 0 && s->app_limited && w > s->cc_bw)
-		return w < 2 * s->cc_bw ? w : 2 * s->cc_bw;
-	if (s->cc_bw != 0)
-		return s->cc_bw;
+	if (bw != 0 && s->min_rtt_us < RATE_SHORT_RTT)
+		return r->measures >= 2 && r->est < bw ? r->est : bw;
+	if (bw != 0 && s->app_limited && w > bw)
+		return w < 2 * bw ? w : 2 * bw;
+	if (bw != 0)
+		return bw;
 	if (r->est != 0)
 		return r->est;
 	return w;
@@ -128,7 +149,7 @@ rate_get(const struct rate *r, const struct rate_sample *s)
 int
 rate_trusted(const struct rate *r, const struct rate_sample *s)
 {
-	return s->cc_bw != 0 || r->measures >= 2;
+	return sampled_bw(r, s) != 0 || r->measures >= 2;
 }
 
 /*
@@ -167,4 +188,16 @@ rate_stall_check(struct rate_stall *st, const struct rate_sample *s, double now)
 		return RATE_STALL_BEGIN;
 	}
 	return RATE_STALL_NONE;
+}
+
+int
+rate_lossy(struct rate_loss *l, const struct rate_sample *s)
+{
+	int lost = s->total_retrans != l->retrans_seen;
+
+	l->retrans_seen = s->total_retrans;
+	if (!lost || s->min_rtt_us == 0 ||
+	    s->rtt_us > s->min_rtt_us + s->min_rtt_us / 2 + 5000 || l->quiet >= RATE_QUIET_LOSSES)
+		return 0;
+	return ++l->quiet == RATE_QUIET_LOSSES;
 }

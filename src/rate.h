@@ -17,6 +17,8 @@
 #define RATE_STALL_MIN 0.05 /* no ack progress this long (seconds)... */
 #define RATE_STALL_RTTVARS 4 /* ...and past RTT + this many RTT variations: stalled */
 #define RATE_SHORT_RTT 2000  /* us: below it a congestion control's figure may read bursts */
+#define RATE_BW_WINDOW 1.0    /* seconds: delivery samples kept for the maximum (two of them) */
+#define RATE_QUIET_LOSSES 3  /* losses with the queue nearly empty that mark a path lossy */
 
 /* What one TCP_INFO read says, with the bytes still waiting in our own queue. */
 struct rate_sample {
@@ -27,10 +29,12 @@ struct rate_sample {
 	uint32_t cwnd;        /* tcpi_snd_cwnd, segments */
 	uint32_t rtt_us, rttvar_us, min_rtt_us;
 	uint32_t unacked;     /* tcpi_unacked, segments */
+	uint32_t total_retrans; /* tcpi_total_retrans: segments sent again, ever */
 	uint64_t notsent;     /* tcpi_notsent_bytes */
 	uint64_t queued;      /* bytes in our own queue, not yet written to the socket */
 	int app_limited;      /* tcpi_delivery_rate_app_limited: the sender ran dry lately */
 	uint64_t cc_bw;       /* the congestion control's own bottleneck estimate, bytes/s (0: none) */
+	uint64_t delivery_rate; /* tcpi_delivery_rate: the kernel's latest sample, bytes/s */
 };
 
 struct rate {
@@ -42,6 +46,9 @@ struct rate {
 	uint64_t busy_acked;   /* bytes_acked at busy_since */
 	uint32_t busy_delivered; /* delivered at busy_since */
 	uint64_t sent_seen, waiting_seen; /* bytes_sent and waiting at the last look */
+	uint64_t bw[2];        /* the largest delivery sample not limited by the sender: this
+				  window of RATE_BW_WINDOW, the one before */
+	double bw_at;          /* start of this window */
 };
 
 /* A connection's progress as the stall detector sees it. */
@@ -53,6 +60,12 @@ struct rate_stall {
 };
 
 enum rate_stall_event { RATE_STALL_NONE, RATE_STALL_BEGIN, RATE_STALL_END };
+
+/* Losses that no queue explains (rate_lossy). */
+struct rate_loss {
+	uint32_t retrans_seen; /* total_retrans at the last sample */
+	unsigned quiet;        /* losses seen with the round trip near its minimum */
+};
 
 /* Take one sample read at time now. */
 void rate_sample(struct rate *r, const struct rate_sample *s, double now);
@@ -85,5 +98,14 @@ uint64_t rate_grow(uint64_t est, uint64_t measured);
  */
 enum rate_stall_event rate_stall_check(struct rate_stall *st, const struct rate_sample *s,
 				       double now);
+
+/*
+ * Does the path lose packets at random, not only when its queue overflows? A loss a queue
+ * explains comes with the round trip well above its minimum (the queue full); one seen
+ * with the round trip within half its minimum plus 5 ms of it is counted, and the
+ * RATE_QUIET_LOSSES-th says yes (once: the caller switches the connection to a congestion
+ * control that does not take such losses for congestion).
+ */
+int rate_lossy(struct rate_loss *l, const struct rate_sample *s);
 
 #endif

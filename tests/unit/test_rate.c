@@ -175,6 +175,32 @@ test_stall(void)
 	CHECK(rate_stall_check(&st, &s, 5.4) == RATE_STALL_BEGIN);
 }
 
+/* Losses with the queue nearly empty mark a path lossy; those of a full queue do not. */
+static void
+test_lossy(void)
+{
+	struct rate_loss l = {0};
+	struct rate_sample s = {.rtt_us = 90000, .min_rtt_us = 40000};
+	int i, said = 0;
+
+	/* a full queue: 90 ms against 40 (more than 40 x 1.5 + 5) */
+	for (i = 1; i <= 10; i++) {
+		s.total_retrans = (uint32_t)i;
+		said += rate_lossy(&l, &s);
+	}
+	CHECK(said == 0);
+	/* the round trip near its minimum: the third such loss says so, once */
+	s.rtt_us = 44000;
+	for (i = 11; i <= 20; i++) {
+		s.total_retrans = (uint32_t)i;
+		said += rate_lossy(&l, &s);
+		CHECK(said == (i >= 13));
+	}
+	/* no new loss, nothing counted */
+	l = (struct rate_loss){.retrans_seen = 20};
+	CHECK(rate_lossy(&l, &s) == 0 && l.quiet == 0);
+}
+
 int
 main(void)
 {
@@ -182,5 +208,6 @@ main(void)
 	test_measure();
 	test_stall();
 	test_bbr();
+	test_lossy();
 	return CHECK_RESULT();
 }
