@@ -932,8 +932,8 @@ conn_update(struct conn *c, int force)
 					    : 0;
 			rate_sample(&c->rate, &rs, info_time());
 			c->sc.rate = rate_get(&c->rate, &rs);
-			rs.app_limited = 0; /* what it measured, without the probe's quarter */
-			c->rate_seen = rate_get(&c->rate, &rs);
+			rs.app_limited = 0; /* what it measured, without the probe above it */
+			c->sc.rate_seen = rate_get(&c->rate, &rs);
 			c->sc.measured = rate_trusted(&c->rate, &rs);
 			/* fast paths batch more per write; slow ones keep decisions late */
 			c->ready_max = c->sc.rate / 1000;

@@ -155,7 +155,6 @@ struct conn {
 	int cc_bbr;       /* the congestion control is BBR (-1: not asked yet) */
 	int cc_auto;      /* Congestion unset: cubic until the path proves lossy */
 	struct rate_loss loss;
-	uint64_t rate_seen; /* the rate measured, bytes/s (sc.rate may probe above it) */
 	ev_tstamp info_at;
 	uint64_t peer_sid; /* the peer's run this connection belongs to */
 	int ifindex;       /* interface of our end's address (0: unknown) */

@@ -27,7 +27,8 @@ sched_eta_us(const struct sched_cand *c, size_t len)
 {
 	uint64_t rate = rate_of(c);
 	uint64_t base = c->min_rtt_us ? c->min_rtt_us : c->rtt_us;
-	uint64_t drain = c->inflight * 1000000ULL / rate;
+	/* what is in flight drains at the measured rate: a probe above it is a guess */
+	uint64_t drain = c->inflight * 1000000ULL / (c->rate_seen ? c->rate_seen : rate);
 	uint64_t wait = (c->queued + len) * 1000000ULL / rate;
 
 	/*

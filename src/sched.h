@@ -28,6 +28,7 @@ struct sched_cand {
 	uint64_t inflight;   /* bytes sent and not yet acknowledged */
 	uint64_t window;     /* bytes the congestion window lets be in flight (0: unknown) */
 	uint64_t rate;       /* estimated delivery rate, bytes per second (0: unknown) */
+	uint64_t rate_seen;  /* the rate measured, without a probe above it (0: as rate) */
 	int measured;        /* the rate rests on two measurements or more, not a stand-in */
 	uint32_t rtt_us;     /* smoothed RTT */
 	uint32_t rttvar_us;  /* its variation */

@@ -185,7 +185,7 @@ show_json(struct session *s, const struct paths *ps, FILE *f)
 				conn_rtt(c), (unsigned long long)c->tx_bytes,
 				(unsigned long long)c->rx_bytes, (unsigned long long)c->tx_packets,
 				(unsigned long long)c->rx_packets, (unsigned long long)c->sc.queued,
-				(unsigned long long)c->sc.inflight, c->rate_seen * 8 / 1e6,
+				(unsigned long long)c->sc.inflight, c->sc.rate_seen * 8 / 1e6,
 				c->stall.stalled ? "true" : "false", (unsigned long long)c->stalls,
 				c->up_at != 0 ? crypto_cipher_name(c->tx.cipher) : "",
 				(unsigned long long)(c->tx.rekeys + c->rx.rekeys));
@@ -478,7 +478,7 @@ path_load(const struct path *p, uint64_t v[3])
 		const struct conn *c = p->slots[i].conn;
 
 		if (c != NULL && c->state == CONN_UP) {
-			v[0] += c->rate_seen;
+			v[0] += c->sc.rate_seen;
 			v[1] += c->sc.inflight;
 			v[2] += c->sc.queued;
 		}
