@@ -934,7 +934,6 @@ conn_update(struct conn *c, int force)
 			c->sc.rate = rate_get(&c->rate, &rs);
 			rs.app_limited = 0; /* what it measured, without the probe above it */
 			c->sc.rate_seen = rate_get(&c->rate, &rs);
-			c->sc.measured = rate_trusted(&c->rate, &rs);
 			/* fast paths batch more per write; slow ones keep decisions late */
 			c->ready_max = c->sc.rate / 1000;
 			if (c->ready_max < CONN_OUT_READY)

@@ -146,12 +146,6 @@ rate_get(const struct rate *r, const struct rate_sample *s)
 	return w;
 }
 
-int
-rate_trusted(const struct rate *r, const struct rate_sample *s)
-{
-	return sampled_bw(r, s) != 0 || r->measures >= 2;
-}
-
 /*
  * The kernel's own retransmission timeout without its 200 ms floor: the receiving end
  * acknowledges at once (TCP_QUICKACK), so silence that long means trouble. Outstanding:

@@ -76,11 +76,6 @@ void rate_sample(struct rate *r, const struct rate_sample *s, double now);
  */
 uint64_t rate_get(const struct rate *r, const struct rate_sample *s);
 /*
- * Does the rate rest on the congestion control's estimate or on two measurements or more
- * (not a stand-in, not a single one)?
- */
-int rate_trusted(const struct rate *r, const struct rate_sample *s);
-/*
  * The estimate after a measurement taken while the connection always had data waiting: a
  * higher one counts at once, a lower one pulls the estimate a quarter of the way down.
  */

@@ -2,12 +2,11 @@
 # slowpath: a path much slower than the others (5 Mbit/s beside 100 and 200) is given only
 # packets it delivers in time, so it cannot hold up the peer's reorder buffer: under one
 # inner iperf3 flow it carries no more than its share of the links (16 per mille) and the
-# flow gets more than the best link alone. The links are synnet's, with a round trip of 2 ms: real uplinks have one, and
-# behind a token bucket with none at all (tbf on a bare veth) the outer connections' BBR
-# reads the bucket's bursts as Gbit/s. The bytes are counted from 2 s into the flow: until its second measurement
-# (about 1.3 s here, its queue deep) the slow path takes bulk packets like any other, about
-# 1 MB, which alone was 8-16 per mille of a 4 s flow. The scheduler's rate estimates of the
-# fast paths match their links.
+# flow gets more than the best link alone. The links are synnet's, with a round trip of
+# 2 ms: real uplinks have one, and behind a token bucket with none at all (tbf on a bare
+# veth) delivery samples read the bucket's bursts as Gbit/s. The bytes are counted from 2 s
+# into the flow, past the start-up while the rates are first measured. The scheduler's rate
+# estimates of the fast paths match their links.
 set -eu
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/mptun.sh"

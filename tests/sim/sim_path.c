@@ -334,7 +334,6 @@ info(struct sim_conn *c, int64_t now)
 	c->sc.window = (uint64_t)rs->cwnd * SIM_MSS;
 	rate_sample(&c->rate, rs, (double)now / 1e6);
 	c->sc.rate = rate_get(&c->rate, rs);
-	c->sc.measured = rate_trusted(&c->rate, rs);
 	c->ready_max = c->sc.rate / 1000;
 	if (c->ready_max < CONN_OUT_READY)
 		c->ready_max = CONN_OUT_READY;

@@ -79,11 +79,9 @@ test_measure(void)
 
 	/* before any measurement cwnd / RTT stands in */
 	CHECK(rate_get(&r, &m.s) == 10ULL * 1448 * 100);
-	CHECK(!rate_trusted(&r, &m.s));
 	for (i = 0; i < 100; i++)
 		step(&m, &r, MBIT(40), 64000, 0.001);
 	CHECK(r.est > MBIT(38) && r.est < MBIT(42));
-	CHECK(rate_trusted(&r, &m.s));
 	/* idle spells between busy ones do not pull the estimate down */
 	for (i = 0; i < 300; i++)
 		step(&m, &r, MBIT(40), i % 50 < 25 ? 64000 : 0, 0.001);
@@ -115,9 +113,8 @@ test_bbr(void)
 	struct rate_sample s = {.mss = 1000, .cwnd = 1000, .rtt_us = 100000, .min_rtt_us = 90000,
 				.cc_bw = MBIT(20)};
 
-	/* BBR's own figure is the rate, and it is trusted */
+	/* BBR's own figure is the rate */
 	CHECK(rate_get(&r, &s) == MBIT(20));
-	CHECK(rate_trusted(&r, &s));
 	/* while the sender runs dry, what the window lets through stands in when higher, up
 	 * to twice BBR's figure */
 	s.app_limited = 1;

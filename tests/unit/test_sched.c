@@ -22,7 +22,7 @@ reset(void)
 
 	for (i = 0; i < 4; i++) {
 		c[i] = (struct sched_cand){.up = 1, .ready = 1, .priority = i,
-					   .rate = MBIT(100), .measured = 1, .rtt_us = 10000};
+					   .rate = MBIT(100), .rtt_us = 10000};
 	}
 }
 
