@@ -63,7 +63,7 @@ const char *
 conn_state_name(const struct conn *c)
 {
 	static const char *const names[] = {"resolving", "dialing", "proxy", "handshake",
-					    "hello", "up", "closing"};
+					    "hello", "up", "refused", "closing"};
 	return names[c->state];
 }
 
@@ -548,6 +548,41 @@ handshake_read(struct conn *c)
 		send_hello(c);
 }
 
+/*
+ * Tell the dialer why its connection is not taken, then close. The close waits for the
+ * dialer's own (it closes on reading this) or the phase timer, so the answer is not lost
+ * to a reset: c reads, and ignores, whatever else comes meanwhile.
+ */
+static void
+refuse(struct conn *c, int refused)
+{
+	struct frame_hello h;
+	uint8_t buf[FRAME_CTL_MAX];
+
+	memset(&h, 0, sizeof(h));
+	h.version = PROTO_VERSION;
+	h.refused = (uint8_t)refused;
+	snprintf(h.name, sizeof(h.name), "%s", c->name);
+	conn_queue(c, buf, frame_put_hello(buf, &h));
+	conn_flush(c);
+	shutdown(c->fd, SHUT_WR);
+	c->state = CONN_REFUSED;
+	snprintf(c->why, sizeof(c->why), "refused: %s", frame_refusal_text(refused));
+	ev_timer_stop(c->loop, &c->timer);
+	ev_timer_set(&c->timer, CONN_REFUSED_LINGER, 0.);
+	ev_timer_start(c->loop, &c->timer);
+}
+
+/* A refused connection's dialer closed, or took too long to: close with the refusal. */
+static void
+refused_end(struct conn *c)
+{
+	char why[sizeof(c->why)];
+
+	memcpy(why, c->why, sizeof(why));
+	conn_fail(c, "%s", why);
+}
+
 static void
 go_up(struct conn *c, const struct frame_hello *h)
 {
@@ -555,10 +590,16 @@ go_up(struct conn *c, const struct frame_hello *h)
 		conn_fail(c, "peer speaks protocol version %u, not %u", h->version, PROTO_VERSION);
 		return;
 	}
+	if (c->initiator && h->refused != FRAME_REFUSED_NONE) {
+		conn_fail(c, "refused by the server: %s", frame_refusal_text(h->refused));
+		return;
+	}
 	if (!c->initiator) {
 		/* the HELLO names the peer's path: c's owner for good */
-		if (c->ops->adopt(c->owner, c, h) == -1) {
-			conn_fail(c, "too many paths or connections");
+		int refused = c->ops->adopt(c->owner, c, h);
+
+		if (refused != FRAME_REFUSED_NONE) {
+			refuse(c, refused);
 			return;
 		}
 		mark_socket(c->fd, h->tos); /* the dialer's marking, both ways */
@@ -691,6 +732,17 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		uint8_t *dst;
 		size_t room;
 
+		if (c->state == CONN_REFUSED) {
+			/* what the dialer sent before it read the refusal: not ours to read */
+			uint8_t sink[4096];
+
+			n = read(c->fd, sink, sizeof(sink));
+			if (n == -1 && (errno == EAGAIN || errno == EINTR))
+				break;
+			if (n <= 0)
+				refused_end(c);
+			continue;
+		}
 		if (c->state == CONN_HELLO || c->state == CONN_UP) {
 			room = bq_room(&c->in);
 			dst = bq_reserve(&c->in, room);
@@ -986,6 +1038,9 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		heartbeat(c);
 		if (c->state == CONN_UP)
 			owner_flush(c);
+		return;
+	case CONN_REFUSED:
+		refused_end(c);
 		return;
 	case CONN_RESOLVE:
 		/* the lookup goes on: its answer is cached for the next dial */

@@ -41,6 +41,7 @@
 #define CONN_OUT_READY (16 * 1024)     /* our own queue beyond this: not ready... */
 #define CONN_OUT_READY_MAX (128 * 1024) /* ...or beyond 1 ms at the path's rate, up to this */
 #define CONN_NOTSENT_LOWAT (32 * 1024) /* the kernel's unsent queue */
+#define CONN_REFUSED_LINGER 2.0 /* seconds a refused connection waits for its dialer */
 #define CONN_PHASE_TIMEOUT 5.0 /* seconds for a name, connect, each proxy hop, handshake */
 #define CONN_HS_BUF 1024               /* handshake and proxy replies, before buffers exist */
 #define CONN_READ_BUDGET 16            /* reads per wake-up before others get a turn */
@@ -53,6 +54,7 @@ enum conn_state {
 	CONN_HANDSHAKE,
 	CONN_HELLO,
 	CONN_UP,
+	CONN_REFUSED, /* accepted, told why it is not taken: waits for the dialer to close */
 	CONN_DYING,
 };
 
@@ -94,8 +96,9 @@ struct conn_ops {
 	uint64_t (*ping_mark)(void *owner, struct conn *c);
 	/* optional: an accepted connection is authenticated; its HELLO is next */
 	void (*secured)(void *owner, struct conn *c);
-	/* an accepted connection's HELLO came: give c its owner for good (conn_set_owner), or
-	 * return -1 to refuse it */
+	/* an accepted connection's HELLO came: give c its owner for good (conn_set_owner) and
+	 * return FRAME_REFUSED_NONE, or return why it is refused (enum frame_refusal): the
+	 * dialer is told, and c ends */
 	int (*adopt)(void *owner, struct conn *c, const struct frame_hello *h);
 	/* c is established; h is the peer's HELLO */
 	void (*up)(void *owner, struct conn *c, const struct frame_hello *h);

@@ -20,7 +20,7 @@ frame_decode(struct frame *f, const uint8_t *p, size_t len)
 {
 	struct rd r;
 	uint16_t plen;
-	uint8_t spare[3];
+	uint8_t spare[2];
 	struct frame_hello *h = &f->hello;
 
 	if (len == 0)
@@ -42,6 +42,7 @@ frame_decode(struct frame *f, const uint8_t *p, size_t len)
 		rd_u8(&r, &h->conn);
 		rd_u16(&r, &h->mtu);
 		rd_u8(&r, &h->tos);
+		rd_u8(&r, &h->refused);
 		rd_bytes(&r, spare, sizeof(spare));
 		if (plen > FRAME_NAME_MAX)
 			return -1;
@@ -142,8 +143,22 @@ frame_put_hello(uint8_t *out, const struct frame_hello *h)
 	wr_u8(&w, h->conn);
 	wr_u16(&w, h->mtu);
 	wr_u8(&w, h->tos);
+	wr_u8(&w, h->refused);
 	wr_u16(&w, 0);
-	wr_u8(&w, 0);
 	wr_bytes(&w, h->name, nlen);
 	return w.off;
+}
+
+const char *
+frame_refusal_text(int refused)
+{
+	switch (refused) {
+	case FRAME_REFUSED_FULL:
+		return "the server has too many paths or connections";
+	case FRAME_REFUSED_KEY_IN_USE:
+		return "another live client is using this key";
+	case FRAME_REFUSED_BUSY:
+		return "the server is serving another client";
+	}
+	return "refused for a reason this version does not know";
 }

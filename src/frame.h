@@ -28,12 +28,25 @@ enum frame_type {
 /* HELLO flags */
 #define FRAME_HELLO_F_BACKUP 0x01 /* the dialer's path is a backup: both ends spare it */
 
+/*
+ * A listener's answer to a HELLO it will not take (struct frame_hello refused): it sends a
+ * HELLO carrying the reason instead of its own, and the connection ends there. The dialer
+ * says why in its log rather than guessing.
+ */
+enum frame_refusal {
+	FRAME_REFUSED_NONE = 0,	  /* taken */
+	FRAME_REFUSED_FULL = 1,	  /* too many paths or connections */
+	FRAME_REFUSED_KEY_IN_USE = 2, /* another live client holds this key's session */
+	FRAME_REFUSED_BUSY = 3,	  /* the listener serves one client, and another is connected */
+	FRAME_REFUSED_MAX = 3
+};
+
 /* DATA flags */
 #define FRAME_F_RETX 0x01 /* a re-send: says nothing about what this connection carried */
 #define FRAME_F_UNORDERED 0x02 /* may be delivered ahead of a gap (a small packet: its own flow) */
 
 #define FRAME_HDR_LEN 4
-#define FRAME_HELLO_FIXED 26     /* version, sid 8, tx_base 8, flags, path, conn, mtu 2, tos, 3 spare */
+#define FRAME_HELLO_FIXED 26     /* version, sid 8, tx_base 8, flags, path, conn, mtu 2, tos, refused, 2 spare */
 #define FRAME_DATA_FIXED 8       /* seq */
 #define FRAME_ACK_FIXED 8        /* next expected seq */
 #define FRAME_PING_FIXED 16      /* stamp, carried mark */
@@ -54,6 +67,7 @@ struct frame_hello {
 	uint8_t conn;     /* connection index within the path */
 	uint16_t mtu;
 	uint8_t tos;      /* the dialer's path marks its packets so (DSCP << 2); 0: unmarked */
+	uint8_t refused;  /* enum frame_refusal: the listener's refusal (then nothing else counts) */
 	char name[FRAME_NAME_MAX + 1]; /* path name, NUL-terminated */
 };
 
@@ -83,6 +97,8 @@ size_t frame_put_ping(uint8_t *out, uint64_t stamp, uint64_t mark);
 size_t frame_put_pong(uint8_t *out, uint64_t stamp);
 size_t frame_put_abandon(uint8_t *out, uint64_t next);
 size_t frame_put_hello(uint8_t *out, const struct frame_hello *h);
+/* What a refusal means, for the dialer's log ("another client is using this key"). */
+const char *frame_refusal_text(int refused);
 #define FRAME_CTL_MAX (FRAME_HDR_LEN + FRAME_HELLO_FIXED + FRAME_NAME_MAX)
 
 #endif

@@ -84,7 +84,7 @@ accept_adopt(void *owner, struct conn *c, const struct frame_hello *h)
 {
 	struct path *p = paths_find(owner, h->name);
 
-	return p != NULL ? path_attach(p, c) : -1;
+	return p != NULL && path_attach(p, c) == 0 ? FRAME_REFUSED_NONE : FRAME_REFUSED_FULL;
 }
 
 static void
