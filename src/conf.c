@@ -75,6 +75,8 @@ enum key_id {
 	K_PSKFILE,
 	K_CIPHER,
 	K_SCHED,
+	K_REALTIME,
+	K_RTBUDGET,
 	K_CTLSOCK,
 	K_USER,
 	K_UDPLISTEN,
@@ -128,6 +130,8 @@ static const struct keydef keys[K_COUNT] = {
 	[K_PSKFILE] = {"PresharedKeyFile", SECT_INTERFACE, 0, 0, 0},
 	[K_CIPHER] = {"Cipher", SECT_INTERFACE, 0, 0, 0},
 	[K_SCHED] = {"Scheduler", SECT_INTERFACE, 0, 0, 0},
+	[K_REALTIME] = {"Realtime", SECT_INTERFACE, 0, 0, 0},
+	[K_RTBUDGET] = {"RealtimeBudget", SECT_INTERFACE, 0, 0, CONF_RT_BUDGET_MAX},
 	[K_CTLSOCK] = {"ControlSocket", SECT_INTERFACE, 0, 0, 0},
 	[K_USER] = {"User", SECT_INTERFACE, 0, 0, 0},
 	[K_UDPLISTEN] = {"UdpListen", SECT_INTERFACE, 0, 0, 0},
@@ -187,6 +191,11 @@ static const char *const sched_names[] = {
 	[SCHED_ORDERED] = "ordered",
 	[SCHED_REDUNDANT] = "redundant",
 };
+static const char *const realtime_names[] = {
+	[RT_AUTO] = "auto",
+	[RT_ALL] = "all",
+	[RT_OFF] = "off",
+};
 static const char *const cipher_names[] = {
 	[CIPHER_AUTO] = "auto",
 	[CIPHER_CHACHA20POLY1305] = "chacha20poly1305",
@@ -209,6 +218,14 @@ conf_sched_name(enum conf_sched s)
 	if ((unsigned)s >= sizeof sched_names / sizeof sched_names[0])
 		return "?";
 	return sched_names[s];
+}
+
+const char *
+conf_realtime_name(enum conf_realtime r)
+{
+	if ((unsigned)r >= sizeof realtime_names / sizeof realtime_names[0])
+		return "?";
+	return realtime_names[r];
 }
 
 const char *
@@ -645,6 +662,24 @@ set_value(struct parser *p, int id, const char *val)
 			return -1;
 		c->sched = (enum conf_sched)v;
 		return 0;
+	case K_REALTIME:
+		if (set_enum(p, id, val, realtime_names, 3, &v) == -1)
+			return -1;
+		c->realtime = (enum conf_realtime)v;
+		return 0;
+	case K_RTBUDGET: {
+		char num[16];
+		size_t n = strlen(val);
+
+		/* "5" or "5%" */
+		if (n > 0 && val[n - 1] == '%')
+			n--;
+		if (n == 0 || n >= sizeof(num))
+			return pbad(p, id, val, "expected a percentage, 0 to %d", CONF_RT_BUDGET_MAX);
+		memcpy(num, val, n);
+		num[n] = '\0';
+		return set_num(p, id, num, &c->rt_budget);
+	}
 	case K_CTLSOCK:
 		/* It must fit in sockaddr_un. */
 		return set_text(p, id, val, c->control_socket,
@@ -1038,6 +1073,8 @@ conf_parse(struct conf *c, const char *name, const char *text, size_t len, char 
 	c->mtu = CONF_MTU_DEFAULT;
 	c->cipher = CIPHER_AUTO;
 	c->sched = SCHED_BALANCE;
+	c->realtime = RT_AUTO;
+	c->rt_budget = CONF_RT_BUDGET_DEFAULT;
 	c->reorder_hold_ms = CONF_REORDER_HOLD_DEFAULT;
 	c->retransmit_age_ms = CONF_RETRANSMIT_AGE_DEFAULT;
 	c->heartbeat_ms = CONF_HEARTBEAT_DEFAULT;

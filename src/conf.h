@@ -48,6 +48,10 @@
 
 enum conf_mode { MODE_TUN, MODE_UDP };
 enum conf_sched { SCHED_BALANCE, SCHED_ORDERED, SCHED_REDUNDANT };
+/* Which small packets get a copy on another path (session.c, send_small). */
+enum conf_realtime { RT_AUTO, RT_ALL, RT_OFF };
+#define CONF_RT_BUDGET_DEFAULT 5 /* percent of the bytes sent that copies may add */
+#define CONF_RT_BUDGET_MAX 100
 enum conf_cipher {
 	CIPHER_AUTO,
 	CIPHER_CHACHA20POLY1305,
@@ -129,6 +133,8 @@ struct conf {
 	char psk_file[CONF_STR_MAX]; /* PresharedKeyFile as written; the key is read into psk */
 	enum conf_cipher cipher;
 	enum conf_sched sched;
+	enum conf_realtime realtime; /* Realtime, default auto */
+	int rt_budget;               /* RealtimeBudget, percent */
 	char control_socket[CONF_STR_MAX]; /* empty: /run/mptun/<Name>.<netns inode>.sock */
 	char user[CONF_NAME_MAX];          /* drop privileges to this user after set-up */
 	char post_up[CONF_STR_MAX], pre_down[CONF_STR_MAX], post_down[CONF_STR_MAX];
@@ -180,6 +186,7 @@ int conf_path_tos(const struct conf_path *p);
 const struct conf_hostport *conf_path_endpoint(const struct conf *c, const struct conf_path *p);
 const char *conf_mode_name(enum conf_mode m);
 const char *conf_sched_name(enum conf_sched s);
+const char *conf_realtime_name(enum conf_realtime r);
 const char *conf_cipher_name(enum conf_cipher c);
 
 #endif

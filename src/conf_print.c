@@ -139,6 +139,8 @@ conf_print(const struct conf *c, FILE *f)
 		print_hostport(f, "UdpTarget", &c->udp_target);
 	if (c->mode == MODE_UDP)
 		fprintf(f, "PlayoutDelay = %dms\n", c->playout_ms);
+	fprintf(f, "Realtime = %s\nRealtimeBudget = %d%%\n", conf_realtime_name(c->realtime),
+		c->rt_budget);
 	fprintf(f, "ReorderHold = %dms\nRetransmitAge = %dms\nHeartbeat = %dms\n",
 		c->reorder_hold_ms, c->retransmit_age_ms, c->heartbeat_ms);
 	fprintf(f, "DeadTimeout = %dms\n", c->dead_ms);

@@ -45,6 +45,7 @@ enum frame_refusal {
 /* DATA flags */
 #define FRAME_F_RETX 0x01 /* a re-send: says nothing about what this connection carried */
 #define FRAME_F_UNORDERED 0x02 /* may be delivered ahead of a gap (a small packet: its own flow) */
+#define FRAME_F_COPY 0x04 /* a second copy, on another path, of a small packet (session.c) */
 
 #define FRAME_HDR_LEN 4
 #define FRAME_HELLO_FIXED 26     /* version, sid 8, tx_base 8, flags, path, conn, mtu 2, tos, refused, 2 spare */

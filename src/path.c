@@ -76,6 +76,7 @@ on_up(void *owner, struct conn *c, const struct frame_hello *h)
 	/* the listening side learns from the HELLO which paths the dialer keeps as backups */
 	c->sc.backup = p->cp ? p->cp->backup : !!(h->flags & FRAME_HELLO_F_BACKUP);
 	c->sc.express = p->cp ? path_express_slot(p, c->slot) : !!(h->flags & FRAME_HELLO_F_EXPRESS);
+	c->sc.group = p->index;
 	session_conn_up(p->s, c, h);
 	path_conn_up(p, c);
 }

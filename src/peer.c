@@ -47,6 +47,12 @@ peer_deliver(struct chan *ch, const uint8_t *p, size_t len)
 	return 0;
 }
 
+static int
+peer_realtime(struct chan *ch, const uint8_t *p, size_t len)
+{
+	return tun_packet_realtime(p, len);
+}
+
 static void
 peer_resume(struct chan *ch)
 {
@@ -86,6 +92,7 @@ peer_new(struct peers *set, const struct conf_peer *cp)
 	snprintf(pe->name, sizeof(pe->name), "%s", cp->name);
 	pe->ch.deliver = peer_deliver;
 	pe->ch.resume = peer_resume;
+	pe->ch.realtime = peer_realtime;
 	if (session_init(&pe->s, set->loop, set->conf, set->chan != NULL ? set->chan : &pe->ch,
 			 set->payload_max, set->cid) == -1) {
 		free(pe);
@@ -241,6 +248,10 @@ peers_totals(const struct peers *set, struct session_stats *st)
 		st->retransmits += p->retransmits;
 		st->early += p->early;
 		st->before_up += p->before_up;
+		st->copies += p->copies;
+		st->copy_bytes += p->copy_bytes;
+		st->copy_first += p->copy_first;
+		st->copy_spare += p->copy_spare;
 		for (d = 0; d < DROP_MAX; d++)
 			st->drops[d] += p->drops[d];
 	}

@@ -86,6 +86,8 @@ static void
 take_reloadable(struct conf *o, const struct conf *n)
 {
 	o->sched = n->sched;
+	o->realtime = n->realtime;
+	o->rt_budget = n->rt_budget;
 	o->reorder_hold_ms = n->reorder_hold_ms;
 	o->retransmit_age_ms = n->retransmit_age_ms;
 	o->heartbeat_ms = n->heartbeat_ms;

@@ -155,17 +155,21 @@ sched_backlog_want(enum conf_sched policy, struct sched_cand *const *cands, int 
 	return want > hi ? hi : want;
 }
 
-/* The earliest expected delivery among the candidates w allows (express: only those). */
+/*
+ * The earliest expected delivery among the candidates w allows (express_only: only
+ * those; other_group: none on skip's path).
+ */
 static int
 pick(struct sched_cand *const *cands, int n, size_t len, int skip, int need_ready,
-     const struct who *w, int express_only)
+     const struct who *w, int express_only, int other_group)
 {
 	int i, besti = -1;
 	uint64_t best = UINT64_MAX, eta;
 
 	for (i = 0; i < n; i++) {
 		if (i == skip || (need_ready && !cands[i]->ready) || !eligible(cands[i], w) ||
-		    (express_only && !cands[i]->express))
+		    (express_only && !cands[i]->express) ||
+		    (other_group && cands[i]->group == cands[skip]->group))
 			continue;
 		eta = sched_eta_us(cands[i], len);
 		if (eta < best) {
@@ -181,18 +185,23 @@ sched_pick_ready(struct sched_cand *const *cands, int n, size_t len, int skip)
 {
 	struct who w = who_of(cands, n);
 
-	return pick(cands, n, len, skip, 1, &w, 0);
+	return pick(cands, n, len, skip, 1, &w, 0, 0);
 }
 
 int
 sched_pick_soonest(struct sched_cand *const *cands, int n, size_t len, int skip)
 {
 	struct who w = who_of(cands, n), any = w;
-	int i;
+	int i, other;
 
-	/* an express connection first; any other when none is up */
+	/* an express connection first, any other when none is up; a copy on another path
+	 * first, on another connection of the same one when no other path is up */
 	any.no_express = 0;
-	if ((i = pick(cands, n, len, skip, 0, &any, 1)) >= 0)
-		return i;
-	return pick(cands, n, len, skip, 0, &w, 0);
+	for (other = skip >= 0; other >= 0; other--) {
+		if ((i = pick(cands, n, len, skip, 0, &any, 1, other)) >= 0)
+			return i;
+		if ((i = pick(cands, n, len, skip, 0, &w, 0, other)) >= 0)
+			return i;
+	}
+	return -1;
 }

@@ -30,6 +30,7 @@ struct sched_cand {
 	int priority;     /* lower first, for ordered */
 	int backup;       /* only while no primary is up */
 	int express;      /* small packets only, while another connection is up */
+	int group;        /* its path: a copy goes on another one */
 	uint64_t queued;     /* bytes waiting ahead of a new packet: ours and the kernel's unsent */
 	uint64_t inflight;   /* bytes sent and not yet acknowledged */
 	uint64_t window;     /* bytes the congestion window lets be in flight (0: unknown) */
@@ -73,9 +74,10 @@ uint64_t sched_backlog_want(enum conf_sched policy, struct sched_cand *const *ca
 int sched_pick_ready(struct sched_cand *const *cands, int n, size_t len, int skip);
 
 /*
- * The earliest expected delivery among the connections up, ready or not, other than index
- * skip (-1: none), or -1: for a small packet that goes out at once, past the backlog (see
- * session.c), and its redundant copy.
+ * The earliest expected delivery among the connections up, ready or not, express ones
+ * first, or -1: for a small packet that goes out at once, past the backlog (see
+ * session.c). skip >= 0: for its copy, not connection skip, and on another path than
+ * skip's if one is up.
  */
 int sched_pick_soonest(struct sched_cand *const *cands, int n, size_t len, int skip);
 

@@ -234,12 +234,14 @@ on_data(struct session *s, struct conn *c, const struct frame *f)
 	    deliver(s, f->payload, f->len) == 0) {
 		reorder_early(&s->ro, f->a);
 		s->st.early++;
+		s->st.copy_first += !!(f->flags & FRAME_F_COPY);
 		gap_check(s);
 		maybe_ack(s);
 		return;
 	}
 	switch (reorder_put(&s->ro, f->a, f->payload, f->len)) {
 	case REORDER_DELIVER:
+		s->st.copy_first += !!(f->flags & FRAME_F_COPY);
 		if (deliver(s, f->payload, f->len) == 0) {
 			reorder_advance(&s->ro);
 			drain(s);
@@ -250,8 +252,14 @@ on_data(struct session *s, struct conn *c, const struct frame *f)
 		}
 		break;
 	case REORDER_HELD:
+		s->st.copy_first += !!(f->flags & FRAME_F_COPY);
 		break;
 	case REORDER_DUP:
+		/* the second of a small packet and its copy: expected, not a loss or a drop */
+		if ((f->flags & FRAME_F_UNORDERED) && !(f->flags & FRAME_F_RETX)) {
+			s->st.copy_spare++;
+			break;
+		}
 		s->st.drops[DROP_DUPLICATE]++;
 		ack_again(s); /* the sender re-sends what we have: it lacks our ACK */
 		break;
@@ -478,6 +486,26 @@ session_tx_slot(struct session *s, size_t *cap)
 }
 
 /*
+ * Does the small payload p get a copy on a second path? Under the redundant policy every
+ * one does. Otherwise a real-time one (Realtime = auto: as the channel judges it, see
+ * tun_packet_realtime; all: every small one) does while the copies stay within
+ * RealtimeBudget percent of the bytes sent: a lost or stalled segment on one path then
+ * holds up neither the voice frame nor the game update, which the other path delivers.
+ */
+static int
+copy_wanted(struct session *s, const uint8_t *p, size_t len)
+{
+	const struct conf *c = s->conf;
+	uint64_t cost = 100 * (uint64_t)(len + FRAME_DATA_OVERHEAD);
+
+	if (c->sched == SCHED_REDUNDANT)
+		return 1;
+	if (c->realtime == RT_OFF || s->rt_credit < cost)
+		return 0;
+	return c->realtime == RT_ALL || (s->chan->realtime != NULL && s->chan->realtime(s->chan, p, len));
+}
+
+/*
  * A small tun/udp packet (a ping, an ACK, a voice frame, a DNS query) does not queue behind
  * the backlog of bulk frames: it goes out at once on the connection that delivers soonest,
  * marked FRAME_F_UNORDERED so that the peer delivers it ahead of any gap before it (it is
@@ -505,13 +533,21 @@ send_small(struct session *s, uint8_t *slot, size_t len)
 	c->tx_bytes += len;
 	c->tx_packets++;
 	conn_flush(c);
-	/* redundant: a copy on the next soonest, if it can queue it */
-	if (s->conf->sched == SCHED_REDUNDANT &&
-	    (j = sched_pick_soonest(s->cands, s->nup, flen, i)) >= 0 &&
-	    conn_queue(s->up[j], slot, flen) == 0) {
-		s->up[j]->tx_bytes += len;
-		s->up[j]->tx_packets++;
-		conn_flush(s->up[j]);
+	/* a copy on the next soonest, on another path if one is up, if it can queue it */
+	if (copy_wanted(s, slot + FRAME_DATA_OVERHEAD, len) &&
+	    (j = sched_pick_soonest(s->cands, s->nup, flen, i)) >= 0) {
+		frame_put_data_hdr(slot, s->sq.next - 1, FRAME_F_UNORDERED | FRAME_F_COPY, len);
+		if (conn_queue(s->up[j], slot, flen) == 0) {
+			s->up[j]->tx_bytes += len;
+			s->up[j]->tx_packets++;
+			s->st.copies++;
+			s->st.copy_bytes += flen;
+			if (s->conf->sched != SCHED_REDUNDANT)
+				s->rt_credit -= 100 * (uint64_t)flen;
+			conn_flush(s->up[j]);
+		}
+		/* the window keeps the original, for a re-send */
+		frame_put_data_hdr(slot, s->sq.next - 1, FRAME_F_UNORDERED, len);
 	}
 	return 1;
 }
@@ -530,6 +566,10 @@ session_tx_commit(struct session *s, size_t len)
 			s->st.drops[s->discard]++;
 		return;
 	}
+	/* every byte sent earns RealtimeBudget percent of a byte of copies */
+	s->rt_credit += (uint64_t)s->conf->rt_budget * len;
+	if (s->rt_credit > SESSION_RT_CREDIT_MAX)
+		s->rt_credit = SESSION_RT_CREDIT_MAX;
 	if (send_small(s, slot, len))
 		return;
 	frame_put_data_hdr(slot, s->sq.next, 0, len);

@@ -30,6 +30,7 @@
 #define SESSION_ACK_DELAY 0.002 /* seconds */
 #define SESSION_MONITOR 0.02    /* seconds between stall checks */
 #define SESSION_SMALL_MAX 300   /* tun/udp payloads up to this go out past the backlog */
+#define SESSION_RT_CREDIT_MAX (100ull * 65536) /* real-time copy credit kept at most */
 
 /* Where payload comes from and goes to. */
 struct chan {
@@ -46,6 +47,9 @@ struct chan {
 	 * previous run is void. Called from session_conn_up: no session calls from it. */
 	void (*restart)(struct chan *ch);
 	int reliable; /* streams: never give up a gap, always re-send */
+	/* optional: is this small payload real-time (Realtime = auto: a copy goes on another
+	 * path)? NULL: none is */
+	int (*realtime)(struct chan *ch, const uint8_t *p, size_t len);
 };
 
 enum session_drop {
@@ -69,6 +73,9 @@ struct session_stats {
 	uint64_t tx_bytes, rx_bytes, tx_packets, rx_packets;
 	uint64_t retransmits;
 	uint64_t early;  /* small packets delivered ahead of a gap */
+	uint64_t copies, copy_bytes; /* real-time copies sent on a second path, their bytes */
+	uint64_t copy_first;  /* copies that arrived before their original (delivered) */
+	uint64_t copy_spare;  /* copies, or originals, that arrived second (not drops) */
 	uint64_t drops[DROP_MAX];
 	/*
 	 * tun/udp payloads read and discarded before any connection was ever up: the kernel's
@@ -111,6 +118,7 @@ struct session {
 	int discard;          /* DROP_MAX, or why the slot handed out is the scratch one */
 	uint64_t abandon_sent; /* the last ABANDON we sent */
 	ev_tstamp regrace_until; /* a connection died: gaps wait for re-sends until then */
+	uint64_t rt_credit; /* hundredths of bytes real-time copies may still add */
 	struct session_stats st;
 };
 

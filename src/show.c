@@ -152,7 +152,12 @@ json_session(FILE *f, const struct session_stats *st, int up, unsigned window,
 	for (i = 0; i < DROP_MAX; i++)
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", session_drop_name(i),
 			(unsigned long long)st->drops[i]);
-	fprintf(f, "},\"before_up\":%llu}", (unsigned long long)st->before_up);
+	fprintf(f,
+		"},\"before_up\":%llu,\"copies\":%llu,\"copy_bytes\":%llu,\"copy_first\":%llu,"
+		"\"copy_spare\":%llu}",
+		(unsigned long long)st->before_up, (unsigned long long)st->copies,
+		(unsigned long long)st->copy_bytes, (unsigned long long)st->copy_first,
+		(unsigned long long)st->copy_spare);
 }
 
 static void
@@ -313,6 +318,12 @@ text_drops(FILE *f, const struct session_stats *st)
 {
 	int i;
 
+	if (st->copies > 0 || st->copy_first > 0)
+		fprintf(f, "  real-time copies: %llu sent (%llu bytes, %.1f %% of sent), %llu "
+			   "arrived first\n",
+			(unsigned long long)st->copies, (unsigned long long)st->copy_bytes,
+			st->tx_bytes > 0 ? 100.0 * (double)st->copy_bytes / (double)st->tx_bytes : 0.0,
+			(unsigned long long)st->copy_first);
 	for (i = 0; i < DROP_MAX; i++)
 		if (st->drops[i])
 			fprintf(f, "  drop %s: %llu\n", session_drop_name(i),
@@ -576,6 +587,12 @@ prom_session(const struct peers *set, const struct peer *only, FILE *f)
 		{"mptun_session_before_up_total",
 		 "Payloads discarded before any connection was up (not drops).",
 		 offsetof(struct session_stats, before_up)},
+		{"mptun_session_copies_total", "Real-time copies sent on a second path.",
+		 offsetof(struct session_stats, copies)},
+		{"mptun_session_copy_bytes_total", "Bytes of real-time copies, framing included.",
+		 offsetof(struct session_stats, copy_bytes)},
+		{"mptun_session_copy_first_total", "Copies that arrived before their original.",
+		 offsetof(struct session_stats, copy_first)},
 	};
 	const struct conf *c = set->conf;
 	size_t n;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <unistd.h>
 #include <endian.h>
 #include <net/if.h>
@@ -223,6 +224,26 @@ tun_packet_addr(const uint8_t *pkt, size_t len, int dst, int *family, const uint
 		return 0;
 	}
 	return -1;
+}
+
+int
+tun_packet_realtime(const uint8_t *pkt, size_t len)
+{
+	const uint8_t *ip = pkt + TUN_VNET_HDR_LEN;
+	size_t n = len > TUN_VNET_HDR_LEN ? len - TUN_VNET_HDR_LEN : 0;
+	int dscp, proto;
+
+	if (n >= 20 && ip[0] >> 4 == 4) {
+		dscp = ip[1] >> 2;
+		proto = ip[9];
+	} else if (n >= 40 && ip[0] >> 4 == 6) {
+		dscp = ((ip[0] & 0x0f) << 2) | ip[1] >> 6;
+		proto = ip[6];
+	} else {
+		return 0;
+	}
+	/* EF (46), AF41..AF43 (34, 36, 38) */
+	return dscp == 46 || dscp == 34 || dscp == 36 || dscp == 38 || proto != IPPROTO_TCP;
 }
 
 int

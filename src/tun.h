@@ -64,5 +64,11 @@ void tun_resume(struct tun *t);
  * neither an IPv4 nor an IPv6 packet long enough to hold its addresses.
  */
 int tun_packet_addr(const uint8_t *pkt, size_t len, int dst, int *family, const uint8_t **addr);
+/*
+ * Is a packet for the device real-time traffic (Realtime = auto)? Marked DSCP EF or AF4x,
+ * or not TCP (voice and video over UDP or RTP, game updates, ICMP): TCP repairs its own
+ * losses, and its small packets are mostly acknowledgements of bulk flows.
+ */
+int tun_packet_realtime(const uint8_t *pkt, size_t len);
 
 #endif

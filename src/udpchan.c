@@ -307,6 +307,16 @@ udpchan_restart(struct chan *ch)
 		playout_resync(&u->po);
 }
 
+/*
+ * Every small datagram is real-time: the UDP channel carries VPNs and media whose small
+ * packets are voice, video and game frames, or their own acknowledgements.
+ */
+static int
+udpchan_realtime(struct chan *ch, const uint8_t *p, size_t len)
+{
+	return 1;
+}
+
 static void
 udpchan_resume(struct chan *ch)
 {
@@ -321,6 +331,7 @@ udpchan_start(struct udpchan *u, struct ev_loop *loop, struct session *s)
 	u->ch.deliver = udpchan_deliver;
 	u->ch.resume = udpchan_resume;
 	u->ch.restart = udpchan_restart;
+	u->ch.realtime = udpchan_realtime;
 	u->ch.reliable = 0;
 	u->loop = loop;
 	u->s = s;
