@@ -160,6 +160,7 @@ static int
 accept_adopt(void *owner, struct conn *c, const struct frame_hello *h)
 {
 	struct pipe_peers *ps = owner;
+	struct frame_hello named;
 	struct pipe_peer *pp;
 	char addr[CONF_HOST_MAX], why[64];
 
@@ -190,8 +191,14 @@ accept_adopt(void *owner, struct conn *c, const struct frame_hello *h)
 		snprintf(pp->addr, sizeof(pp->addr), "%s", addr);
 		log_info("client %u (%s): connected", pp->id, pp->addr);
 	}
-	/* a peer left without a connection here is freed by pipe_peers_expire */
-	return paths_accept_ops.adopt(&pp->paths, c, h);
+	/*
+	 * Every client names its paths alike: the log says whose they are ("path c3/p1:
+	 * up"). A peer left without a connection here is freed by pipe_peers_expire.
+	 */
+	named = *h;
+	snprintf(named.name, sizeof(named.name), "c%u/%.*s", pp->id, FRAME_NAME_MAX - 12,
+		 h->name);
+	return paths_accept_ops.adopt(&pp->paths, c, &named);
 }
 
 static void

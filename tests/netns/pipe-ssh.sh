@@ -6,9 +6,10 @@
 # ssh runs commands (four at once, so streams share the session), one whose stdin ends
 # early (the close reaches the far side), scp copies a file both ways (sha256 match).
 # Then ssh's ProxyCommand runs `pipe connect` on stdin/stdout against a second listener's
-# --target, twice (each run of the client is a client of its own to the listener, which
-# logs it connected and gone at the default level), and that listener's --idle-timeout closes a connection that stays
-# silent; against a target that refuses, the stdin/stdout side exits 1 saying why.
+# --target, twice (each run is a client of its own to the listener, which logs it
+# connected and gone at the default level), and that listener's --idle-timeout closes a
+# connection that stays silent; against a target that refuses, the stdin/stdout side exits
+# 1 saying why.
 set -eu
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/mptun.sh"
