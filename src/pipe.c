@@ -6,6 +6,12 @@
  * (stream.c) instead of a tun device, and it is reliable. This file is the life cycle:
  * set-up, the test stream hooks, progress, failure and the orderly end.
  *
+ * Peers (pipe_peer.c): a pipe has one peer (p->one) and its session, except a listening
+ * pipe with --target and no --forward, which serves many clients, each in a session of
+ * its own, and runs until signalled; everything below about stdin/stdout, completion and
+ * failure concerns the one peer. A dialer that a listener of one refuses as busy (another
+ * client is connected to it) gives up at once rather than for --timeout.
+ *
  * Completion (stdin/stdout mode): the pipe is done when our FIN is committed and
  * acknowledged (the session's send window is empty), the peer's FIN has been delivered and
  * stdout closed, and our acknowledgement of it has been written to the sockets. (Our FIN
@@ -22,8 +28,9 @@
  * DEFAULT: minutes, so a router's reboot or a DSL resync is ridden out) without any
  * connection gives up.
  *
- * Timers owned here: tick (PIPE_TICK: progress line, the peer-gone timeout, linger), and a
- * check watcher after every loop iteration (completion, failures, --chaos).
+ * Timers owned here: tick (PIPE_TICK: progress line, the peer-gone timeout, linger, the
+ * end of each of many clients), and a check watcher after every loop iteration
+ * (completion, failures, --chaos).
  */
 #include "config.h"
 
