@@ -51,6 +51,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "crypto.h"
+#include "frame.h"
 #include "listener.h"
 #include "log.h"
 #include "path.h"
@@ -183,8 +184,8 @@ progress_line(struct pipe *p, char *out, size_t len)
 	if (p->one == NULL)
 		off = (size_t)snprintf(out, len, "%d client%s, ", p->peers.n,
 				       p->peers.n == 1 ? "" : "s");
-	off += (size_t)snprintf(out + off, len - off, "sent %s, received %s, %s/s, %d conn%s",
-				tx, rx, rate, nup, nup == 1 ? "" : "s");
+	off += (size_t)snprintf(out + off, len - off, "sent %s, received %s, %s/s, %d conn%s", tx,
+				rx, rate, nup, nup == 1 ? "" : "s");
 	if (p->one == NULL)
 		return;
 	for (i = 0; i < p->one->paths.n; i++)
@@ -252,7 +253,8 @@ fail(struct pipe *p, int rc, const char *why)
 		fprintf(stderr,
 			"mptun pipe: %s; the stream is incomplete (%s, %u frame%s not "
 			"acknowledged)\n",
-			why, line, sendq_count(&p->one->s.sq), sendq_count(&p->one->s.sq) == 1 ? "" : "s");
+			why, line, sendq_count(&p->one->s.sq),
+			sendq_count(&p->one->s.sq) == 1 ? "" : "s");
 	}
 	p->rc = rc;
 	stream_mux_flush(&p->one->mux); /* the RESET of stream 0: the peer stops at once too */
@@ -463,8 +465,7 @@ debug_state(struct pipe *p)
 			snprintf(who, sizeof(who), "client %u: ", pp->id);
 		log_debug("%swindow %llu..%llu, resend %lld, delivered to %llu, %u held, %s, "
 			  "%d streams",
-			  who, (unsigned long long)s->sq.base,
-			  (unsigned long long)s->sq.next,
+			  who, (unsigned long long)s->sq.base, (unsigned long long)s->sq.next,
 			  s->resend == UINT64_MAX ? -1LL : (long long)s->resend,
 			  (unsigned long long)s->ro.next, s->ro.held,
 			  s->rx_blocked ? "delivery blocked" : "delivering",

@@ -109,8 +109,7 @@ peer_addr(const struct conn *c, char *out, size_t len)
 {
 	const char *colon = strrchr(c->peer, ':');
 
-	snprintf(out, len, "%.*s", colon ? (int)(colon - c->peer) : (int)strlen(c->peer),
-		 c->peer);
+	snprintf(out, len, "%.*s", colon ? (int)(colon - c->peer) : (int)strlen(c->peer), c->peer);
 }
 
 /*
@@ -118,7 +117,7 @@ peer_addr(const struct conn *c, char *out, size_t len)
  * several connections, and redials) or another was logged less than a second ago.
  */
 static void
-note_refusal(struct pipe_peers *ps, uint64_t sid, const char *fmt, const char *addr,
+note_refusal(struct pipe_peers *ps, uint64_t sid, const char *whom, const char *addr,
 	     const char *why)
 {
 	ev_tstamp now = ev_now(ps->loop);
@@ -132,9 +131,9 @@ note_refusal(struct pipe_peers *ps, uint64_t sid, const char *fmt, const char *a
 	if (ps->refused_quiet > 0)
 		log_warnx("refused %s from %s: %s (and %lu other client%s since the last such "
 			  "line)",
-			  fmt, addr, why, ps->refused_quiet, ps->refused_quiet == 1 ? "" : "s");
+			  whom, addr, why, ps->refused_quiet, ps->refused_quiet == 1 ? "" : "s");
 	else
-		log_warnx("refused %s from %s: %s", fmt, addr, why);
+		log_warnx("refused %s from %s: %s", whom, addr, why);
 	ps->refused_sid = sid;
 	ps->refused_at = now;
 	ps->refused_quiet = 0;
@@ -196,8 +195,7 @@ accept_adopt(void *owner, struct conn *c, const struct frame_hello *h)
 	 * up"). A peer left without a connection here is freed by pipe_peers_expire.
 	 */
 	named = *h;
-	snprintf(named.name, sizeof(named.name), "c%u/%.*s", pp->id, FRAME_NAME_MAX - 12,
-		 h->name);
+	snprintf(named.name, sizeof(named.name), "c%u/%.*s", pp->id, FRAME_NAME_MAX - 12, h->name);
 	return paths_accept_ops.adopt(&pp->paths, c, &named);
 }
 

@@ -26,7 +26,7 @@
 #include "session.h"
 #include "stream.h"
 
-#define PIPE_PEERS_MAX	       256  /* clients served at once; beyond: FRAME_REFUSED_FULL */
+#define PIPE_PEERS_MAX		256  /* clients served at once; beyond: FRAME_REFUSED_FULL */
 #define PIPE_REFUSAL_NOTE_EVERY 10.0 /* seconds: one refusal line per refused client run */
 
 struct pipe_peers;
@@ -67,7 +67,7 @@ struct pipe_peers {
 	uint64_t refused_sid;
 	ev_tstamp refused_at;
 	unsigned long refused_quiet;
-	uint64_t conn_drops; /* connections dropped before a peer took them */
+	uint64_t conn_drops;	     /* connections dropped before a peer took them */
 	uint64_t tx_bytes, rx_bytes; /* stream bytes of the peers freed so far */
 };
 
