@@ -82,10 +82,11 @@ check_clean() {
 }
 
 echo "# PresharedKey: two clients at once, one killed and run again"
-topo_bg s "$MPTUN" pipe listen 7000 --psk-file "$TOPO_DIR/psk" --target 127.0.0.1:9000 \
-	--timeout 5 2>"$TOPO_DIR/s1.err"
+topo_bg s sh -c '"$@" 2>"$0.err" & echo $! >"$0.pid"; wait $!; echo $? >"$0.rc"' \
+	"$TOPO_DIR/s1" "$MPTUN" pipe listen 7000 --psk-file "$TOPO_DIR/psk" \
+	--target 127.0.0.1:9000 --timeout 5
 topo_wait_listen s 7000 || fail "pipe listen does not listen"
-client A --psk-file "$TOPO_DIR/psk" --rate 2M
+client A --psk-file "$TOPO_DIR/psk" --rate 1M
 # the killed run: mptun itself, not a shell around it, so its connections just die
 topo_bg c sh -c 'exec "$@" <"$0.bin" >"$0.out" 2>"$0.err"' "$TOPO_DIR/B1" \
 	"$MPTUN" pipe connect "${T[@]}" --psk-file "$TOPO_DIR/psk" --rate 2M
@@ -116,6 +117,11 @@ grep -q "client [12] (10.77.[12].1): gone (no connection for 5 s; 1 stream close
 [ "$(grep -c "gone (its streams ended, its connections closed)" "$TOPO_DIR/s1.err")" = 2 ] ||
 	fail "the finished clients were not both freed"
 grep "client" "$TOPO_DIR/s1.err" | sed "s/^.* info: /listener: /"
+[ ! -s "$TOPO_DIR/s1.rc" ] || fail "the listener ended with its clients"
+kill -TERM "$(cat "$TOPO_DIR/s1.pid")"
+wait_rc s1 100 || fail "the listener did not end on SIGTERM"
+[ "$(cat "$TOPO_DIR/s1.rc")" = 0 ] || fail "the listener exit $(cat "$TOPO_DIR/s1.rc") on SIGTERM"
+echo "the listener served until SIGTERM, then exited 0"
 
 echo "# key pairs: two clients at once"
 mpt_keys
