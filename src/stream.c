@@ -689,8 +689,7 @@ mux_deliver(struct chan *ch, const uint8_t *p, size_t len)
 			st->need_fin = 1;
 			want_ctl(m);
 		}
-		shut_write(st);
-		maybe_done(st);
+		shut_write(st); /* may remove st (it ends it when it is done): not touched below */
 		return 0;
 	case STREAM_RESET:
 		m->resets++;
