@@ -10,7 +10,8 @@
 #   2. Key pairs (-c): two clients at once, each verified the same way.
 #   3. A stdin/stdout `pipe listen --prbs`: while client 1 transfers, client 2 (another
 #      seed) is refused at once, exits 1 saying why, and the listener says it refused it;
-#      client 1's stream completes and verifies.
+#      client 1's stream completes and verifies. A --forward listener refuses a second
+#      client the same way.
 set -eu
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/mptun.sh"
@@ -173,4 +174,19 @@ grep -q "prbs: 20971520 bytes verified" "$TOPO_DIR/s3.err" || fail "the listener
 echo "second client: $(tail -1 "$TOPO_DIR/p2.err")"
 echo "listener: $(grep refused "$TOPO_DIR/s3.err" | sed 's/^.* warning: //')"
 echo "the first client's 20 MiB verified"
+
+echo "# a --forward listener serves one client too"
+topo_bg s "$MPTUN" pipe listen 7003 --psk-file "$TOPO_DIR/psk" --forward 7300 2>"$TOPO_DIR/s4.err"
+topo_wait_listen s 7003 || fail "the --forward pipe listen does not listen"
+T=(10.77.1.2:7003@l1 10.77.2.2:7003@l2)
+topo_bg c "$MPTUN" pipe connect "${T[@]}" --psk-file "$TOPO_DIR/psk" --target 127.0.0.1:9000 \
+	2>"$TOPO_DIR/f1.err"
+for _ in $(seq 100); do grep -q "path p2: up" "$TOPO_DIR/f1.err" && break; sleep 0.1; done
+rc=0
+topo_exec c timeout 60 "$MPTUN" pipe connect "${T[@]}" --psk-file "$TOPO_DIR/psk" \
+	--target 127.0.0.1:9000 2>"$TOPO_DIR/f2.err" || rc=$?
+[ "$rc" = 1 ] || fail "the second client of a --forward listener exit $rc, not 1"
+grep -q "refused a second client from 10.77.[12].1: this pipe forwards its connections to one client" \
+	"$TOPO_DIR/s4.err" || fail "the --forward listener did not say it refused a second client"
+echo "second client of a --forward listener: $(tail -1 "$TOPO_DIR/f2.err" | cut -c1-90)..."
 echo "PASS"
