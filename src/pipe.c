@@ -6,6 +6,12 @@
  * (stream.c) instead of a tun device, and it is reliable. This file is the life cycle:
  * set-up, the test stream hooks, progress, failure and the orderly end.
  *
+ * Peers (pipe_peer.c): a pipe has one peer (p->one) and its session, except a listening
+ * pipe with --target and no --forward, which serves many clients, each in a session of
+ * its own, and runs until signalled; everything below about stdin/stdout, completion and
+ * failure concerns the one peer. A dialer that a listener of one refuses as busy (another
+ * client is connected to it) gives up at once rather than for --timeout.
+ *
  * Completion (stdin/stdout mode): the pipe is done when our FIN is committed and
  * acknowledged (the session's send window is empty), the peer's FIN has been delivered and
  * stdout closed, and our acknowledgement of it has been written to the sockets. (Our FIN
@@ -22,8 +28,9 @@
  * DEFAULT: minutes, so a router's reboot or a DSL resync is ridden out) without any
  * connection gives up.
  *
- * Timers owned here: tick (PIPE_TICK: progress line, the peer-gone timeout, linger), and a
- * check watcher after every loop iteration (completion, failures, --chaos).
+ * Timers owned here: tick (PIPE_TICK: progress line, the peer-gone timeout, linger, the
+ * end of each of many clients), and a check watcher after every loop iteration
+ * (completion, failures, --chaos).
  */
 #include "config.h"
 
@@ -44,12 +51,14 @@
 #include "conf.h"
 #include "conn.h"
 #include "crypto.h"
+#include "frame.h"
 #include "listener.h"
 #include "log.h"
 #include "path.h"
 #include "paths.h"
 #include "pipe.h"
 #include "pipe_args.h"
+#include "pipe_peer.h"
 #include "prbs.h"
 #include "proxy.h"
 #include "session.h"
@@ -65,9 +74,8 @@ struct pipe {
 	struct conf *conf;
 	struct ev_loop *loop;
 	struct crypto_id cid;
-	struct session s;
-	struct paths paths; /* the session's */
-	struct stream_mux mux;
+	struct pipe_peers peers;
+	struct pipe_peer *one; /* the peer, unless the pipe serves many clients (NULL) */
 	struct listener *listeners[CONF_MAX_LISTEN];
 	int stdio;    /* stdin/stdout (or --prbs) mode, not forwarding */
 	int fl0, fl1; /* stdin/stdout flags to restore */
@@ -85,7 +93,7 @@ struct pipe {
 	ev_tstamp last_at;
 	uint64_t gen_off, chk_off; /* --prbs offsets */
 	int mismatch;
-	uint64_t chaos_next, chaos_k, cuts;
+	uint64_t cuts; /* --chaos */
 };
 /* --- --prbs: the test stream in place of stdin and stdout --- */
 
@@ -147,31 +155,45 @@ path_bytes(const struct path *pa)
 	return n;
 }
 
-/* One line: bytes each way, the rate since the last line, each path's share. */
+/*
+ * One line: bytes each way, the rate since the last line, each path's share; with many
+ * clients, their number and their totals instead of path shares.
+ */
 static void
 progress_line(struct pipe *p, char *out, size_t len)
 {
 	char tx[32], rx[32], rate[32];
-	uint64_t total = 0, b;
+	uint64_t total = 0, b, txb = p->peers.tx_bytes, rxb = p->peers.rx_bytes;
 	ev_tstamp now = ev_now(p->loop);
-	size_t off;
-	int i;
+	struct pipe_peer *pp;
+	size_t off = 0;
+	int i, nup = 0;
 
-	human(tx, sizeof(tx), (double)p->mux.tx_bytes);
-	human(rx, sizeof(rx), (double)p->mux.rx_bytes);
-	b = p->mux.tx_bytes + p->mux.rx_bytes;
+	for (pp = p->peers.list; pp != NULL; pp = pp->next) {
+		txb += pp->mux.tx_bytes;
+		rxb += pp->mux.rx_bytes;
+		nup += pp->s.nup;
+	}
+	human(tx, sizeof(tx), (double)txb);
+	human(rx, sizeof(rx), (double)rxb);
+	b = txb + rxb;
 	human(rate, sizeof(rate),
 	      now > p->last_at ? (double)(b - p->last_bytes) / (now - p->last_at) : 0);
 	p->last_bytes = b;
 	p->last_at = now;
-	off = (size_t)snprintf(out, len, "sent %s, received %s, %s/s, %d conn%s", tx, rx, rate,
-			       p->s.nup, p->s.nup == 1 ? "" : "s");
-	for (i = 0; i < p->paths.n; i++)
-		total += path_bytes(p->paths.path[i]);
-	for (i = 0; i < p->paths.n && total > 0 && off < len; i++)
+	if (p->one == NULL)
+		off = (size_t)snprintf(out, len, "%d client%s, ", p->peers.n,
+				       p->peers.n == 1 ? "" : "s");
+	off += (size_t)snprintf(out + off, len - off, "sent %s, received %s, %s/s, %d conn%s", tx,
+				rx, rate, nup, nup == 1 ? "" : "s");
+	if (p->one == NULL)
+		return;
+	for (i = 0; i < p->one->paths.n; i++)
+		total += path_bytes(p->one->paths.path[i]);
+	for (i = 0; i < p->one->paths.n && total > 0 && off < len; i++)
 		off += (size_t)snprintf(out + off, len - off, "%s %s %.0f%%", i == 0 ? ";" : ",",
-					p->paths.path[i]->name,
-					100.0 * (double)path_bytes(p->paths.path[i]) /
+					p->one->paths.path[i]->name,
+					100.0 * (double)path_bytes(p->one->paths.path[i]) /
 						(double)total);
 }
 
@@ -181,14 +203,14 @@ summary(struct pipe *p)
 	char tx[32], rx[32], rate[32];
 	double secs = ev_now(p->loop) - p->start;
 
-	human(tx, sizeof(tx), (double)p->mux.tx_bytes);
-	human(rx, sizeof(rx), (double)p->mux.rx_bytes);
+	human(tx, sizeof(tx), (double)p->one->mux.tx_bytes);
+	human(rx, sizeof(rx), (double)p->one->mux.rx_bytes);
 	human(rate, sizeof(rate),
-	      secs > 0 ? (double)(p->mux.tx_bytes + p->mux.rx_bytes) / secs : 0);
+	      secs > 0 ? (double)(p->one->mux.tx_bytes + p->one->mux.rx_bytes) / secs : 0);
 	fprintf(stderr,
 		"mptun pipe: sent %s, received %s in %.2f s (%s/s), %llu re-sent, "
 		"%llu connection%s cut\n",
-		tx, rx, secs, rate, (unsigned long long)p->s.st.retransmits,
+		tx, rx, secs, rate, (unsigned long long)p->one->s.st.retransmits,
 		(unsigned long long)p->cuts, p->cuts == 1 ? "" : "s");
 	if (p->o.has_prbs)
 		fprintf(stderr, "mptun pipe: prbs: %llu bytes verified\n",
@@ -200,13 +222,16 @@ summary(struct pipe *p)
 static void
 stop(struct pipe *p, int rc)
 {
+	struct pipe_peer *pp;
+
 	if (p->stopped)
 		return;
 	p->stopped = 1;
 	p->rc = rc;
 	if (p->progress)
 		fputc('\n', stderr);
-	session_flush(&p->s);
+	for (pp = p->peers.list; pp != NULL; pp = pp->next)
+		session_flush(&pp->s);
 	ev_break(p->loop, EVBREAK_ALL);
 }
 
@@ -228,10 +253,11 @@ fail(struct pipe *p, int rc, const char *why)
 		fprintf(stderr,
 			"mptun pipe: %s; the stream is incomplete (%s, %u frame%s not "
 			"acknowledged)\n",
-			why, line, sendq_count(&p->s.sq), sendq_count(&p->s.sq) == 1 ? "" : "s");
+			why, line, sendq_count(&p->one->s.sq),
+			sendq_count(&p->one->s.sq) == 1 ? "" : "s");
 	}
 	p->rc = rc;
-	stream_mux_flush(&p->mux); /* the RESET of stream 0: the peer stops at once too */
+	stream_mux_flush(&p->one->mux); /* the RESET of stream 0: the peer stops at once too */
 	linger(p);
 }
 
@@ -241,11 +267,11 @@ finished(struct pipe *p)
 {
 	int i;
 
-	if (!stream_mux_stdio_done(&p->mux) || sendq_count(&p->s.sq) > 0 ||
-	    p->s.acked != p->s.ro.next)
+	if (!stream_mux_stdio_done(&p->one->mux) || sendq_count(&p->one->s.sq) > 0 ||
+	    p->one->s.acked != p->one->s.ro.next)
 		return 0;
-	for (i = 0; i < p->s.nup; i++)
-		if (bq_len(&p->s.up[i]->out) > 0)
+	for (i = 0; i < p->one->s.nup; i++)
+		if (bq_len(&p->one->s.up[i]->out) > 0)
 			return 0;
 	return 1;
 }
@@ -283,15 +309,15 @@ shut_down(struct pipe *p)
 	if (ev_now(p->loop) - p->rx_at < PIPE_QUIET)
 		return;
 
-	for (i = 0; i < p->s.nup; i++)
-		if (p->s.up[i]->state == CONN_UP &&
-		    (bq_len(&p->s.up[i]->out) > 0 ||
-		     (ioctl(p->s.up[i]->fd, SIOCOUTQ, &n) == 0 && n > 0)))
+	for (i = 0; i < p->one->s.nup; i++)
+		if (p->one->s.up[i]->state == CONN_UP &&
+		    (bq_len(&p->one->s.up[i]->out) > 0 ||
+		     (ioctl(p->one->s.up[i]->fd, SIOCOUTQ, &n) == 0 && n > 0)))
 			return;
 	p->shut = 1;
-	for (i = 0; i < p->s.nup; i++)
-		if (p->s.up[i]->state == CONN_UP)
-			shutdown(p->s.up[i]->fd, SHUT_WR);
+	for (i = 0; i < p->one->s.nup; i++)
+		if (p->one->s.up[i]->state == CONN_UP)
+			shutdown(p->one->s.up[i]->fd, SHUT_WR);
 }
 
 /* Connections that were up when the linger began. */
@@ -300,57 +326,88 @@ old_conns(struct pipe *p)
 {
 	int i, n = 0;
 
-	for (i = 0; i < p->s.nup; i++)
-		if (p->s.up[i]->up_at <= p->linger_start)
+	for (i = 0; i < p->one->s.nup; i++)
+		if (p->one->s.up[i]->up_at <= p->linger_start)
 			n++;
 	return n;
 }
 
 /* --- loop watchers --- */
 
+/* --chaos: cut one of pp's connections every o.chaos records it sent. */
 static void
-chaos(struct pipe *p)
+chaos(struct pipe *p, struct pipe_peer *pp)
 {
+	struct session *s = &pp->s;
 	struct conn *c;
 
-	if (p->o.chaos == 0 || p->s.st.tx_packets < p->chaos_next)
+	if (p->o.chaos == 0 || s->st.tx_packets < pp->chaos_next)
 		return;
-	p->chaos_next = p->s.st.tx_packets + p->o.chaos;
-	if (p->s.nup < 2)
+	pp->chaos_next = s->st.tx_packets + p->o.chaos;
+	if (s->nup < 2)
 		return; /* keep one: the point is re-sending, not a dead pipe */
-	c = p->s.up[p->chaos_k++ % (uint64_t)p->s.nup];
+	c = s->up[pp->chaos_k++ % (uint64_t)s->nup];
 	p->cuts++;
-	conn_fail(c, "chaos: cut after %llu records", (unsigned long long)p->s.st.tx_packets);
+	conn_fail(c, "chaos: cut after %llu records", (unsigned long long)s->st.tx_packets);
+}
+
+/*
+ * The server refused us because it serves another client (a stdin/stdout or --forward
+ * listener): waiting would be waiting for that client to finish, so a pipe that never got
+ * in gives up at once. Each path keeps its last connection's failure (conn.c's words).
+ */
+static int
+refused_busy(struct pipe *p)
+{
+	const char *busy = frame_refusal_text(FRAME_REFUSED_BUSY);
+	int i;
+
+	if (p->ever_up || p->o.listen)
+		return 0;
+	for (i = 0; i < p->one->paths.n; i++)
+		if (strstr(p->one->paths.path[i]->last_error, busy) != NULL)
+			return 1;
+	return 0;
 }
 
 static void
 check_cb(struct ev_loop *loop, ev_check *w, int revents)
 {
 	struct pipe *p = w->data;
+	struct pipe_peer *pp;
 
 	if (p->stopped)
 		return;
+	if (p->one == NULL) {
+		for (pp = p->peers.list; pp != NULL; pp = pp->next)
+			chaos(p, pp);
+		return;
+	}
 	if (p->mismatch)
 		fail(p, PIPE_EXIT_MISMATCH, NULL); /* prbs_consume said where */
-	else if (p->mux.failed)
-		fail(p, PIPE_EXIT_FAIL, p->mux.error);
-	if (p->s.peer_sid != 0) {
+	else if (p->one->mux.failed)
+		fail(p, PIPE_EXIT_FAIL, p->one->mux.error);
+	if (p->one->s.peer_sid != 0) {
 		if (p->first_sid == 0)
-			p->first_sid = p->s.peer_sid;
-		if (p->s.peer_sid != p->first_sid && p->stdio)
+			p->first_sid = p->one->s.peer_sid;
+		if (p->one->s.peer_sid != p->first_sid && p->stdio)
 			fail(p, PIPE_EXIT_FAIL, "the peer restarted");
 	}
-	if (p->s.nup > 0)
+	if (p->one->s.nup > 0)
 		p->ever_up = 1;
 	if (!p->lingering)
-		chaos(p);
+		chaos(p, p->one);
+	if (!p->lingering && refused_busy(p))
+		fail(p, PIPE_EXIT_FAIL,
+		     "refused by the server: it serves one client at a time, and another is "
+		     "connected");
 	if (p->stdio && !p->lingering && finished(p)) {
 		p->done = 1;
 		p->rc = PIPE_EXIT_OK;
 		linger(p);
 	}
-	if (p->s.st.rx_packets + p->s.st.drops[DROP_DUPLICATE] != p->rx_seen) {
-		p->rx_seen = p->s.st.rx_packets + p->s.st.drops[DROP_DUPLICATE];
+	if (p->one->s.st.rx_packets + p->one->s.st.drops[DROP_DUPLICATE] != p->rx_seen) {
+		p->rx_seen = p->one->s.st.rx_packets + p->one->s.st.drops[DROP_DUPLICATE];
 		p->rx_at = ev_now(loop);
 	}
 	if (p->lingering && !p->shut)
@@ -371,7 +428,9 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			stop(p, p->rc);
 		return;
 	}
-	if (p->s.nup > 0) {
+	if (p->one == NULL) {
+		pipe_peers_expire(&p->peers, p->o.timeout); /* a client's own --timeout */
+	} else if (p->one->s.nup > 0) {
 		p->down_since = 0;
 	} else if (p->down_since == 0) {
 		p->down_since = now;
@@ -387,24 +446,36 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
-/* The session's window and each connection, for the debug log (SIGUSR1 with -vv). */
+/* Each session's window and connections, for the debug log (SIGUSR1 with -v). */
 static void
 debug_state(struct pipe *p)
 {
-	struct session *s = &p->s;
+	struct pipe_peer *pp;
+	struct session *s;
 	struct conn *c;
+	char who[32] = "";
 	int i;
 
-	log_debug("window %llu..%llu, resend %lld, delivered to %llu, %u held, %s, %d streams",
-		  (unsigned long long)s->sq.base, (unsigned long long)s->sq.next,
-		  s->resend == UINT64_MAX ? -1LL : (long long)s->resend,
-		  (unsigned long long)s->ro.next, s->ro.held,
-		  s->rx_blocked ? "delivery blocked" : "delivering", stream_mux_count(&p->mux));
-	for (i = 0; i < s->nup; i++) {
-		c = s->up[i];
-		log_debug("  %s/%d %s%s: out %zu, ready %d, mark %llu", c->name, c->slot,
-			  conn_state_name(c), c->stall.stalled ? " (suspect)" : "", bq_len(&c->out),
-			  c->sc.ready, (unsigned long long)c->mark);
+	if (p->one == NULL)
+		log_debug("%d clients, %llu connections dropped before their HELLO", p->peers.n,
+			  (unsigned long long)p->peers.conn_drops);
+	for (pp = p->peers.list; pp != NULL; pp = pp->next) {
+		s = &pp->s;
+		if (p->one == NULL)
+			snprintf(who, sizeof(who), "client %u: ", pp->id);
+		log_debug("%swindow %llu..%llu, resend %lld, delivered to %llu, %u held, %s, "
+			  "%d streams",
+			  who, (unsigned long long)s->sq.base, (unsigned long long)s->sq.next,
+			  s->resend == UINT64_MAX ? -1LL : (long long)s->resend,
+			  (unsigned long long)s->ro.next, s->ro.held,
+			  s->rx_blocked ? "delivery blocked" : "delivering",
+			  stream_mux_count(&pp->mux));
+		for (i = 0; i < s->nup; i++) {
+			c = s->up[i];
+			log_debug("  %s/%d %s%s: out %zu, ready %d, mark %llu", c->name, c->slot,
+				  conn_state_name(c), c->stall.stalled ? " (suspect)" : "",
+				  bq_len(&c->out), c->sc.ready, (unsigned long long)c->mark);
+		}
 	}
 }
 
@@ -436,6 +507,30 @@ set_nonblock(int fd, int *saved)
 		fcntl(fd, F_SETFL, *saved | O_NONBLOCK);
 }
 
+/* What every peer's streams get: the --target address (resolved once), --rate, ... */
+static int
+peers_start(struct pipe *p)
+{
+	struct pipe_peers *ps = &p->peers;
+	struct conf_hostport hp;
+	char err[256];
+
+	if (p->o.target != NULL) {
+		if (proxy_parse_hostport(&hp, p->o.target, err, sizeof(err)) == -1) {
+			fprintf(stderr, "mptun pipe: --target %s: %s\n", p->o.target, err);
+			return -1;
+		}
+		if (stream_resolve(&hp, 0, &ps->target, &ps->target_len) == -1)
+			return -1;
+		ps->has_target = 1;
+	}
+	ps->rate = p->o.rate;
+	ps->idle_timeout = p->o.idle_timeout;
+	ps->chaos = p->o.chaos;
+	return 0;
+}
+
+/* The one peer's own channel: stdin/stdout (or --prbs), or the --forward socket. */
 static int
 channel_start(struct pipe *p)
 {
@@ -443,39 +538,28 @@ channel_start(struct pipe *p)
 	struct conf_hostport hp;
 	char err[256], addr[CONF_HOST_MAX + 8];
 
-	if (p->o.forward != NULL || p->o.target != NULL) {
-		if (p->o.forward != NULL) {
-			/* a bare port listens on loopback: forwarding is for local clients */
-			if (strspn(p->o.forward, "0123456789") == strlen(p->o.forward))
-				snprintf(addr, sizeof(addr), "127.0.0.1:%s", p->o.forward);
-			else
-				snprintf(addr, sizeof(addr), "%s", p->o.forward);
-			if (proxy_parse_hostport(&hp, addr, err, sizeof(err)) == -1) {
-				fprintf(stderr, "mptun pipe: --forward %s: %s\n", p->o.forward,
-					err);
-				return -1;
-			}
-			if (stream_mux_forward(&p->mux, &hp) == -1)
-				return -1;
+	if (p->o.forward != NULL) {
+		/* a bare port listens on loopback: forwarding is for local clients */
+		if (strspn(p->o.forward, "0123456789") == strlen(p->o.forward))
+			snprintf(addr, sizeof(addr), "127.0.0.1:%s", p->o.forward);
+		else
+			snprintf(addr, sizeof(addr), "%s", p->o.forward);
+		if (proxy_parse_hostport(&hp, addr, err, sizeof(err)) == -1) {
+			fprintf(stderr, "mptun pipe: --forward %s: %s\n", p->o.forward, err);
+			return -1;
 		}
-		if (p->o.target != NULL) {
-			if (proxy_parse_hostport(&hp, p->o.target, err, sizeof(err)) == -1) {
-				fprintf(stderr, "mptun pipe: --target %s: %s\n", p->o.target, err);
-				return -1;
-			}
-			if (stream_mux_target(&p->mux, &hp) == -1)
-				return -1;
-		}
-		return 0;
+		return stream_mux_forward(&p->one->mux, &hp);
 	}
-	p->stdio = 1;
-	p->mux.limit = p->o.limit;
-	p->mux.two_way = p->o.two_way;
+	if (p->o.target != NULL)
+		return 0;
+	p->stdio = p->peers.stdio = 1;
+	p->one->mux.limit = p->o.limit;
+	p->one->mux.two_way = p->o.two_way;
 	if (p->o.has_prbs)
-		return stream_mux_stdio(&p->mux, -1, -1, &h);
+		return stream_mux_stdio(&p->one->mux, -1, -1, &h);
 	set_nonblock(STDIN_FILENO, &p->fl0);
 	set_nonblock(STDOUT_FILENO, &p->fl1);
-	return stream_mux_stdio(&p->mux, STDIN_FILENO, STDOUT_FILENO, NULL);
+	return stream_mux_stdio(&p->one->mux, STDIN_FILENO, STDOUT_FILENO, NULL);
 }
 
 static int
@@ -491,25 +575,26 @@ run(struct pipe *p)
 		fprintf(stderr, "mptun pipe: keys: %s\n", crypto_strerror(rc));
 		return PIPE_EXIT_USAGE;
 	}
-	stream_mux_init(&p->mux, p->loop, &p->s, conf_is_client(c));
-	if (session_init(&p->s, p->loop, c, &p->mux.ch, (size_t)c->mtu, &p->cid) == -1)
-		fatalx("out of memory");
-	paths_init(&p->paths, &p->s);
-	crypto_peer_init(&p->s.peer, c->peers[0].has_key ? c->peers[0].key : NULL);
-	if (channel_start(p) == -1)
+	/* stdin/stdout and a --forward socket go to one client; --target alone to each */
+	pipe_peers_init(&p->peers, p->loop, c, &p->cid,
+			!conf_is_client(c) && p->o.target != NULL && p->o.forward == NULL);
+	if (peers_start(p) == -1)
 		return PIPE_EXIT_USAGE;
-	stream_mux_rate(&p->mux, p->o.rate);
-	stream_mux_idle(&p->mux, p->o.idle_timeout);
-	session_conn_env(&p->s, &env);
+	if (!p->peers.many) {
+		if ((p->one = pipe_peer_new(&p->peers)) == NULL)
+			fatalx("out of memory");
+		if (channel_start(p) == -1)
+			return PIPE_EXIT_USAGE;
+	}
+	pipe_peers_env(&p->peers, &env);
 	for (i = 0; i < c->nlisten; i++)
-		if ((p->listeners[i] = listener_new(&env, &c->listen[i], &paths_accept_ops,
-						    &p->paths)) == NULL)
+		if ((p->listeners[i] = listener_new(&env, &c->listen[i], &pipe_peers_accept_ops,
+						    &p->peers)) == NULL)
 			return PIPE_EXIT_FAIL;
-	if (paths_start(&p->paths) == -1)
+	if (p->one != NULL && paths_start(&p->one->paths) == -1)
 		fatalx("out of memory");
 	p->start = p->last_at = ev_now(p->loop);
 	p->progress = !p->o.quiet && isatty(STDERR_FILENO);
-	p->chaos_next = p->o.chaos;
 	ev_timer_init(&p->tick, tick_cb, PIPE_TICK, PIPE_TICK);
 	ev_check_init(&p->check, check_cb);
 	ev_signal_init(&p->sig_int, sig_cb, SIGINT);
@@ -558,9 +643,7 @@ pipe_main(int argc, char **argv)
 	rc = run(p);
 	for (i = 0; i < CONF_MAX_LISTEN; i++)
 		listener_free(p->listeners[i]);
-	stream_mux_free(&p->mux);
-	paths_free(&p->paths);
-	session_free(&p->s);
+	pipe_peers_free(&p->peers);
 	crypto_id_wipe(&p->cid);
 	if (p->fl0 != -1)
 		fcntl(STDIN_FILENO, F_SETFL, p->fl0);

@@ -689,8 +689,7 @@ mux_deliver(struct chan *ch, const uint8_t *p, size_t len)
 			st->need_fin = 1;
 			want_ctl(m);
 		}
-		shut_write(st);
-		maybe_done(st);
+		shut_write(st); /* may remove st (it ends it when it is done): not touched below */
 		return 0;
 	case STREAM_RESET:
 		m->resets++;
@@ -742,8 +741,9 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-static int
-resolve(const struct conf_hostport *hp, int passive, struct sockaddr_storage *ss, socklen_t *len)
+int
+stream_resolve(const struct conf_hostport *hp, int passive, struct sockaddr_storage *ss,
+	       socklen_t *len)
 {
 	struct addrinfo hints, *res;
 	char port[8], label[CONF_HOST_MAX + 8];
@@ -772,7 +772,7 @@ stream_mux_forward(struct stream_mux *m, const struct conf_hostport *hp)
 	char label[CONF_HOST_MAX + 8];
 	int one = 1;
 
-	if (resolve(hp, 1, &ss, &len) == -1)
+	if (stream_resolve(hp, 1, &ss, &len) == -1)
 		return -1;
 	proxy_format_hostport(hp, label, sizeof(label));
 	m->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -793,13 +793,12 @@ stream_mux_forward(struct stream_mux *m, const struct conf_hostport *hp)
 	return 0;
 }
 
-int
-stream_mux_target(struct stream_mux *m, const struct conf_hostport *hp)
+void
+stream_mux_target(struct stream_mux *m, const struct sockaddr_storage *ss, socklen_t len)
 {
-	if (resolve(hp, 0, &m->target, &m->target_len) == -1)
-		return -1;
+	memcpy(&m->target, ss, len);
+	m->target_len = len;
 	m->has_target = 1;
-	return 0;
 }
 
 /* --- life cycle --- */

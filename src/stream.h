@@ -131,8 +131,11 @@ void stream_mux_free(struct stream_mux *m);
 int stream_mux_stdio(struct stream_mux *m, int rfd, int wfd, const struct stream_hooks *h);
 /* Accept TCP connections on hp, each a stream the peer connects to its target. -1 (logged). */
 int stream_mux_forward(struct stream_mux *m, const struct conf_hostport *hp);
-/* Connect every stream the peer opens to hp (resolved now). -1 (logged). */
-int stream_mux_target(struct stream_mux *m, const struct conf_hostport *hp);
+/* The address of hp (passive: one to bind), from the resolver now. -1 (logged). */
+int stream_resolve(const struct conf_hostport *hp, int passive, struct sockaddr_storage *ss,
+		   socklen_t *len);
+/* Connect every stream the peer opens to ss (stream_resolve's, once for every session). */
+void stream_mux_target(struct stream_mux *m, const struct sockaddr_storage *ss, socklen_t len);
 /* Close each socket stream after secs without a byte either way (0: never). */
 void stream_mux_idle(struct stream_mux *m, double secs);
 /* Throttle what all sources send to bytes_per_sec (0: unlimited). */

@@ -6,9 +6,10 @@
 # ssh runs commands (four at once, so streams share the session), one whose stdin ends
 # early (the close reaches the far side), scp copies a file both ways (sha256 match).
 # Then ssh's ProxyCommand runs `pipe connect` on stdin/stdout against a second listener's
-# --target, twice (the listener serves each new run of the client, and logs its restart at
-# the default level), and that listener's --idle-timeout closes a connection that stays
-# silent; against a target that refuses, the stdin/stdout side exits 1 saying why.
+# --target, twice (each run is a client of its own to the listener, which logs it
+# connected and gone at the default level), and that listener's --idle-timeout closes a
+# connection that stays silent; against a target that refuses, the stdin/stdout side exits
+# 1 saying why.
 set -eu
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/mptun.sh"
@@ -94,8 +95,12 @@ for i in 1 2; do
 		fail "ssh with ProxyCommand, run $i: $(cat "$TOPO_DIR/proxy$i.err")"
 	[ "$out" = "$(printf 'proxied %s\n3000000' "$i")" ] || fail "ssh with ProxyCommand printed '$out'"
 done
-grep -q "peer restarted" "$TOPO_DIR/s2.err" || fail "the listener did not log the client's new run"
-echo "two ssh sessions through ProxyCommand ran their commands; the listener logged the restart"
+grep -q "client 1 (10.77.[123].1): gone (its streams ended, its connections closed)" \
+	"$TOPO_DIR/s2.err" || fail "the listener did not log the end of the first client"
+grep -q "client 2 (10.77.[123].1): connected" "$TOPO_DIR/s2.err" ||
+	fail "the listener did not log the second client"
+! grep -q "peer restarted" "$TOPO_DIR/s2.err" || fail "the second client reset the first's session"
+echo "two ssh sessions through ProxyCommand ran their commands, each a client of its own"
 
 echo "# --idle-timeout 3: a connection silent for longer is closed, at both ends"
 rc=0
