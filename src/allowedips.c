@@ -420,17 +420,33 @@ jump_fill(struct allowedips *t, int f, uint32_t lo, uint32_t hi)
 	}
 }
 
-/* The trie changed at the position of prefix key/cidr of family f: mend the slots under it. */
+/*
+ * Family f's trie changed at one position, the one of prefix key/cidr: node now holds it
+ * (0: none) where node was did before (was == now: only its owner changed). Mend the slots.
+ */
 static void
-jump_update(struct allowedips *t, int f, const uint64_t key[2], unsigned cidr)
+jump_update(struct allowedips *t, int f, const uint64_t key[2], unsigned cidr, uint32_t was,
+	    uint32_t now)
 {
-	unsigned k = t->jump[f].bits;
+	struct ai_jump *j = &t->jump[f];
 	uint32_t lo, size;
 
-	if (t->jump[f].slot == NULL)
+	if (j->slot == NULL)
 		return;
-	size = cidr < k ? (uint32_t)1 << (k - cidr) : 1;
-	lo = (uint32_t)(key[0] >> (64 - k)) & ~(size - 1);
+	if (cidr >= j->bits) {
+		/*
+		 * One slot reaches this position, and it names the first node of cidr k or
+		 * more on its walk: was, if the position is that first one (else an ancestor).
+		 * Such nodes' owners are not in the slot's best. So nothing else can change.
+		 */
+		struct ai_slot *s = &j->slot[key[0] >> (64 - j->bits)];
+
+		if (s->node == was)
+			s->node = now;
+		return;
+	}
+	size = (uint32_t)1 << (j->bits - cidr);
+	lo = (uint32_t)(key[0] >> (64 - j->bits)) & ~(size - 1);
 	jump_fill(t, f, lo, lo + size);
 }
 
@@ -582,7 +598,7 @@ allowedips_insert(struct allowedips *t, int family, const uint8_t *addr, unsigne
 		*slot = top;
 	}
 	set_owner(t, leaf, o);
-	jump_update(t, v6, t->node[top].key, t->node[top].cidr);
+	jump_update(t, v6, t->node[top].key, t->node[top].cidr, n, top);
 	jump_resize(t, v6);
 	return 0;
 }
@@ -600,23 +616,27 @@ slot_of(struct allowedips *t, uint32_t n)
 /*
  * n has just lost its owner: splice out the nodes that are no longer needed. A node with one
  * child is replaced by that child (the parent keeps two children); a node with none is
- * removed, and then its parent may be a branch point left with one child. key/cidr get the
- * prefix of the highest position changed (n's own when nothing is spliced out).
+ * removed, and then its parent may be a branch point left with one child. Mends the jump
+ * table at the highest position changed (n's own when nothing is spliced out).
  */
 static void
-prune(struct allowedips *t, uint32_t n, uint64_t key[2], unsigned *cidr)
+prune(struct allowedips *t, uint32_t n)
 {
-	uint32_t child, parent;
-	struct ai_node *nd;
+	uint32_t child, parent, was = n, now = n;
+	struct ai_node *nd = &t->node[n];
+	uint64_t key[2] = {nd->key[0], nd->key[1]};
+	unsigned cidr = nd->cidr;
+	int f = nd->v6;
 
-	memcpy(key, t->node[n].key, sizeof(t->node[n].key));
-	*cidr = t->node[n].cidr;
 	while (n != 0 && (nd = &t->node[n])->owner == 0 && (nd->bit[0] == 0 || nd->bit[1] == 0)) {
 		child = nd->bit[0] != 0 ? nd->bit[0] : nd->bit[1];
 		parent = t->link[n].parent;
 		*slot_of(t, n) = child;
-		memcpy(key, nd->key, sizeof(nd->key));
-		*cidr = nd->cidr;
+		key[0] = nd->key[0];
+		key[1] = nd->key[1];
+		cidr = nd->cidr;
+		was = n;
+		now = child;
 		node_free(t, n);
 		if (child != 0) {
 			t->link[child].parent = parent;
@@ -624,16 +644,14 @@ prune(struct allowedips *t, uint32_t n, uint64_t key[2], unsigned *cidr)
 		}
 		n = parent;
 	}
+	jump_update(t, f, key, cidr, was, now);
 }
 
 size_t
 allowedips_remove_peer(struct allowedips *t, const void *peer)
 {
 	uint32_t o = owner_find(t, peer), n, next;
-	uint64_t key[2];
-	unsigned cidr;
 	size_t removed;
-	int f;
 
 	if (o == 0)
 		return 0;
@@ -641,12 +659,10 @@ allowedips_remove_peer(struct allowedips *t, const void *peer)
 	/* prune frees only nodes without an owner: the ones still on o's list are safe */
 	for (n = t->owner[o].first; n != 0; n = next) {
 		next = t->link[n].next;
-		f = t->node[n].v6;
 		t->node[n].owner = 0;
 		t->link[n].prev = t->link[n].next = 0;
-		t->fcount[f]--;
-		prune(t, n, key, &cidr);
-		jump_update(t, f, key, cidr);
+		t->fcount[t->node[n].v6]--;
+		prune(t, n);
 	}
 	t->count -= removed;
 	owner_drop(t, o);
