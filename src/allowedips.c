@@ -68,8 +68,8 @@ struct ai_owner {
 };
 
 struct ai_slot {
-	uint32_t node;  /* where the walk goes on; 0: it has ended */
-	uint32_t owner; /* the best owner above it; 0: none */
+	uint32_t node; /* where the walk goes on; 0: it has ended */
+	uint32_t best; /* the node of the longest prefix with an owner above it; 0: none */
 };
 
 struct ai_jump {
@@ -367,26 +367,25 @@ owner_unlink(struct allowedips *t, uint32_t o, uint32_t n)
 /* --- the jump tables --- */
 
 static void
-jump_set(struct ai_slot *s, uint32_t lo, uint32_t hi, uint32_t node, uint32_t owner)
+jump_set(struct ai_slot *s, uint32_t lo, uint32_t hi, uint32_t node, uint32_t best)
 {
 	for (; lo < hi; lo++) {
 		s[lo].node = node;
-		s[lo].owner = owner;
+		s[lo].best = best;
 	}
 }
 
 /*
- * Recompute family f's slots [lo, hi) from the trie: go down from the root as a lookup
- * would, through the nodes of cidr below k whose range meets [lo, hi), depth first. Each
- * level adds at most one pending entry and cidr grows by one at least, so the stack holds
- * at most k + 1.
+ * Compute family f's slots from the trie: go down from the root as a lookup would, through
+ * the nodes of cidr below k, depth first. Each level adds at most one pending entry and
+ * cidr grows by one at least, so the stack holds at most k + 1.
  */
 static void
-jump_fill(struct allowedips *t, int f, uint32_t lo, uint32_t hi)
+jump_fill(struct allowedips *t, int f)
 {
 	struct ai_jump *j = &t->jump[f];
 	struct pending {
-		uint32_t node, owner, lo, hi; /* the slots [lo, hi) reach node, owner the best */
+		uint32_t node, best, lo, hi; /* the slots [lo, hi) reach node, best above it */
 	} st[AI_JUMP_MAX + 1], c;
 	unsigned k = j->bits, sp = 0;
 	const struct ai_node *n;
@@ -395,59 +394,74 @@ jump_fill(struct allowedips *t, int f, uint32_t lo, uint32_t hi)
 	st[sp++] = (struct pending){t->root[f], 0, 0, (uint32_t)1 << k};
 	while (sp > 0) {
 		c = st[--sp];
-		c.lo = c.lo > lo ? c.lo : lo;
-		c.hi = c.hi < hi ? c.hi : hi;
-		if (c.lo >= c.hi)
-			continue;
 		if (c.node == 0) {
-			jump_set(j->slot, c.lo, c.hi, 0, c.owner);
+			jump_set(j->slot, c.lo, c.hi, 0, c.best);
 			continue;
 		}
 		n = &t->node[c.node];
 		a = (uint32_t)(n->key[0] >> (64 - k));
 		size = n->cidr < k ? (uint32_t)1 << (k - n->cidr) : 1;
 		/* slots outside n's prefix leave the walk at n */
-		jump_set(j->slot, c.lo, a < c.hi ? a : c.hi, 0, c.owner);
-		jump_set(j->slot, a + size > c.lo ? a + size : c.lo, c.hi, 0, c.owner);
+		jump_set(j->slot, c.lo, a, 0, c.best);
+		jump_set(j->slot, a + size, c.hi, 0, c.best);
 		if (n->cidr >= k) {
-			if (a >= c.lo && a < c.hi)
-				jump_set(j->slot, a, a + 1, c.node, c.owner);
+			jump_set(j->slot, a, a + 1, c.node, c.best);
 			continue;
 		}
-		best = n->owner != 0 ? n->owner : c.owner;
+		best = n->owner != 0 ? c.node : c.best;
 		st[sp++] = (struct pending){n->bit[1], best, a + size / 2, a + size};
 		st[sp++] = (struct pending){n->bit[0], best, a, a + size / 2};
 	}
 }
 
 /*
- * Family f's trie changed at one position, the one of prefix key/cidr: node now holds it
- * (0: none) where node was did before (was == now: only its owner changed). Mend the slots.
+ * Node now took the place of node was (either may be 0: none) at the position of prefix
+ * key/cidr of family f. At cidr k or more, one slot reaches the position, and it names the
+ * first node of cidr k or more on its walk: was, if that is this position (else one above).
+ * Above cidr k the slots name no node of the position: their walks go on below it.
  */
 static void
-jump_update(struct allowedips *t, int f, const uint64_t key[2], unsigned cidr, uint32_t was,
-	    uint32_t now)
+jump_moved(struct allowedips *t, int f, const uint64_t key[2], unsigned cidr, uint32_t was,
+	   uint32_t now)
 {
 	struct ai_jump *j = &t->jump[f];
-	uint32_t lo, size;
+	struct ai_slot *s;
 
-	if (j->slot == NULL)
+	if (j->slot == NULL || cidr < j->bits || was == now)
 		return;
-	if (cidr >= j->bits) {
-		/*
-		 * One slot reaches this position, and it names the first node of cidr k or
-		 * more on its walk: was, if the position is that first one (else an ancestor).
-		 * Such nodes' owners are not in the slot's best. So nothing else can change.
-		 */
-		struct ai_slot *s = &j->slot[key[0] >> (64 - j->bits)];
+	s = &j->slot[key[0] >> (64 - j->bits)];
+	if (s->node == was)
+		s->node = now;
+}
 
-		if (s->node == was)
-			s->node = now;
+/*
+ * Node x, of cidr below k, gained or lost its owner: the slots under it whose best was
+ * old (the nearest node above x with an owner, or x) now have best new. Slots whose best
+ * lies below x keep it.
+ */
+static void
+jump_best(struct allowedips *t, uint32_t x, uint32_t old, uint32_t now)
+{
+	const struct ai_node *n = &t->node[x];
+	struct ai_jump *j = &t->jump[n->v6];
+	uint32_t lo, hi;
+
+	if (j->slot == NULL || n->cidr >= j->bits)
 		return;
-	}
-	size = (uint32_t)1 << (j->bits - cidr);
-	lo = (uint32_t)(key[0] >> (64 - j->bits)) & ~(size - 1);
-	jump_fill(t, f, lo, lo + size);
+	lo = (uint32_t)(n->key[0] >> (64 - j->bits));
+	hi = lo + ((uint32_t)1 << (j->bits - n->cidr));
+	for (; lo < hi; lo++)
+		if (j->slot[lo].best == old)
+			j->slot[lo].best = now;
+}
+
+/* The nearest node above x with an owner, or 0. */
+static uint32_t
+owned_above(const struct allowedips *t, uint32_t x)
+{
+	while ((x = t->link[x].parent) != 0 && t->node[x].owner == 0)
+		;
+	return x;
 }
 
 /*
@@ -478,7 +492,7 @@ jump_resize(struct allowedips *t, int f)
 	free(j->slot);
 	j->slot = s;
 	j->bits = want;
-	jump_fill(t, f, 0, (uint32_t)1 << want);
+	jump_fill(t, f);
 }
 
 /* --- the trie --- */
@@ -597,8 +611,12 @@ allowedips_insert(struct allowedips *t, int family, const uint8_t *addr, unsigne
 		t->link[leaf].parent = t->link[n].parent = top;
 		*slot = top;
 	}
+	if (t->node[leaf].owner == 0 && t->jump[v6].slot != NULL)
+		jump_best(t, leaf, owned_above(t, leaf), leaf);
 	set_owner(t, leaf, o);
-	jump_update(t, v6, t->node[top].key, t->node[top].cidr, n, top);
+	jump_moved(t, v6, t->node[top].key, t->node[top].cidr, n, top);
+	if (leaf != top)
+		jump_moved(t, v6, t->node[leaf].key, t->node[leaf].cidr, 0, leaf);
 	jump_resize(t, v6);
 	return 0;
 }
@@ -616,27 +634,21 @@ slot_of(struct allowedips *t, uint32_t n)
 /*
  * n has just lost its owner: splice out the nodes that are no longer needed. A node with one
  * child is replaced by that child (the parent keeps two children); a node with none is
- * removed, and then its parent may be a branch point left with one child. Mends the jump
- * table at the highest position changed (n's own when nothing is spliced out).
+ * removed, and then its parent may be a branch point left with one child.
  */
 static void
 prune(struct allowedips *t, uint32_t n)
 {
-	uint32_t child, parent, was = n, now = n;
-	struct ai_node *nd = &t->node[n];
-	uint64_t key[2] = {nd->key[0], nd->key[1]};
-	unsigned cidr = nd->cidr;
-	int f = nd->v6;
+	uint32_t child, parent;
+	struct ai_node *nd;
 
+	if (t->jump[t->node[n].v6].slot != NULL)
+		jump_best(t, n, n, owned_above(t, n));
 	while (n != 0 && (nd = &t->node[n])->owner == 0 && (nd->bit[0] == 0 || nd->bit[1] == 0)) {
 		child = nd->bit[0] != 0 ? nd->bit[0] : nd->bit[1];
 		parent = t->link[n].parent;
 		*slot_of(t, n) = child;
-		key[0] = nd->key[0];
-		key[1] = nd->key[1];
-		cidr = nd->cidr;
-		was = n;
-		now = child;
+		jump_moved(t, nd->v6, nd->key, nd->cidr, n, child);
 		node_free(t, n);
 		if (child != 0) {
 			t->link[child].parent = parent;
@@ -644,7 +656,6 @@ prune(struct allowedips *t, uint32_t n)
 		}
 		n = parent;
 	}
-	jump_update(t, f, key, cidr, was, now);
 }
 
 size_t
@@ -682,14 +693,14 @@ allowedips_lookup(const struct allowedips *t, int family, const uint8_t *addr)
 	const struct ai_node *n;
 	uint64_t key[2];
 	unsigned width = to_key(family, addr, key);
-	uint32_t i, best = 0;
+	uint32_t i, above = 0, best = 0;
 
 	if (width == 0)
 		return NULL;
 	j = &t->jump[width == 128];
 	if (j->slot != NULL) {
 		i = j->slot[key[0] >> (64 - j->bits)].node;
-		best = j->slot[key[0] >> (64 - j->bits)].owner;
+		above = j->slot[key[0] >> (64 - j->bits)].best;
 	} else {
 		i = t->root[width == 128];
 	}
@@ -703,6 +714,8 @@ allowedips_lookup(const struct allowedips *t, int family, const uint8_t *addr)
 			break;
 		i = n->bit[bit_at(key, n->cidr)];
 	}
+	if (best == 0 && above != 0)
+		best = t->node[above].owner; /* only when the walk found none below */
 	return best != 0 ? (void *)(uintptr_t)t->owner[best].peer : NULL;
 }
 
