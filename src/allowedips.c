@@ -18,14 +18,23 @@
  *     parallel array. Freed records are chained for reuse; the arrays grow by doubling and
  *     are released when the table empties.
  *   - A family with at least 2^AI_JUMP_MIN entries has a jump table of 2^k slots, k the
- *     smallest with 2^k >= its entries, at most AI_JUMP_MAX. Slot s holds where a walk
- *     from the root for an address whose first k bits are s first meets a node of cidr k
- *     or more (0: the walk ends above), and the best owner it found before. A lookup
- *     starts there: k levels down, where random prefixes are one or two nodes apart. The
- *     slots are derived from the trie alone: every change recomputes those under the
- *     position it changed (one slot for a node of cidr k or more, 2^(k - cidr) for a
- *     shorter one), and a resize (doubling, or a quarter with hysteresis) rebuilds them all.
- *     A failure to allocate a new jump table keeps the old one, which stays exact.
+ *     smallest with 2^k >= its entries, at most AI_JUMP_MAX. Slot s says what a walk from
+ *     the root for an address whose first k bits are s finds above depth k: the first node
+ *     of cidr k or more it meets (0: the walk ends above), and the node of the longest
+ *     prefix with an owner it passed (0: none; its owner is read only when the walk below
+ *     finds none). A lookup starts there: k levels down, where the random prefixes of a
+ *     large table are one or two nodes apart.
+ * The slots are derived from the trie alone, and each change mends only what it touches:
+ *   - a node of cidr k or more that takes or leaves a position is named by at most one
+ *     slot, the one of its first k bits, and only when nothing above it has cidr k or more;
+ *   - a node of cidr below k that gains or loses its owner changes the best of its own
+ *     2^(k - cidr) slots, and only those whose best was the nearest owned node above it
+ *     (or itself): a scan, no walk;
+ *   - branch points and owners changing hands are in no slot.
+ * A resize (doubling with the entries, or to a quarter of the slots, with hysteresis)
+ * rebuilds the table by one walk of the trie above depth k; a failure to allocate a new
+ * one keeps the old, which stays exact.
+ *
  * Peers are numbered: one owner record per peer in an array, found by pointer through a
  * chained hash of indices, holds the peer's entries as a list in insertion order.
  */
@@ -49,7 +58,7 @@
 struct ai_node {
 	uint64_t key[2];
 	uint32_t bit[2]; /* children; 0: none */
-	uint32_t owner;  /* 0: a branch point */
+	uint32_t owner;	 /* 0: a branch point */
 	uint8_t cidr;
 	uint8_t v6;
 };
@@ -80,13 +89,13 @@ struct ai_jump {
 struct allowedips {
 	struct ai_node *node; /* [0] unused: index 0 means none */
 	struct ai_link *link;
-	uint32_t ncap;  /* records allocated */
-	uint32_t nused; /* records handed out so far, [0] included */
-	uint32_t nfree; /* the first free record */
-	size_t nodes;   /* records in the trie */
+	uint32_t ncap;	  /* records allocated */
+	uint32_t nused;	  /* records handed out so far, [0] included */
+	uint32_t nfree;	  /* the first free record */
+	size_t nodes;	  /* records in the trie */
 	uint32_t root[2]; /* IPv4, IPv6 */
 	struct ai_jump jump[2];
-	size_t fcount[2]; /* entries per family */
+	size_t fcount[2];	/* entries per family */
 	struct ai_owner *owner; /* [0] unused */
 	uint32_t ocap, oused, ofree;
 	uint32_t *buckets;
@@ -300,7 +309,8 @@ owner_get(struct allowedips *t, const void *peer)
 		if (t->oused >= t->ocap) {
 			size_t cap = t->ocap > 0 ? (size_t)t->ocap * 2 : AI_OWNERS_MIN;
 
-			if (cap > UINT32_MAX || (ow = realloc(t->owner, cap * sizeof(*ow))) == NULL) {
+			if (cap > UINT32_MAX ||
+			    (ow = realloc(t->owner, cap * sizeof(*ow))) == NULL) {
 				errno = ENOMEM;
 				return 0;
 			}

@@ -3,7 +3,10 @@
  * prefixes (drawn near a few bases so that they nest and overlap, IPv4 and IPv6, every
  * length), replaced, removed by peer and walked; every lookup must give the peer of the
  * longest matching prefix exactly as the scan does. Then the edges: /0, host routes, a
- * chain of all 129 IPv6 lengths, host bits masked, bad arguments.
+ * chain of all 129 IPv6 lengths, host bits masked, bad arguments. Then tables large enough
+ * for lookups to start from jump tables: prefixes shorter than, at and past their depth,
+ * short ones changing hands, peers sharing slots leaving one by one (the tables shrinking
+ * and going), and 76,000 prefixes for the largest tables, each checked against a scan.
  */
 #include "config.h"
 
@@ -472,8 +475,8 @@ add(struct allowedips *t, int family, const uint8_t *a, unsigned len, void *peer
  * A table large enough that lookups start from its jump tables (one slot per entry or so),
  * with prefixes shorter than the jump depth, at it and past it: a default route, random
  * prefixes over the whole space and in one cluster, then a chain of every length of one
- * address in each family, peers sharing slots. Then a short prefix changes hands, and peers go one by one (the jump
- * tables shrink and go) with every prefix's edges checked after each.
+ * address in each family, peers sharing slots. Then short prefixes change hands, and peers
+ * go one by one (the jump tables shrink and go), every prefix's edges checked after each.
  */
 static void
 test_jump(void)
@@ -499,7 +502,8 @@ test_jump(void)
 			a[len] = (uint8_t)rng();
 		if (i % 4 >= 2) {
 			/* half in one cluster (10.0.0.0/12, 2001:db8::/32): wide gaps around it */
-			static const uint8_t cluster[2][4] = {{10, 0, 0, 0}, {0x20, 0x01, 0x0d, 0xb8}};
+			static const uint8_t cluster[2][4] = {{10, 0, 0, 0},
+							      {0x20, 0x01, 0x0d, 0xb8}};
 
 			memcpy(a, cluster[family == AF_INET6], 4);
 			a[1] |= (uint8_t)(family == AF_INET ? rng() & 0x0f : 0);
@@ -590,7 +594,8 @@ big_check(const struct allowedips *t, int n, const char *what)
 		for (b = 0; b < 16; b++)
 			a[b] = (uint8_t)rng();
 		if (i % 3 != 2) {
-			/* the prefix's bits, then random ones; for the neighbour, its last bit flipped */
+			/* the prefix's bits, then random ones; for the neighbour, its last bit
+			 * flipped */
 			for (b = 0; b < (int)p->len; b++) {
 				uint8_t m = (uint8_t)(0x80 >> (b % 8));
 				uint64_t pb = p->key[b / 64] >> (63 - b % 64) & 1;
