@@ -444,27 +444,6 @@ jump_moved(struct allowedips *t, int f, const uint64_t key[2], unsigned cidr, ui
 		s->node = now;
 }
 
-/*
- * Node x, of cidr below k, gained or lost its owner: the slots under it whose best was
- * old (the nearest node above x with an owner, or x) now have best new. Slots whose best
- * lies below x keep it.
- */
-static void
-jump_best(struct allowedips *t, uint32_t x, uint32_t old, uint32_t now)
-{
-	const struct ai_node *n = &t->node[x];
-	struct ai_jump *j = &t->jump[n->v6];
-	uint32_t lo, hi;
-
-	if (j->slot == NULL || n->cidr >= j->bits)
-		return;
-	lo = (uint32_t)(n->key[0] >> (64 - j->bits));
-	hi = lo + ((uint32_t)1 << (j->bits - n->cidr));
-	for (; lo < hi; lo++)
-		if (j->slot[lo].best == old)
-			j->slot[lo].best = now;
-}
-
 /* The nearest node above x with an owner, or 0. */
 static uint32_t
 owned_above(const struct allowedips *t, uint32_t x)
@@ -472,6 +451,30 @@ owned_above(const struct allowedips *t, uint32_t x)
 	while ((x = t->link[x].parent) != 0 && t->node[x].owner == 0)
 		;
 	return x;
+}
+
+/*
+ * Node x gained (or lost) its owner. If its cidr is below k, the slots under it whose best
+ * was the nearest node above x with an owner now have x (or the other way round). Slots
+ * whose best lies below x keep it.
+ */
+static void
+jump_owner(struct allowedips *t, uint32_t x, int gained)
+{
+	const struct ai_node *n = &t->node[x];
+	struct ai_jump *j = &t->jump[n->v6];
+	uint32_t lo, hi, above, old, now;
+
+	if (j->slot == NULL || n->cidr >= j->bits)
+		return;
+	above = owned_above(t, x);
+	old = gained ? above : x;
+	now = gained ? x : above;
+	lo = (uint32_t)(n->key[0] >> (64 - j->bits));
+	hi = lo + ((uint32_t)1 << (j->bits - n->cidr));
+	for (; lo < hi; lo++)
+		if (j->slot[lo].best == old)
+			j->slot[lo].best = now;
 }
 
 /*
@@ -621,8 +624,8 @@ allowedips_insert(struct allowedips *t, int family, const uint8_t *addr, unsigne
 		t->link[leaf].parent = t->link[n].parent = top;
 		*slot = top;
 	}
-	if (t->node[leaf].owner == 0 && t->jump[v6].slot != NULL)
-		jump_best(t, leaf, owned_above(t, leaf), leaf);
+	if (t->node[leaf].owner == 0)
+		jump_owner(t, leaf, 1);
 	set_owner(t, leaf, o);
 	jump_moved(t, v6, t->node[top].key, t->node[top].cidr, n, top);
 	if (leaf != top)
@@ -652,8 +655,7 @@ prune(struct allowedips *t, uint32_t n)
 	uint32_t child, parent;
 	struct ai_node *nd;
 
-	if (t->jump[t->node[n].v6].slot != NULL)
-		jump_best(t, n, n, owned_above(t, n));
+	jump_owner(t, n, 0);
 	while (n != 0 && (nd = &t->node[n])->owner == 0 && (nd->bit[0] == 0 || nd->bit[1] == 0)) {
 		child = nd->bit[0] != 0 ? nd->bit[0] : nd->bit[1];
 		parent = t->link[n].parent;
