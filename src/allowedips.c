@@ -12,11 +12,12 @@
  * walk at width + 1 nodes.
  *
  * Laid out for the lookup, which a large table makes a chain of cache misses, one a node:
- *   - Nodes live in one array, 64-byte aligned, and name each other by 32-bit index (0 is
- *     none). What a lookup reads (key, children, owner, cidr) is a 32-byte record, two to a
- *     cache line; the parent and the owner's list links, which only changes read, sit in a
- *     parallel array. Freed records are chained for reuse; the arrays grow by doubling and
- *     are released when the table empties.
+ *   - Nodes name each other by 32-bit index (0 is none). What a lookup reads (key,
+ *     children, owner, cidr) is a 32-byte record, two to a 64-byte aligned cache line; the
+ *     parent and the owner's list links, which only changes read, sit apart. Records come
+ *     in chunks of AI_CHUNK, found through a small table of chunks, so that growing never
+ *     moves or copies them; freed ones are chained for reuse, and the chunks are given back
+ *     when the table empties.
  *   - A family with at least 2^AI_JUMP_MIN entries has a jump table of 2^k slots, k the
  *     smallest with 2^k >= its entries, at most AI_JUMP_MAX. Slot s says what a walk from
  *     the root for an address whose first k bits are s finds above depth k: the first node
@@ -32,8 +33,9 @@
  *     (or itself): a scan, no walk;
  *   - branch points and owners changing hands are in no slot.
  * A resize (doubling with the entries, or to a quarter of the slots, with hysteresis)
- * rebuilds the table by one walk of the trie above depth k; a failure to allocate a new
- * one keeps the old, which stays exact.
+ * rebuilds the table by one walk of the trie above depth k, a few milliseconds at 2^16
+ * slots and as many nodes above, paid once each doubling; a failure to allocate a new one
+ * keeps the old, which stays exact.
  *
  * Peers are numbered: one owner record per peer in an array, found by pointer through a
  * chained hash of indices, holds the peer's entries as a list in insertion order.
@@ -49,7 +51,8 @@
 #include "allowedips.h"
 
 #define AI_BUCKETS_MIN 16 /* owner hash buckets at first; doubled as peers come */
-#define AI_NODES_MIN   64 /* node records at first; doubled as needed */
+#define AI_CHUNK_BITS  8  /* node records come 256 at a time: 11 KiB */
+#define AI_CHUNK       (1u << AI_CHUNK_BITS)
 #define AI_OWNERS_MIN  16 /* owner records at first; doubled as needed */
 #define AI_JUMP_MIN    8  /* the fewest slot bits worth a jump table (256 entries) */
 #define AI_JUMP_MAX    16 /* the most: 512 KiB a family */
@@ -67,6 +70,12 @@ struct ai_node {
 struct ai_link {
 	uint32_t parent;
 	uint32_t prev, next; /* the owner's entries; next also chains free records */
+};
+
+/* Records i * AI_CHUNK to (i + 1) * AI_CHUNK - 1, 64-byte aligned. */
+struct ai_chunk {
+	struct ai_node node[AI_CHUNK];
+	struct ai_link link[AI_CHUNK];
 };
 
 struct ai_owner {
@@ -87,9 +96,8 @@ struct ai_jump {
 };
 
 struct allowedips {
-	struct ai_node *node; /* [0] unused: index 0 means none */
-	struct ai_link *link;
-	uint32_t ncap;	  /* records allocated */
+	struct ai_chunk **chunk; /* record 0 unused: index 0 means none */
+	uint32_t nchunks, chunkcap;
 	uint32_t nused;	  /* records handed out so far, [0] included */
 	uint32_t nfree;	  /* the first free record */
 	size_t nodes;	  /* records in the trie */
@@ -178,37 +186,52 @@ common_bits(const uint64_t a[2], const uint64_t b[2])
 
 /* --- node records --- */
 
-/* Room for two more nodes, the most an insert adds; -1 (ENOMEM) changes nothing. */
+static inline struct ai_node *
+node_of(const struct allowedips *t, uint32_t i)
+{
+	return &t->chunk[i >> AI_CHUNK_BITS]->node[i & (AI_CHUNK - 1)];
+}
+
+static inline struct ai_link *
+link_of(const struct allowedips *t, uint32_t i)
+{
+	return &t->chunk[i >> AI_CHUNK_BITS]->link[i & (AI_CHUNK - 1)];
+}
+
+/*
+ * Room for two more nodes, the most an insert adds; -1 (ENOMEM) changes nothing. Records
+ * come a chunk at a time and never move: growing copies nothing.
+ */
 static int
 nodes_reserve(struct allowedips *t)
 {
-	size_t spare = t->ncap - t->nused + (t->nused > 0 ? t->nused - 1 - t->nodes : 0);
-	size_t cap = t->ncap > 0 ? (size_t)t->ncap * 2 : AI_NODES_MIN;
-	struct ai_link *link;
-	void *node;
+	size_t cap = (size_t)t->nchunks * AI_CHUNK;
+	size_t spare = cap - t->nused + (t->nused > 0 ? t->nused - 1 - t->nodes : 0);
+	struct ai_chunk **chunk;
+	void *c;
 
 	if (spare >= 2)
 		return 0;
-	if (cap > UINT32_MAX) {
+	if (cap + AI_CHUNK > UINT32_MAX) {
 		errno = ENOMEM;
 		return -1;
 	}
-	/* aligned, so that no node straddles two cache lines: realloc would not keep that */
-	if (posix_memalign(&node, 64, cap * sizeof(*t->node)) != 0) {
+	if (t->nchunks == t->chunkcap) {
+		size_t n = t->chunkcap > 0 ? (size_t)t->chunkcap * 2 : 4;
+
+		if ((chunk = realloc(t->chunk, n * sizeof(*chunk))) == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		t->chunk = chunk;
+		t->chunkcap = (uint32_t)n;
+	}
+	/* aligned, so that no node straddles two cache lines */
+	if (posix_memalign(&c, 64, sizeof(struct ai_chunk)) != 0) {
 		errno = ENOMEM;
 		return -1;
 	}
-	if ((link = realloc(t->link, cap * sizeof(*link))) == NULL) {
-		free(node);
-		errno = ENOMEM;
-		return -1;
-	}
-	if (t->nused > 0)
-		memcpy(node, t->node, t->nused * sizeof(*t->node));
-	free(t->node);
-	t->node = node;
-	t->link = link;
-	t->ncap = (uint32_t)cap;
+	t->chunk[t->nchunks++] = c;
 	if (t->nused == 0)
 		t->nused = 1;
 	return 0;
@@ -223,19 +246,19 @@ node_new(struct allowedips *t, const uint64_t key[2], unsigned cidr, int v6, uin
 
 	if (t->nfree != 0) {
 		i = t->nfree;
-		t->nfree = t->link[i].next;
+		t->nfree = link_of(t, i)->next;
 	} else {
 		i = t->nused++;
 	}
-	n = &t->node[i];
+	n = node_of(t, i);
 	n->key[0] = key[0] & word_mask(cidr, 0);
 	n->key[1] = key[1] & word_mask(cidr, 1);
 	n->bit[0] = n->bit[1] = 0;
 	n->owner = 0;
 	n->cidr = (uint8_t)cidr;
 	n->v6 = (uint8_t)v6;
-	t->link[i].parent = parent;
-	t->link[i].prev = t->link[i].next = 0;
+	link_of(t, i)->parent = parent;
+	link_of(t, i)->prev = link_of(t, i)->next = 0;
 	t->nodes++;
 	return i;
 }
@@ -243,7 +266,7 @@ node_new(struct allowedips *t, const uint64_t key[2], unsigned cidr, int v6, uin
 static void
 node_free(struct allowedips *t, uint32_t i)
 {
-	t->link[i].next = t->nfree;
+	link_of(t, i)->next = t->nfree;
 	t->nfree = i;
 	t->nodes--;
 }
@@ -351,25 +374,25 @@ owner_link(struct allowedips *t, uint32_t o, uint32_t n)
 {
 	struct ai_owner *ow = &t->owner[o];
 
-	t->link[n].prev = ow->last;
-	t->link[n].next = 0;
+	link_of(t, n)->prev = ow->last;
+	link_of(t, n)->next = 0;
 	if (ow->last != 0)
-		t->link[ow->last].next = n;
+		link_of(t, ow->last)->next = n;
 	else
 		ow->first = n;
 	ow->last = n;
 	ow->n++;
-	t->node[n].owner = o;
+	node_of(t, n)->owner = o;
 }
 
 static void
 owner_unlink(struct allowedips *t, uint32_t o, uint32_t n)
 {
 	struct ai_owner *ow = &t->owner[o];
-	struct ai_link *l = &t->link[n];
+	struct ai_link *l = link_of(t, n);
 
-	*(l->prev != 0 ? &t->link[l->prev].next : &ow->first) = l->next;
-	*(l->next != 0 ? &t->link[l->next].prev : &ow->last) = l->prev;
+	*(l->prev != 0 ? &link_of(t, l->prev)->next : &ow->first) = l->next;
+	*(l->next != 0 ? &link_of(t, l->next)->prev : &ow->last) = l->prev;
 	l->prev = l->next = 0;
 	ow->n--;
 }
@@ -408,7 +431,7 @@ jump_fill(struct allowedips *t, int f)
 			jump_set(j->slot, c.lo, c.hi, 0, c.best);
 			continue;
 		}
-		n = &t->node[c.node];
+		n = node_of(t, c.node);
 		a = (uint32_t)(n->key[0] >> (64 - k));
 		size = n->cidr < k ? (uint32_t)1 << (k - n->cidr) : 1;
 		/* slots outside n's prefix leave the walk at n */
@@ -419,6 +442,9 @@ jump_fill(struct allowedips *t, int f)
 			continue;
 		}
 		best = n->owner != 0 ? c.node : c.best;
+		/* the walk is a cache miss a node: ask for both children at once */
+		__builtin_prefetch(node_of(t, n->bit[1]));
+		__builtin_prefetch(node_of(t, n->bit[0]));
 		st[sp++] = (struct pending){n->bit[1], best, a + size / 2, a + size};
 		st[sp++] = (struct pending){n->bit[0], best, a, a + size / 2};
 	}
@@ -448,7 +474,7 @@ jump_moved(struct allowedips *t, int f, const uint64_t key[2], unsigned cidr, ui
 static uint32_t
 owned_above(const struct allowedips *t, uint32_t x)
 {
-	while ((x = t->link[x].parent) != 0 && t->node[x].owner == 0)
+	while ((x = link_of(t, x)->parent) != 0 && node_of(t, x)->owner == 0)
 		;
 	return x;
 }
@@ -461,7 +487,7 @@ owned_above(const struct allowedips *t, uint32_t x)
 static void
 jump_owner(struct allowedips *t, uint32_t x, int gained)
 {
-	const struct ai_node *n = &t->node[x];
+	const struct ai_node *n = node_of(t, x);
 	struct ai_jump *j = &t->jump[n->v6];
 	uint32_t lo, hi, above, old, now;
 
@@ -529,15 +555,17 @@ allowedips_new(void)
 static void
 release(struct allowedips *t)
 {
-	free(t->node);
-	free(t->link);
+	uint32_t i;
+
+	for (i = 0; i < t->nchunks; i++)
+		free(t->chunk[i]);
+	free(t->chunk);
 	free(t->owner);
 	free(t->jump[0].slot);
 	free(t->jump[1].slot);
-	t->node = NULL;
-	t->link = NULL;
+	t->chunk = NULL;
 	t->owner = NULL;
-	t->ncap = t->nused = t->nfree = 0;
+	t->nchunks = t->chunkcap = t->nused = t->nfree = 0;
 	t->ocap = t->oused = t->ofree = 0;
 	memset(t->root, 0, sizeof(t->root));
 	memset(t->jump, 0, sizeof(t->jump));
@@ -560,7 +588,7 @@ allowedips_free(struct allowedips *t)
 static void
 set_owner(struct allowedips *t, uint32_t n, uint32_t o)
 {
-	uint32_t old = t->node[n].owner;
+	uint32_t old = node_of(t, n)->owner;
 
 	if (old == o)
 		return;
@@ -570,7 +598,7 @@ set_owner(struct allowedips *t, uint32_t n, uint32_t o)
 			owner_drop(t, old);
 	} else {
 		t->count++;
-		t->fcount[t->node[n].v6]++;
+		t->fcount[node_of(t, n)->v6]++;
 	}
 	owner_link(t, o, n);
 }
@@ -595,7 +623,7 @@ allowedips_insert(struct allowedips *t, int family, const uint8_t *addr, unsigne
 	key[1] &= word_mask(len, 1);
 	/* Descend while the node's prefix contains ours; at most width + 1 steps. */
 	for (slot = &t->root[v6]; (n = *slot) != 0; slot = &nd->bit[bit_at(key, nd->cidr)]) {
-		nd = &t->node[n];
+		nd = node_of(t, n);
 		common = common_bits(key, nd->key);
 		if (common > len)
 			common = len;
@@ -612,24 +640,24 @@ allowedips_insert(struct allowedips *t, int family, const uint8_t *addr, unsigne
 	} else if (common == len) {
 		/* ours contains n: the new entry goes between n and its parent */
 		leaf = top = node_new(t, key, len, v6, parent);
-		t->node[leaf].bit[bit_at(t->node[n].key, len)] = n;
-		t->link[n].parent = leaf;
+		node_of(t, leaf)->bit[bit_at(node_of(t, n)->key, len)] = n;
+		link_of(t, n)->parent = leaf;
 		*slot = leaf;
 	} else {
 		/* the two part at bit `common`: a branch point there holds both */
 		leaf = node_new(t, key, len, v6, 0);
 		top = node_new(t, key, common, v6, parent);
-		t->node[top].bit[bit_at(key, common)] = leaf;
-		t->node[top].bit[bit_at(t->node[n].key, common)] = n;
-		t->link[leaf].parent = t->link[n].parent = top;
+		node_of(t, top)->bit[bit_at(key, common)] = leaf;
+		node_of(t, top)->bit[bit_at(node_of(t, n)->key, common)] = n;
+		link_of(t, leaf)->parent = link_of(t, n)->parent = top;
 		*slot = top;
 	}
-	if (t->node[leaf].owner == 0)
+	if (node_of(t, leaf)->owner == 0)
 		jump_owner(t, leaf, 1);
 	set_owner(t, leaf, o);
-	jump_moved(t, v6, t->node[top].key, t->node[top].cidr, n, top);
+	jump_moved(t, v6, node_of(t, top)->key, node_of(t, top)->cidr, n, top);
 	if (leaf != top)
-		jump_moved(t, v6, t->node[leaf].key, t->node[leaf].cidr, 0, leaf);
+		jump_moved(t, v6, node_of(t, leaf)->key, node_of(t, leaf)->cidr, 0, leaf);
 	jump_resize(t, v6);
 	return 0;
 }
@@ -637,11 +665,11 @@ allowedips_insert(struct allowedips *t, int family, const uint8_t *addr, unsigne
 static uint32_t *
 slot_of(struct allowedips *t, uint32_t n)
 {
-	uint32_t p = t->link[n].parent;
+	uint32_t p = link_of(t, n)->parent;
 
 	if (p != 0)
-		return &t->node[p].bit[t->node[p].bit[1] == n];
-	return &t->root[t->node[n].v6];
+		return &node_of(t, p)->bit[node_of(t, p)->bit[1] == n];
+	return &t->root[node_of(t, n)->v6];
 }
 
 /*
@@ -656,14 +684,14 @@ prune(struct allowedips *t, uint32_t n)
 	struct ai_node *nd;
 
 	jump_owner(t, n, 0);
-	while (n != 0 && (nd = &t->node[n])->owner == 0 && (nd->bit[0] == 0 || nd->bit[1] == 0)) {
+	while (n != 0 && (nd = node_of(t, n))->owner == 0 && (nd->bit[0] == 0 || nd->bit[1] == 0)) {
 		child = nd->bit[0] != 0 ? nd->bit[0] : nd->bit[1];
-		parent = t->link[n].parent;
+		parent = link_of(t, n)->parent;
 		*slot_of(t, n) = child;
 		jump_moved(t, nd->v6, nd->key, nd->cidr, n, child);
 		node_free(t, n);
 		if (child != 0) {
-			t->link[child].parent = parent;
+			link_of(t, child)->parent = parent;
 			break;
 		}
 		n = parent;
@@ -681,10 +709,10 @@ allowedips_remove_peer(struct allowedips *t, const void *peer)
 	removed = t->owner[o].n;
 	/* prune frees only nodes without an owner: the ones still on o's list are safe */
 	for (n = t->owner[o].first; n != 0; n = next) {
-		next = t->link[n].next;
-		t->node[n].owner = 0;
-		t->link[n].prev = t->link[n].next = 0;
-		t->fcount[t->node[n].v6]--;
+		next = link_of(t, n)->next;
+		node_of(t, n)->owner = 0;
+		link_of(t, n)->prev = link_of(t, n)->next = 0;
+		t->fcount[node_of(t, n)->v6]--;
 		prune(t, n);
 	}
 	t->count -= removed;
@@ -717,7 +745,7 @@ allowedips_lookup(const struct allowedips *t, int family, const uint8_t *addr)
 		i = t->root[width == 128];
 	}
 	while (i != 0) {
-		n = &t->node[i];
+		n = node_of(t, i);
 		if (common_bits(key, n->key) < n->cidr)
 			break;
 		if (n->owner != 0)
@@ -727,7 +755,7 @@ allowedips_lookup(const struct allowedips *t, int family, const uint8_t *addr)
 		i = n->bit[bit_at(key, n->cidr)];
 	}
 	if (best == 0 && above != 0)
-		best = t->node[above].owner; /* only when the walk found none below */
+		best = node_of(t, above)->owner; /* only when the walk found none below */
 	return best != 0 ? (void *)(uintptr_t)t->owner[best].peer : NULL;
 }
 
@@ -740,8 +768,8 @@ allowedips_walk(const struct allowedips *t, const void *peer,
 	uint8_t addr[16];
 	int rc;
 
-	for (n = o != 0 ? t->owner[o].first : 0; n != 0; n = t->link[n].next) {
-		nd = &t->node[n];
+	for (n = o != 0 ? t->owner[o].first : 0; n != 0; n = link_of(t, n)->next) {
+		nd = node_of(t, n);
 		memset(addr, 0, sizeof(addr));
 		if (nd->v6) {
 			store_be(addr, nd->key[0], 8);

@@ -13,10 +13,10 @@
  * prefixes costs its own entries, not the table (and, for a prefix shorter than the jump
  * table's depth d, a scan of its 2^(d - len) slots: at most 65,536 for a default route).
  *
- * Memory: 44 bytes a node, in arrays that grow by doubling and are given back only when the
- * table empties; a jump table of 8-byte slots, one or two an entry (up to eight once
- * removals have shrunk the family), at most 512 KiB a family; a record per peer. About 130
- * bytes an entry in all at 100,000 prefixes.
+ * Memory: 44 bytes a node, in chunks of 256 that are given back only when the table empties;
+ * a jump table of 8-byte slots, one or two an entry (up to eight once removals have shrunk
+ * the family), at most 512 KiB a family; a record per peer. About 90 bytes an entry in all
+ * at 100,000 prefixes.
  *
  * The peer is an opaque non-NULL pointer; the table never dereferences it. Pure: no fds,
  * no clock, no event loop; not thread-safe (the owner serialises changes and lookups).
@@ -56,7 +56,7 @@ int allowedips_walk(const struct allowedips *t, const void *peer,
 		    int (*fn)(void *arg, int family, const uint8_t *addr, unsigned len), void *arg);
 /* Entries in the table (prefixes routed to some peer). */
 size_t allowedips_count(const struct allowedips *t);
-/* Trie nodes in use: at most 2 * count - 1 (44 bytes each, in arrays with room to grow). */
+/* Trie nodes in use: at most 2 * count - 1 (44 bytes each, allocated 256 at a time). */
 size_t allowedips_nodes(const struct allowedips *t);
 
 #endif
