@@ -6,8 +6,17 @@
  * its length; a node's children extend its prefix by at least one bit, so a walk from the
  * root visits at most 33 (IPv4) or 129 (IPv6) nodes and nothing here recurses. A node
  * without a peer is a branch point and always has two children, so n entries take at most
- * 2n - 1 nodes and no other memory than one record per peer. Each peer's entries are
- * chained, so removing a peer or listing its prefixes costs its own entries, not the table.
+ * 2n - 1 nodes. A family of many entries also has a jump table, about one slot per entry,
+ * indexed by the address's first bits, from which a lookup starts that deep in the trie: at
+ * 100,000 random prefixes it reads a slot and 1.4 nodes on average, where a walk from the
+ * root would read 16. Each peer's entries are chained, so removing a peer or listing its
+ * prefixes costs its own entries, not the table (and, for a prefix shorter than the jump
+ * table's depth d, a scan of its 2^(d - len) slots: at most 65,536 for a default route).
+ *
+ * Memory: 44 bytes a node, in chunks of 256 that are given back only when the table empties;
+ * a jump table of 8-byte slots, one or two an entry (up to eight once removals have shrunk
+ * the family), at most 512 KiB a family; a record per peer. About 90 bytes an entry in all
+ * at 100,000 prefixes.
  *
  * The peer is an opaque non-NULL pointer; the table never dereferences it. Pure: no fds,
  * no clock, no event loop; not thread-safe (the owner serialises changes and lookups).
@@ -47,7 +56,7 @@ int allowedips_walk(const struct allowedips *t, const void *peer,
 		    int (*fn)(void *arg, int family, const uint8_t *addr, unsigned len), void *arg);
 /* Entries in the table (prefixes routed to some peer). */
 size_t allowedips_count(const struct allowedips *t);
-/* Trie nodes allocated: at most 2 * count - 1 (its memory is this times a node's size). */
+/* Trie nodes in use: at most 2 * count - 1 (44 bytes each, allocated 256 at a time). */
 size_t allowedips_nodes(const struct allowedips *t);
 
 #endif

@@ -3,7 +3,10 @@
  * prefixes (drawn near a few bases so that they nest and overlap, IPv4 and IPv6, every
  * length), replaced, removed by peer and walked; every lookup must give the peer of the
  * longest matching prefix exactly as the scan does. Then the edges: /0, host routes, a
- * chain of all 129 IPv6 lengths, host bits masked, bad arguments.
+ * chain of all 129 IPv6 lengths, host bits masked, bad arguments. Then tables large enough
+ * for lookups to start from jump tables: prefixes shorter than, at and past their depth,
+ * short ones changing hands, peers sharing slots leaving one by one (the tables shrinking
+ * and going), and 76,000 prefixes for the largest tables, each checked against a scan.
  */
 #include "config.h"
 
@@ -415,11 +418,301 @@ test_many_peers(void)
 	allowedips_free(t);
 }
 
+/* The address just outside prefix r: bit len flipped (r must be shorter than its width). */
+static void
+neighbour(const struct ref *r, uint8_t *a)
+{
+	memcpy(a, r->addr, 16);
+	a[r->len / 8] ^= (uint8_t)(0x80 >> (r->len % 8));
+}
+
+/*
+ * Every prefix's first and last address and its neighbour just outside, then random
+ * addresses over the whole space: the table must answer as the list scan does.
+ */
+static void
+check_edges_of(const struct allowedips *t, const char *what)
+{
+	uint8_t a[16];
+	size_t i;
+	unsigned b;
+	int bad = 0, family;
+
+	for (i = 0; i < nref; i++) {
+		const struct ref *r = &ref[i];
+
+		bad += allowedips_lookup(t, r->family, r->addr) != ref_lookup(r->family, r->addr);
+		memcpy(a, r->addr, 16);
+		for (b = r->len; b < width_of(r->family); b++)
+			a[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+		bad += allowedips_lookup(t, r->family, a) != ref_lookup(r->family, a);
+		if (r->len < width_of(r->family)) {
+			neighbour(r, a);
+			bad += allowedips_lookup(t, r->family, a) != ref_lookup(r->family, a);
+		}
+	}
+	for (i = 0; i < 500; i++) {
+		family = random_family();
+		memset(a, 0, sizeof(a));
+		for (b = 0; b < width_of(family) / 8; b++)
+			a[b] = (uint8_t)rng();
+		bad += allowedips_lookup(t, family, a) != ref_lookup(family, a);
+	}
+	if (bad)
+		fprintf(stderr, "%s: %d lookups differ from the list scan\n", what, bad);
+	CHECK(bad == 0);
+	CHECK(allowedips_count(t) == nref);
+}
+
+static void
+add(struct allowedips *t, int family, const uint8_t *a, unsigned len, void *peer)
+{
+	CHECK(allowedips_insert(t, family, a, len, peer) == 0);
+	ref_insert(family, a, len, peer);
+}
+
+/*
+ * A table large enough that lookups start from its jump tables (one slot per entry or so),
+ * with prefixes shorter than the jump depth, at it and past it: a default route, random
+ * prefixes over the whole space and in one cluster, then a chain of every length of one
+ * address in each family, peers sharing slots. Then short prefixes change hands, and peers
+ * go one by one (the jump tables shrink and go), every prefix's edges checked after each.
+ */
+static void
+test_jump(void)
+{
+	struct allowedips *t = allowedips_new();
+	uint8_t a[16], chain[2][16];
+	int i, f, family;
+	unsigned len;
+
+	CHECK(t != NULL);
+	if (t == NULL)
+		return;
+	rng_state = 0x5eed0003;
+	nref = 0;
+	/* a default route from the start: slots between prefixes must give its peer */
+	memset(a, 0, sizeof(a));
+	add(t, AF_INET, a, 0, &peers[NPEERS - 1]);
+	add(t, AF_INET6, a, 0, &peers[NPEERS - 1]);
+	for (i = 0; i < 800; i++) {
+		family = i % 2 ? AF_INET6 : AF_INET;
+		memset(a, 0, sizeof(a));
+		for (len = 0; len < width_of(family) / 8; len++)
+			a[len] = (uint8_t)rng();
+		if (i % 4 >= 2) {
+			/* half in one cluster (10.0.0.0/12, 2001:db8::/32): wide gaps around it */
+			static const uint8_t cluster[2][4] = {{10, 0, 0, 0},
+							      {0x20, 0x01, 0x0d, 0xb8}};
+
+			memcpy(a, cluster[family == AF_INET6], 4);
+			a[1] |= (uint8_t)(family == AF_INET ? rng() & 0x0f : 0);
+		}
+		len = 12 + (unsigned)(rng() % (width_of(family) - 11));
+		add(t, family, a, len, &peers[rng() % NPEERS]);
+	}
+	for (f = 0; f < 2; f++) {
+		family = f ? AF_INET6 : AF_INET;
+		memset(chain[f], 0, 16);
+		for (i = 0; i < (int)width_of(family) / 8; i++)
+			chain[f][i] = (uint8_t)rng();
+		for (len = 0; len <= width_of(family); len++)
+			add(t, family, chain[f], len, &peers[(len * 7) % NPEERS]);
+	}
+	check_edges_of(t, "jump: filled");
+	/* /0, /1, /7 of each family change hands, to a peer with prefixes elsewhere */
+	for (f = 0; f < 2; f++) {
+		family = f ? AF_INET6 : AF_INET;
+		add(t, family, chain[f], 0, &peers[3]);
+		add(t, family, chain[f], 1, &peers[3]);
+		add(t, family, chain[f], 7, &peers[5]);
+		check_edges_of(t, "jump: short prefixes moved");
+	}
+	for (i = 0; i < NPEERS; i++) {
+		CHECK(allowedips_remove_peer(t, &peers[i]) == ref_remove_peer(&peers[i]));
+		check_edges_of(t, "jump: a peer removed");
+	}
+	CHECK(allowedips_count(t) == 0);
+	CHECK(allowedips_nodes(t) == 0);
+	allowedips_free(t);
+}
+
+/* A prefix for the large test, as two masked words: a scan over 10^5 of them is quick. */
+struct big {
+	uint64_t key[2], mask[2];
+	unsigned len;
+	void *peer;
+};
+
+#define BIG 38000 /* prefixes a family */
+
+static struct big big[2][BIG]; /* IPv4, IPv6 */
+static size_t nbig[2];
+
+static void
+big_key(int v6, const uint8_t *a, uint64_t key[2])
+{
+	int i;
+
+	key[0] = key[1] = 0;
+	for (i = 0; i < (v6 ? 16 : 4); i++)
+		key[i / 8] |= (uint64_t)a[i] << (56 - 8 * (i % 8));
+}
+
+static void *
+big_lookup(int v6, const uint64_t key[2])
+{
+	const struct big *p = big[v6];
+	void *best = NULL;
+	int bestlen = -1;
+	size_t i;
+
+	for (i = 0; i < nbig[v6]; i++)
+		if (((key[0] ^ p[i].key[0]) & p[i].mask[0]) == 0 &&
+		    ((key[1] ^ p[i].key[1]) & p[i].mask[1]) == 0 && (int)p[i].len > bestlen) {
+			best = p[i].peer;
+			bestlen = (int)p[i].len;
+		}
+	return best;
+}
+
+/* n lookups: inside a random prefix, just outside one, and anywhere; 0 if all agree. */
+static int
+big_check(const struct allowedips *t, int n, const char *what)
+{
+	uint8_t a[16];
+	uint64_t key[2];
+	int i, b, v6, bad = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct big *p;
+
+		v6 = i % 2;
+		if (nbig[v6] == 0)
+			continue;
+		p = &big[v6][rng() % nbig[v6]];
+		for (b = 0; b < 16; b++)
+			a[b] = (uint8_t)rng();
+		if (i % 3 != 2) {
+			/* the prefix's bits, then random ones; for the neighbour, its last bit
+			 * flipped */
+			for (b = 0; b < (int)p->len; b++) {
+				uint8_t m = (uint8_t)(0x80 >> (b % 8));
+				uint64_t pb = p->key[b / 64] >> (63 - b % 64) & 1;
+
+				a[b / 8] = (uint8_t)((a[b / 8] & ~m) | (pb ? m : 0));
+			}
+			if (i % 3 == 1 && p->len > 0)
+				a[(p->len - 1) / 8] ^= (uint8_t)(0x80 >> ((p->len - 1) % 8));
+		}
+		big_key(v6, a, key);
+		if (allowedips_lookup(t, v6 ? AF_INET6 : AF_INET, a) != big_lookup(v6, key))
+			bad++;
+	}
+	if (bad)
+		fprintf(stderr, "%s: %d of %d lookups differ from the scan\n", what, bad, n);
+	return bad;
+}
+
+static void
+big_insert(struct allowedips *t, int n)
+{
+	uint8_t a[16];
+	struct big *p;
+	size_t before, i;
+	int k, b, v6;
+
+	for (k = 0; k < n; k++) {
+		v6 = (int)(rng() % 2);
+		if (nbig[v6] == BIG)
+			continue;
+		p = &big[v6][nbig[v6]];
+		for (b = 0; b < 16; b++)
+			a[b] = (uint8_t)rng();
+		/*
+		 * mostly at and past a 16-bit jump depth, a few shorter: not much shorter, as a
+		 * /4 would have every insert of it recompute a sixteenth of the slots
+		 */
+		p->len = rng() % 64 == 0 ? 8 + (unsigned)(rng() % 8)
+					 : 16 + (unsigned)(rng() % (v6 ? 113 : 17));
+		p->peer = &peers[rng() % NPEERS];
+		big_key(v6, a, p->key);
+		p->mask[0] = p->len == 0 ? 0 : ~(uint64_t)0 << (64 - (p->len < 64 ? p->len : 64));
+		p->mask[1] = p->len <= 64 ? 0 : ~(uint64_t)0 << (128 - p->len);
+		p->key[0] &= p->mask[0];
+		p->key[1] &= p->mask[1];
+		before = allowedips_count(t);
+		CHECK(allowedips_insert(t, v6 ? AF_INET6 : AF_INET, a, p->len, p->peer) == 0);
+		if (allowedips_count(t) > before) {
+			nbig[v6]++;
+			continue;
+		}
+		/* a prefix already there: it changes hands */
+		for (i = 0; i < nbig[v6]; i++)
+			if (big[v6][i].len == p->len && big[v6][i].key[0] == p->key[0] &&
+			    big[v6][i].key[1] == p->key[1])
+				big[v6][i].peer = p->peer;
+	}
+}
+
+static size_t
+big_remove_peer(void *peer)
+{
+	size_t i, j, n = 0;
+	int v6;
+
+	for (v6 = 0; v6 < 2; v6++) {
+		for (i = j = 0; i < nbig[v6]; i++)
+			if (big[v6][i].peer == peer)
+				n++;
+			else
+				big[v6][j++] = big[v6][i];
+		nbig[v6] = j;
+	}
+	return n;
+}
+
+/*
+ * Some 38,000 prefixes a family, enough for the largest jump tables, against a scan:
+ * filled, half the peers removed, refilled, then emptied peer by peer.
+ */
+static void
+test_large(void)
+{
+	struct allowedips *t = allowedips_new();
+	int p;
+
+	CHECK(t != NULL);
+	if (t == NULL)
+		return;
+	rng_state = 0x5eed0004;
+	nbig[0] = nbig[1] = 0;
+	big_insert(t, 60000);
+	CHECK(allowedips_count(t) == nbig[0] + nbig[1]);
+	CHECK(big_check(t, 1500, "large: filled") == 0);
+	for (p = 0; p < NPEERS; p += 2)
+		CHECK(allowedips_remove_peer(t, &peers[p]) == big_remove_peer(&peers[p]));
+	CHECK(big_check(t, 1000, "large: half the peers removed") == 0);
+	big_insert(t, 3 * BIG);
+	CHECK(nbig[0] == BIG && nbig[1] == BIG);
+	CHECK(allowedips_count(t) == nbig[0] + nbig[1]);
+	CHECK(big_check(t, 1500, "large: refilled") == 0);
+	for (p = 0; p < NPEERS; p++) {
+		CHECK(allowedips_remove_peer(t, &peers[p]) == big_remove_peer(&peers[p]));
+		CHECK(big_check(t, 100, "large: a peer removed") == 0);
+	}
+	CHECK(allowedips_count(t) == 0);
+	CHECK(allowedips_nodes(t) == 0);
+	allowedips_free(t);
+}
+
 int
 main(void)
 {
 	test_edges();
 	test_many_peers();
+	test_jump();
+	test_large();
 	test_random(0x5eed0001);
 	test_random(0x5eed0002);
 	test_random(0x0123456789abcdefULL);
