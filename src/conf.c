@@ -89,7 +89,9 @@ enum key_id {
 	K_POSTDOWN,
 	K_ONPATHUP,
 	K_ONPATHDOWN,
+	K_PEER_NAME,
 	K_PUBKEY,
+	K_PEER_PSK,
 	K_PEER_ENDPOINT,
 	K_ALLOWED_IPS,
 	K_PATH_NAME,
@@ -139,7 +141,9 @@ static const struct keydef keys[K_COUNT] = {
 	[K_POSTDOWN] = {"PostDown", SECT_INTERFACE, KF_RAW, 0, 0},
 	[K_ONPATHUP] = {"OnPathUp", SECT_INTERFACE, KF_RAW, 0, 0},
 	[K_ONPATHDOWN] = {"OnPathDown", SECT_INTERFACE, KF_RAW, 0, 0},
+	[K_PEER_NAME] = {"Name", SECT_PEER, 0, 0, 0},
 	[K_PUBKEY] = {"PublicKey", SECT_PEER, 0, 0, 0},
+	[K_PEER_PSK] = {"PresharedKey", SECT_PEER, 0, 0, 0},
 	[K_PEER_ENDPOINT] = {"Endpoint", SECT_PEER, 0, 0, 0},
 	[K_ALLOWED_IPS] = {"AllowedIPs", SECT_PEER, KF_LIST, 0, 0},
 	[K_PATH_NAME] = {"Name", SECT_PATH, 0, 0, 0},
@@ -162,6 +166,9 @@ struct parser {
 	int line;
 	enum sect sect;
 	struct conf_path *path; /* the [Path] being read */
+	struct conf_peer *peer; /* the [Peer] being read (or the last one) */
+	int endpoint_line;	/* the first [Peer] Endpoint */
+	int allowed_line;	/* the first AllowedIPs */
 	int sect_line[4];	/* first header line of each section kind */
 	int seen[K_COUNT];	/* line a key was first set on (path keys: in this [Path]) */
 };
@@ -486,22 +493,53 @@ static int
 add_allowed_ip(struct parser *p, const char *val)
 {
 	struct conf *c = p->c;
+	struct conf_peer *pe = p->peer;
 	struct conf_addr a;
 	char s[INET6_ADDRSTRLEN];
-	int i;
+	int i, j;
 
 	if (set_addr(p, K_ALLOWED_IPS, val, strchr(val, '/') != NULL, &a) == -1)
 		return -1;
 	for (i = a.prefix; i < 128; i++)
 		a.addr[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
-	for (i = 0; i < c->nallowed_ips; i++)
-		if (c->allowed_ips[i].family == a.family && c->allowed_ips[i].prefix == a.prefix &&
-		    memcmp(c->allowed_ips[i].addr, a.addr, 16) == 0)
-			return pbad(p, K_ALLOWED_IPS, val, "%s/%u given twice",
-				    inet_ntop(a.family, a.addr, s, sizeof s), a.prefix);
+	/* one prefix, one peer: a second claim would silently move it (WireGuard does) */
+	for (j = 0; j < c->npeers; j++)
+		for (i = c->peers[j].allowed; i < c->peers[j].allowed + c->peers[j].nallowed; i++)
+			if (c->allowed_ips[i].family == a.family &&
+			    c->allowed_ips[i].prefix == a.prefix &&
+			    memcmp(c->allowed_ips[i].addr, a.addr, 16) == 0)
+				return &c->peers[j] == pe
+					       ? pbad(p, K_ALLOWED_IPS, val, "%s/%u given twice",
+						      inet_ntop(a.family, a.addr, s, sizeof s),
+						      a.prefix)
+					       : pbad(p, K_ALLOWED_IPS, val,
+						      "%s/%u is peer '%s''s already (line %d)",
+						      inet_ntop(a.family, a.addr, s, sizeof s),
+						      a.prefix, c->peers[j].name, c->peers[j].line);
 	if (c->nallowed_ips == CONF_MAX_ALLOWED_IPS)
-		return pbad(p, K_ALLOWED_IPS, val, "more than %d prefixes", CONF_MAX_ALLOWED_IPS);
+		return pbad(p, K_ALLOWED_IPS, val, "more than %d prefixes in all",
+			    CONF_MAX_ALLOWED_IPS);
 	c->allowed_ips[c->nallowed_ips++] = a;
+	pe->nallowed++;
+	return 0;
+}
+
+/* Name in [Peer]: a label for show, JSON and metrics, unique among the peers. */
+static int
+set_peer_name(struct parser *p, const char *val)
+{
+	struct conf *c = p->c;
+	int i;
+
+	if (!conf_value_label(val, CONF_NAME_MAX - 1))
+		return pbad(p, K_PEER_NAME, val, "not a peer name (1 to %d of A-Z a-z 0-9 _ . -)",
+			    CONF_NAME_MAX - 1);
+	for (i = 0; i < c->npeers; i++)
+		if (&c->peers[i] != p->peer && strcmp(c->peers[i].name, val) == 0)
+			return pbad(p, K_PEER_NAME, val, "duplicate peer name (first on line %d)",
+				    c->peers[i].line);
+	strcpy(p->peer->name, val);
+	p->peer->has_name = 1;
 	return 0;
 }
 
@@ -641,13 +679,25 @@ set_value(struct parser *p, int id, const char *val)
 		return set_text(p, id, val, c->on_path_up, CONF_STR_MAX);
 	case K_ONPATHDOWN:
 		return set_text(p, id, val, c->on_path_down, CONF_STR_MAX);
+	case K_PEER_NAME:
+		return set_peer_name(p, val);
 	case K_PUBKEY:
-		c->has_peer_key = 1;
-		return set_key(p, id, val, c->peer_key);
+		p->peer->has_key = 1;
+		p->peer->key_line = p->line;
+		return set_key(p, id, val, p->peer->key);
+	case K_PEER_PSK:
+		p->peer->has_psk = 1;
+		return set_key(p, id, val, p->peer->psk);
 	case K_PEER_ENDPOINT:
+		if (c->has_endpoint)
+			return perr(p, "Endpoint is for a client's one [Peer] (already set on line "
+				       "%d)", p->endpoint_line);
+		p->endpoint_line = p->line;
 		c->has_endpoint = 1;
 		return set_hostport(p, id, val, 0, &c->endpoint);
 	case K_ALLOWED_IPS:
+		if (p->allowed_line == 0)
+			p->allowed_line = p->line;
 		return add_allowed_ip(p, val);
 	case K_PATH_NAME:
 		return set_path_name(p, val);
@@ -779,6 +829,20 @@ parse_section(struct parser *p, char *s)
 	if (sect > SECT_PATH)
 		return perr(p, "unknown section [%s]", quote(q, name));
 	p->sect = sect;
+	if (sect == SECT_PEER) {
+		if (p->sect_line[SECT_PEER] == 0)
+			p->sect_line[SECT_PEER] = p->line;
+		if (c->npeers == CONF_MAX_PEERS)
+			return perr(p, "more than %d [Peer] sections", CONF_MAX_PEERS);
+		p->peer = &c->peers[c->npeers++];
+		p->peer->line = p->line;
+		p->peer->allowed = c->nallowed_ips;
+		snprintf(p->peer->name, sizeof(p->peer->name), "peer%d", c->npeers);
+		for (i = 0; i < K_COUNT; i++)
+			if (keys[i].sect == SECT_PEER)
+				p->seen[i] = 0;
+		return 0;
+	}
 	if (sect != SECT_PATH) {
 		if (p->sect_line[sect] != 0)
 			return perr(p, "duplicate section [%s] (first on line %d)",
@@ -816,6 +880,45 @@ parse_line(struct parser *p, char *s)
 	return parse_keyval(p, trim(s), eq + 1);
 }
 
+/* Keys against peers: who authenticates how, and that no two peers are one. */
+static int
+check_peers(struct parser *p)
+{
+	struct conf *c = p->c;
+	int i, j, priv = p->seen[K_PRIVKEY] ? p->seen[K_PRIVKEY] : p->seen[K_PRIVKEYFILE];
+
+	for (i = 0; i < c->npeers; i++) {
+		const struct conf_peer *pe = &c->peers[i];
+
+		if (c->has_private_key && !pe->has_key)
+			return perr_at(p, pe->line != 0 ? pe->line : priv,
+				       "PrivateKey needs the peer's key: set [Peer] PublicKey");
+		if (pe->has_key && !c->has_private_key)
+			return perr_at(p, pe->key_line,
+				       "PublicKey needs our key: set PrivateKey in [Interface]");
+		if (pe->has_psk && !c->has_private_key)
+			return perr_at(p, pe->line,
+				       "[Peer] PresharedKey goes with key pairs; with a pre-shared "
+				       "key alone, set it in [Interface]");
+		if (i > 0 && !c->has_private_key)
+			return perr_at(p, pe->line,
+				       "several [Peer] sections need key pairs (PrivateKey, "
+				       "PublicKey): a pre-shared key alone cannot tell peers apart");
+		for (j = 0; j < i; j++) {
+			if (strcmp(c->peers[j].name, pe->name) == 0)
+				return perr_at(p, pe->line, "duplicate peer name '%s' (line %d)",
+					       pe->name, c->peers[j].line);
+			if (pe->has_key &&
+			    sodium_memcmp(c->peers[j].key, pe->key, CONF_KEY_LEN) == 0)
+				return perr_at(p, pe->key_line,
+					       "PublicKey is peer '%s''s already (line %d): one key, "
+					       "one peer",
+					       c->peers[j].name, c->peers[j].line);
+		}
+	}
+	return 0;
+}
+
 /* The rules that span keys, once the whole file is read. */
 static int
 check(struct parser *p)
@@ -828,7 +931,9 @@ check(struct parser *p)
 	if (c->mode == MODE_UDP && c->naddrs > 0)
 		return perr_at(p, p->seen[K_ADDRESS], "Address is for Mode = tun, not udp");
 	if (c->mode == MODE_UDP && c->nallowed_ips > 0)
-		return perr_at(p, p->seen[K_ALLOWED_IPS], "AllowedIPs is for Mode = tun, not udp");
+		return perr_at(p, p->allowed_line, "AllowedIPs is for Mode = tun, not udp");
+	if (c->mode == MODE_UDP && c->npeers > 1)
+		return perr_at(p, c->peers[1].line, "Mode = udp serves one peer: one [Peer] only");
 	if (c->mode == MODE_UDP && !c->has_udp_listen && !c->has_udp_target)
 		return perr_at(p, p->seen[K_MODE], "Mode = udp needs UdpListen or UdpTarget");
 	if (c->mode == MODE_TUN && (c->has_udp_listen || c->has_udp_target))
@@ -846,12 +951,13 @@ check(struct parser *p)
 			       c->dead_ms, c->heartbeat_ms);
 
 	/* Authentication is not optional: a key pair, a pre-shared key, or both. */
-	if (c->has_private_key && !c->has_peer_key)
-		return perr_at(p, p->seen[K_PRIVKEY] ? p->seen[K_PRIVKEY] : p->seen[K_PRIVKEYFILE],
-			       "PrivateKey needs the peer's key: set [Peer] PublicKey");
-	if (c->has_peer_key && !c->has_private_key)
-		return perr_at(p, p->seen[K_PUBKEY],
-			       "PublicKey needs our key: set PrivateKey in [Interface]");
+	if (c->npeers == 0) {
+		/* pre-shared-key mode needs no [Peer]: the one peer is implicit */
+		c->npeers = 1;
+		strcpy(c->peers[0].name, "peer1");
+	}
+	if (check_peers(p) == -1)
+		return -1;
 	if (!c->has_private_key && !c->has_psk)
 		return perr_at(p, iface,
 			       "no keys: set PrivateKey and [Peer] PublicKey, or PresharedKey");
@@ -863,10 +969,16 @@ check(struct parser *p)
 	/* A server listens and is dialed; a client dials each path's endpoint. */
 	if (c->nlisten > 0) {
 		if (c->has_endpoint)
-			return perr_at(p, p->seen[K_PEER_ENDPOINT],
+			return perr_at(p, p->endpoint_line,
 				       "Endpoint is for the client side, but Listen (line %d) "
 				       "makes this a server",
 				       p->seen[K_LISTEN]);
+		for (i = 0; c->npeers > 1 && i < c->npeers; i++)
+			if (c->peers[i].nallowed == 0)
+				return perr_at(p, c->peers[i].line,
+					       "[Peer] '%s' has no AllowedIPs: with several peers, "
+					       "each needs the inner addresses routed to it",
+					       c->peers[i].name);
 		if (c->npaths > 0)
 			return perr_at(p, c->paths[0].line,
 				       "[Path] is for the client side, but Listen (line %d) "
@@ -874,6 +986,10 @@ check(struct parser *p)
 				       p->seen[K_LISTEN]);
 		return 0;
 	}
+	if (c->npeers > 1)
+		return perr_at(p, c->peers[1].line,
+			       "a client (no Listen) has one [Peer], its server; several are for "
+			       "the listening side");
 	for (i = 0; i < c->npaths; i++)
 		if (c->paths[i].has_endpoint)
 			break;

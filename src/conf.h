@@ -14,7 +14,8 @@
 
 #define CONF_MAX_PATHS 32
 #define CONF_MAX_ADDRS 8
-#define CONF_MAX_ALLOWED_IPS 256 /* AllowedIPs prefixes of one peer */
+#define CONF_MAX_PEERS 4096        /* [Peer] sections (the listening side's clients) */
+#define CONF_MAX_ALLOWED_IPS 16384 /* AllowedIPs prefixes of all peers together */
 #define CONF_MAX_LISTEN 8
 #define CONF_MAX_VIA 4
 #define CONF_MAX_CONNS 16   /* connections per path */
@@ -67,6 +68,19 @@ struct conf_addr {
 	int family; /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
 	uint8_t prefix;
+};
+
+/* One [Peer]: who may connect (or whom we dial), and which inner addresses are its. */
+struct conf_peer {
+	char name[CONF_NAME_MAX]; /* Name; unset: "peerN", N its place among the [Peer]s */
+	int has_name;
+	int line;		  /* its [Peer] header; 0: the implicit peer */
+	int key_line;		  /* its PublicKey */
+	int has_key;
+	uint8_t key[CONF_KEY_LEN]; /* PublicKey */
+	int has_psk;
+	uint8_t psk[CONF_KEY_LEN]; /* PresharedKey here: this peer's, not [Interface]'s */
+	int allowed, nallowed; /* its AllowedIPs: conf.allowed_ips[allowed .. allowed+nallowed) */
 };
 
 struct conf_via {
@@ -131,12 +145,14 @@ struct conf {
 	int heartbeat_ms;       /* heartbeat interval on each connection (default 200) */
 	int dead_ms;            /* no sign of life for this long: the connection is dead (1000) */
 
-	/* [Peer] */
+	/* [Peer] sections, in file order: a client has one (its server), a server one per
+	 * client. Without any (pre-shared-key mode needs none) peers[0] is an implicit one. */
+	struct conf_peer peers[CONF_MAX_PEERS];
+	int npeers;
+	/* Endpoint: the client's one [Peer] */
 	int has_endpoint;
 	struct conf_hostport endpoint;
-	int has_peer_key;
-	uint8_t peer_key[CONF_KEY_LEN];
-	/* AllowedIPs: the inner prefixes routed to the peer, host bits zero, in file order */
+	/* AllowedIPs of every peer, host bits zero, by peer in file order (conf_peer.allowed) */
 	struct conf_addr allowed_ips[CONF_MAX_ALLOWED_IPS];
 	int nallowed_ips;
 

@@ -61,6 +61,27 @@ print_str(FILE *f, const char *name, const char *val)
 		fprintf(f, "%s = %s\n", name, val);
 }
 
+/* A [Peer]; nothing for the implicit one of pre-shared-key mode. */
+static void
+print_peer(FILE *f, const struct conf *c, const struct conf_peer *pe)
+{
+	int i;
+
+	if (pe->line == 0)
+		return;
+	fprintf(f, "\n[Peer]\n");
+	if (pe->has_name)
+		fprintf(f, "Name = %s\n", pe->name);
+	if (pe->has_key)
+		print_key(f, "PublicKey", pe->key);
+	if (pe->has_psk)
+		print_key(f, "PresharedKey", pe->psk);
+	if (c->has_endpoint && pe == &c->peers[0])
+		print_hostport(f, "Endpoint", &c->endpoint);
+	for (i = pe->allowed; i < pe->allowed + pe->nallowed; i++)
+		print_addr(f, "AllowedIPs", &c->allowed_ips[i], 1);
+}
+
 static void
 print_path(FILE *f, const struct conf_path *pa)
 {
@@ -127,15 +148,8 @@ conf_print(const struct conf *c, FILE *f)
 	print_str(f, "OnPathUp", c->on_path_up);
 	print_str(f, "OnPathDown", c->on_path_down);
 
-	if (c->has_peer_key || c->has_endpoint || c->nallowed_ips > 0) {
-		fprintf(f, "\n[Peer]\n");
-		if (c->has_peer_key)
-			print_key(f, "PublicKey", c->peer_key);
-		if (c->has_endpoint)
-			print_hostport(f, "Endpoint", &c->endpoint);
-		for (i = 0; i < c->nallowed_ips; i++)
-			print_addr(f, "AllowedIPs", &c->allowed_ips[i], 1);
-	}
+	for (i = 0; i < c->npeers; i++)
+		print_peer(f, c, &c->peers[i]);
 	for (i = 0; i < c->npaths; i++)
 		print_path(f, &c->paths[i]);
 }

@@ -517,8 +517,11 @@ handshake_read(struct conn *c)
 	if (c->initiator) {
 		rc = crypto_hs_finish(&c->hs, c->hsbuf, payload, &plen);
 	} else {
-		rc = crypto_hs_respond(&c->hs, c->env.cid, c->env.peer, 1, c->hsbuf, payload,
-				       &plen);
+		rc = c->env.find != NULL
+			     ? crypto_hs_respond_find(&c->hs, c->env.cid, c->env.find,
+						      c->env.find_arg, c->hsbuf, payload, &plen)
+			     : crypto_hs_respond(&c->hs, c->env.cid, c->env.peer, 1, c->hsbuf,
+						 payload, &plen);
 		if (rc == CRYPTO_OK)
 			rc = crypto_hs_reply(&c->hs, NULL, 0, reply);
 	}

@@ -79,6 +79,10 @@ struct conn_env {
 	const struct conf *conf;     /* Heartbeat, DeadTimeout, Cipher, the [Peer] Endpoint */
 	const struct crypto_id *cid; /* our keys */
 	struct crypto_peer *peer;    /* the peer's key and handshake replay state */
+	/* accepted connections, when a listener serves several peers: the one whose key the
+	 * handshake brings (crypto.h); NULL: peer is the only one */
+	crypto_find_peer find;
+	void *find_arg;
 };
 
 /*

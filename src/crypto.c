@@ -325,6 +325,26 @@ crypto_peer_init(struct crypto_peer *peer, const uint8_t *pub)
 		memcpy(peer->pub, pub, CRYPTO_KEY_LEN);
 }
 
+void
+crypto_peer_set_psk(struct crypto_peer *peer, const uint8_t *psk)
+{
+	memcpy(peer->psk, psk, CRYPTO_KEY_LEN);
+	peer->has_psk = 1;
+}
+
+void
+crypto_peer_wipe(struct crypto_peer *peer)
+{
+	sodium_memzero(peer, sizeof(*peer));
+}
+
+/* The pre-shared key of handshakes with peer. */
+static const uint8_t *
+peer_psk(const struct crypto_id *id, const struct crypto_peer *peer)
+{
+	return id->mode == CRYPTO_MODE_KEYS && peer->has_psk ? peer->psk : id->psk;
+}
+
 /*
  * Replay check of a msg1 timestamp. The connections of one peer dial at once over paths
  * of different delay, so their msg1 may arrive out of order: instead of "greater than the
@@ -459,7 +479,7 @@ crypto_hs_initiate(struct crypto_hs *hs, const struct crypto_id *id, struct cryp
 	prologue(pro, type);
 	if (id->mode == CRYPTO_MODE_KEYS)
 		rc = noise_init(&hs->nz, NOISE_IKPSK2, 1, pro, sizeof(pro), id->priv, peer->pub,
-				id->psk);
+				peer_psk(id, peer));
 	else
 		rc = noise_init(&hs->nz, NOISE_NNPSK0, 1, pro, sizeof(pro), NULL, NULL, id->psk);
 	if (rc == -1)
@@ -507,10 +527,45 @@ parse_payload1(const uint8_t *pl, size_t n, uint64_t *ts, uint8_t *offer,
 	return get_opaque(&r, out);
 }
 
+/* crypto_hs_respond's table: an array searched in order. */
+struct peer_array {
+	struct crypto_peer *peers;
+	size_t n;
+};
+
+static struct crypto_peer *
+array_find(void *arg, const uint8_t *pub)
+{
+	struct peer_array *a = arg;
+	size_t i;
+
+	if (pub == NULL)
+		return a->n == 1 ? &a->peers[0] : NULL;
+	for (i = 0; i < a->n; i++)
+		if (sodium_memcmp(pub, a->peers[i].pub, CRYPTO_KEY_LEN) == 0)
+			return &a->peers[i];
+	return NULL;
+}
+
 int
 crypto_hs_respond(struct crypto_hs *hs, const struct crypto_id *id, struct crypto_peer *peers,
 		  size_t npeers, const uint8_t in[CRYPTO_MSG1_LEN],
 		  uint8_t payload[CRYPTO_HS_PAYLOAD_MAX], size_t *plen)
+{
+	struct peer_array a = {peers, npeers};
+
+	if (npeers == 0 || (id->mode == CRYPTO_MODE_PSK && npeers != 1)) {
+		memset(hs, 0, sizeof(*hs));
+		hs->state = CRYPTO_HS_FAILED;
+		return CRYPTO_ERR_STATE;
+	}
+	return crypto_hs_respond_find(hs, id, array_find, &a, in, payload, plen);
+}
+
+int
+crypto_hs_respond_find(struct crypto_hs *hs, const struct crypto_id *id, crypto_find_peer find,
+		       void *arg, const uint8_t in[CRYPTO_MSG1_LEN],
+		       uint8_t payload[CRYPTO_HS_PAYLOAD_MAX], size_t *plen)
 {
 	uint8_t pl[PAYLOAD_BUF], pro[sizeof(HS_PROLOGUE)], mac[MAC1_LEN];
 	uint8_t type = id->mode == CRYPTO_MODE_KEYS ? CRYPTO_MSG_INIT_KEYS : CRYPTO_MSG_INIT_PSK;
@@ -518,13 +573,11 @@ crypto_hs_respond(struct crypto_hs *hs, const struct crypto_id *id, struct crypt
 	struct crypto_peer *peer = NULL;
 	uint64_t ts;
 	uint8_t offer;
-	size_t n, i;
+	size_t n;
 	int rc, op, c;
 
 	memset(hs, 0, sizeof(*hs));
 	hs->state = CRYPTO_HS_FAILED;
-	if (npeers == 0 || (id->mode == CRYPTO_MODE_PSK && npeers != 1))
-		return CRYPTO_ERR_STATE;
 	if (in[0] != type)
 		return in[0] == CRYPTO_MSG_INIT_KEYS || in[0] == CRYPTO_MSG_INIT_PSK
 			       ? CRYPTO_ERR_MODE
@@ -551,14 +604,18 @@ crypto_hs_respond(struct crypto_hs *hs, const struct crypto_id *id, struct crypt
 	/* Authenticated from here on: the sender knows a key we trust (or the psk). */
 	if (id->mode == CRYPTO_MODE_KEYS) {
 		rs = noise_remote_static(&hs->nz);
-		for (i = 0; rs != NULL && i < npeers; i++)
-			if (sodium_memcmp(rs, peers[i].pub, CRYPTO_KEY_LEN) == 0)
-				peer = &peers[i];
+		if (rs != NULL)
+			peer = find(arg, rs);
 		rc = CRYPTO_ERR_UNKNOWN_PEER;
 		if (peer == NULL)
 			goto fail;
-	} else
-		peer = &peers[0];
+		/* IKpsk2 mixes the pre-shared key in at msg2: this peer's, if it has one */
+		if (peer->has_psk)
+			noise_set_psk(&hs->nz, peer->psk);
+	} else if ((peer = find(arg, NULL)) == NULL) {
+		rc = CRYPTO_ERR_STATE;
+		goto fail;
+	}
 
 	rc = CRYPTO_ERR_MALFORMED;
 	op = parse_payload1(pl, n, &ts, &offer, payload);

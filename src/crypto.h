@@ -112,6 +112,8 @@ struct crypto_id {
  */
 struct crypto_peer {
 	uint8_t pub[CRYPTO_KEY_LEN];	       /* keys mode: the peer's static public key */
+	uint8_t psk[CRYPTO_KEY_LEN];	       /* keys mode: this peer's pre-shared key, */
+	int has_psk;			       /* instead of crypto_id's */
 	uint64_t tx_ts;			       /* greatest timestamp we sent in a msg1 to it */
 	uint64_t rx_max;		       /* greatest msg1 timestamp accepted from it */
 	uint64_t rx_floor;		       /* every timestamp <= this is refused */
@@ -188,6 +190,17 @@ int crypto_id_init(struct crypto_id *id, const uint8_t *priv, const uint8_t *psk
 void crypto_id_wipe(struct crypto_id *id);
 /* A peer: pub is its static key (keys mode) or NULL (pre-shared-key mode). */
 void crypto_peer_init(struct crypto_peer *peer, const uint8_t *pub);
+/* Keys mode: mix psk (not NULL) into handshakes with this peer instead of crypto_id's. */
+void crypto_peer_set_psk(struct crypto_peer *peer, const uint8_t *psk);
+/* Wipe a peer's keys and replay state. */
+void crypto_peer_wipe(struct crypto_peer *peer);
+
+/*
+ * The responder's peer table, asked with the initiator's static key once msg1 is
+ * authenticated (keys mode), or with NULL (pre-shared-key mode: the one peer). NULL: not a
+ * key we accept.
+ */
+typedef struct crypto_peer *(*crypto_find_peer)(void *arg, const uint8_t *pub);
 
 /*
  * Initiator: write msg1 to the peer, carrying plen <= CRYPTO_HS_PAYLOAD_MAX opaque bytes.
@@ -208,6 +221,10 @@ int crypto_hs_initiate(struct crypto_hs *hs, const struct crypto_id *id, struct 
 int crypto_hs_respond(struct crypto_hs *hs, const struct crypto_id *id, struct crypto_peer *peers,
 		      size_t npeers, const uint8_t in[CRYPTO_MSG1_LEN],
 		      uint8_t payload[CRYPTO_HS_PAYLOAD_MAX], size_t *plen);
+/* The same, with the peers found by find (any number of them, e.g. a hash table). */
+int crypto_hs_respond_find(struct crypto_hs *hs, const struct crypto_id *id,
+			   crypto_find_peer find, void *arg, const uint8_t in[CRYPTO_MSG1_LEN],
+			   uint8_t payload[CRYPTO_HS_PAYLOAD_MAX], size_t *plen);
 /* Responder: write msg2 with plen <= CRYPTO_HS_PAYLOAD_MAX opaque bytes. */
 int crypto_hs_reply(struct crypto_hs *hs, const uint8_t *payload, size_t plen,
 		    uint8_t out[CRYPTO_MSG2_LEN]);

@@ -294,7 +294,7 @@ keys_init(struct daemon *d)
 		log_warnx("%s: keys: %s", c->file, crypto_strerror(rc));
 		return -1;
 	}
-	crypto_peer_init(&d->s.peer, c->has_peer_key ? c->peer_key : NULL);
+	crypto_peer_init(&d->s.peer, c->peers[0].has_key ? c->peers[0].key : NULL);
 	return 0;
 }
 

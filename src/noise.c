@@ -270,6 +270,12 @@ noise_set_ephemeral(struct noise_hs *hs, const uint8_t e_priv[NOISE_DHLEN])
 	hs->has_e = 1;
 }
 
+void
+noise_set_psk(struct noise_hs *hs, const uint8_t psk[NOISE_KEYLEN])
+{
+	memcpy(hs->psk, psk, NOISE_KEYLEN);
+}
+
 size_t
 noise_msg_len(const struct noise_hs *hs, size_t plen)
 {

@@ -49,6 +49,11 @@ int noise_init(struct noise_hs *hs, enum noise_pattern pattern, int initiator,
 	       const uint8_t *rs, const uint8_t *psk);
 /* Use this ephemeral private key instead of a fresh random one (known-answer tests only). */
 void noise_set_ephemeral(struct noise_hs *hs, const uint8_t e_priv[NOISE_DHLEN]);
+/*
+ * Replace the pre-shared key before a message whose psk token uses it (an IKpsk2 responder
+ * learns who the initiator is from message 1, and the psk comes in message 2).
+ */
+void noise_set_psk(struct noise_hs *hs, const uint8_t psk[NOISE_KEYLEN]);
 /* Length of the next handshake message when it carries a payload of plen bytes. */
 size_t noise_msg_len(const struct noise_hs *hs, size_t plen);
 /*

@@ -495,7 +495,7 @@ run(struct pipe *p)
 	if (session_init(&p->s, p->loop, c, &p->mux.ch, (size_t)c->mtu, &p->cid) == -1)
 		fatalx("out of memory");
 	paths_init(&p->paths, &p->s);
-	crypto_peer_init(&p->s.peer, c->has_peer_key ? c->peer_key : NULL);
+	crypto_peer_init(&p->s.peer, c->peers[0].has_key ? c->peers[0].key : NULL);
 	if (channel_start(p) == -1)
 		return PIPE_EXIT_USAGE;
 	stream_mux_rate(&p->mux, p->o.rate);

@@ -477,9 +477,9 @@ write_conf(struct text *t, const struct pipe_opts *o, const struct conf *base)
 			put(t, "listen address", "Listen = %s\n", tg);
 		}
 	}
-	if (base != NULL && base->has_peer_key) {
+	if (base != NULL && base->peers[0].has_key) {
 		put(t, NULL, "[Peer]\n");
-		put_key(t, "PublicKey", base->peer_key);
+		put_key(t, "PublicKey", base->peers[0].key);
 	}
 	for (i = 0; !o->listen && i < o->ntargets; i++) {
 		if (o->nifaces == 0 || strchr(o->targets[i], '@') != NULL) {

@@ -56,9 +56,7 @@ fixed_changes(const struct conf *o, const struct conf *n, char *msg, size_t len)
 	      "PrivateKey");
 	FIXED(o->has_psk != n->has_psk || sodium_memcmp(o->psk, n->psk, CONF_KEY_LEN) != 0,
 	      "PresharedKey");
-	FIXED(o->has_peer_key != n->has_peer_key ||
-		      sodium_memcmp(o->peer_key, n->peer_key, CONF_KEY_LEN) != 0,
-	      "PublicKey");
+
 	FIXED(o->cipher != n->cipher, "Cipher");
 	FIXED(strcmp(o->control_socket, n->control_socket) != 0, "ControlSocket");
 	FIXED(strcmp(o->user, n->user) != 0, "User");

@@ -81,6 +81,8 @@ session_conn_env(struct session *s, struct conn_env *env)
 	env->conf = s->conf;
 	env->cid = s->cid;
 	env->peer = &s->peer;
+	env->find = NULL;
+	env->find_arg = NULL;
 }
 
 /* --- receive side --- */

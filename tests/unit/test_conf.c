@@ -70,6 +70,10 @@ normalize(struct conf *c)
 	memset(c->file, 0, sizeof c->file);
 	for (i = 0; i < c->npaths; i++)
 		c->paths[i].line = c->paths[i].congestion_line = 0;
+	for (i = 0; i < c->npeers; i++) {
+		c->peers[i].line = c->peers[i].line != 0; /* 0 only for the implicit peer */
+		c->peers[i].key_line = 0;
+	}
 }
 
 static void
@@ -105,11 +109,10 @@ round_trip(const char *text, int line)
 }
 #define ROUND_TRIP(text) round_trip(text, __LINE__)
 
-static const char *const CLIENT = "[Interface]\n"
-				  "PrivateKey = " KEY_A "\n"
-				  "[Peer]\n"
-				  "PublicKey = " KEY_B "\n"
-				  "Endpoint = vpn.example.net:7000\n";
+#define CLIENT_TEXT                                                                                \
+	"[Interface]\nPrivateKey = " KEY_A "\n[Peer]\nPublicKey = " KEY_B                            \
+	"\nEndpoint = vpn.example.net:7000\n"
+static const char *const CLIENT = CLIENT_TEXT;
 
 static void
 test_defaults(void)
@@ -128,7 +131,7 @@ test_defaults(void)
 	CHECK(c1.paths[0].connections == 1 && !c1.paths[0].backup);
 	CHECK(conf_path_endpoint(&c1, &c1.paths[0]) == &c1.endpoint);
 	CHECK(strcmp(c1.endpoint.host, "vpn.example.net") == 0 && c1.endpoint.port == 7000);
-	CHECK(c1.has_private_key && c1.has_peer_key && !c1.has_psk);
+	CHECK(c1.has_private_key && c1.peers[0].has_key && c1.npeers == 1 && !c1.has_psk);
 	CHECK(c1.private_key[0] == 0x94 && c1.private_key[31] == 0x35);
 	CHECK(strcmp(conf_sched_name(SCHED_REDUNDANT), "redundant") == 0);
 	CHECK(strcmp(conf_cipher_name(CIPHER_AES256GCM), "aes256gcm") == 0);
@@ -496,6 +499,80 @@ test_round_trips(void)
 		   "[Path]\nName = b.c_d-e\nEndpoint = 192.0.2.1:2\n");
 }
 
+#define KEY_C "YHVfe+2iyXzdOqnsHw53RB0HMumbY3XTlKBsKtg8uWc="
+#define SERVER                                                                                     \
+	"[Interface]\nPrivateKey = " KEY_A "\nListen = 0.0.0.0:7000\nAddress = 10.9.0.1/16\n"
+
+/* Several [Peer] sections: a server's clients, each with its key, name and prefixes. */
+static void
+test_peers(void)
+{
+	static char big[600000];
+	size_t off;
+	int i;
+
+	CHECK(parse(&c1, SERVER "[Peer]\nName = site-a\nPublicKey = " KEY_B "\n"
+			    "AllowedIPs = 10.9.1.0/24, fd09:1::/64\n"
+			    "[Peer]\nPublicKey = " KEY_C "\nPresharedKey = " KEY_A "\n"
+			    "AllowedIPs = 10.9.2.7\n") == 0);
+	CHECK(c1.npeers == 2 && c1.nallowed_ips == 3);
+	CHECK(strcmp(c1.peers[0].name, "site-a") == 0 && c1.peers[0].has_name);
+	CHECK(strcmp(c1.peers[1].name, "peer2") == 0 && !c1.peers[1].has_name);
+	CHECK(c1.peers[0].allowed == 0 && c1.peers[0].nallowed == 2);
+	CHECK(c1.peers[1].allowed == 2 && c1.peers[1].nallowed == 1);
+	CHECK(c1.allowed_ips[2].prefix == 32 && c1.allowed_ips[2].addr[3] == 7);
+	CHECK(!c1.peers[0].has_psk && c1.peers[1].has_psk);
+	ROUND_TRIP(SERVER "[Peer]\nName = a\nPublicKey = " KEY_B "\nAllowedIPs = 10.9.1.0/24\n"
+			  "[Peer]\nPublicKey = " KEY_C "\nPresharedKey = " KEY_B "\n"
+			  "AllowedIPs = 10.9.2.0/24, ::/0\n");
+	/* pre-shared-key mode: one implicit peer, none printed */
+	CHECK(parse(&c1, "[Interface]\nPresharedKey = " KEY_A "\nListen = 0.0.0.0:1\n") == 0);
+	CHECK(c1.npeers == 1 && c1.peers[0].line == 0);
+
+	EXPECT_ERR(SERVER "[Peer]\nPublicKey = " KEY_B "\nAllowedIPs = 10.9.1.0/24\n"
+			  "[Peer]\nPublicKey = " KEY_C "\n",
+		   "t.conf:8: [Peer] 'peer2' has no AllowedIPs: with several peers, each needs the "
+		   "inner addresses routed to it");
+	EXPECT_ERR(SERVER "[Peer]\nPublicKey = " KEY_B "\nAllowedIPs = 10.9.1.0/24\n"
+			  "[Peer]\nPublicKey = " KEY_B "\nAllowedIPs = 10.9.2.0/24\n",
+		   "t.conf:9: PublicKey is peer 'peer1''s already (line 5): one key, one peer");
+	EXPECT_ERR(SERVER "[Peer]\nName = x\nPublicKey = " KEY_B "\nAllowedIPs = 10.9.1.0/24\n"
+			  "[Peer]\nName = x\n",
+		   "t.conf:10: Name 'x': duplicate peer name (first on line 5)");
+	EXPECT_ERR(SERVER "[Peer]\nName = peer2\nPublicKey = " KEY_B "\nAllowedIPs = 10.9.1.0/24\n"
+			  "[Peer]\nPublicKey = " KEY_C "\nAllowedIPs = 10.9.2.0/24\n",
+		   "t.conf:9: duplicate peer name 'peer2' (line 5)");
+	EXPECT_ERR(SERVER "[Peer]\nPublicKey = " KEY_B "\nAllowedIPs = 10.9.1.0/24\n"
+			  "[Peer]\nPublicKey = " KEY_C "\nAllowedIPs = 10.9.1.0/24\n",
+		   "t.conf:10: AllowedIPs '10.9.1.0/24': 10.9.1.0/24 is peer 'peer1''s already "
+		   "(line 5)");
+	EXPECT_ERR("[Interface]\nPresharedKey = " KEY_A "\nListen = 0.0.0.0:1\n"
+		   "[Peer]\nAllowedIPs = 10.0.0.0/8\n[Peer]\nAllowedIPs = 11.0.0.0/8\n",
+		   "t.conf:6: several [Peer] sections need key pairs (PrivateKey, PublicKey): a "
+		   "pre-shared key alone cannot tell peers apart");
+	EXPECT_ERR("[Interface]\nPresharedKey = " KEY_A "\nListen = 0.0.0.0:1\n"
+		   "[Peer]\nPresharedKey = " KEY_B "\n",
+		   "t.conf:4: [Peer] PresharedKey goes with key pairs; with a pre-shared key alone, "
+		   "set it in [Interface]");
+	EXPECT_ERR(CLIENT_TEXT "[Peer]\nPublicKey = " KEY_C "\n",
+		   "t.conf:6: a client (no Listen) has one [Peer], its server; several are for the "
+		   "listening side");
+	EXPECT_ERR(CLIENT_TEXT "[Peer]\nPublicKey = " KEY_C "\nEndpoint = a:1\n",
+		   "t.conf:8: Endpoint is for a client's one [Peer] (already set on line 5)");
+	EXPECT_ERR("[Interface]\nPrivateKey = " KEY_A "\nMode = udp\nUdpListen = 127.0.0.1:1\n"
+		   "Listen = 0.0.0.0:1\n[Peer]\nPublicKey = " KEY_B "\n[Peer]\nPublicKey = " KEY_C
+		   "\n",
+		   "t.conf:8: Mode = udp serves one peer: one [Peer] only");
+	/* the prefixes of all peers together are bounded */
+	off = (size_t)snprintf(big, sizeof big, "%s[Peer]\nPublicKey = %s\n", SERVER, KEY_B);
+	for (i = 0; i <= CONF_MAX_ALLOWED_IPS; i++)
+		off += (size_t)snprintf(big + off, sizeof big - off, "AllowedIPs = 10.%d.%d.0/24\n",
+					i / 256, i % 256);
+	CHECK(conf_parse(&c1, "t.conf", big, off, err, sizeof err) == -1);
+	CHECK(strstr(err, ":16391: AllowedIPs '10.64.0.0/24': more than 16384 prefixes in all") !=
+	      NULL);
+}
+
 int
 main(void)
 {
@@ -506,6 +583,7 @@ main(void)
 	test_errors();
 	test_key_files();
 	test_round_trips();
+	test_peers();
 	if (failures != 0) {
 		fprintf(stderr, "%d failure(s)\n", failures);
 		return 1;
