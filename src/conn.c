@@ -536,8 +536,12 @@ handshake_read(struct conn *c)
 		conn_fail(c, "handshake failed: %s", crypto_strerror(rc));
 		return;
 	}
-	if (!c->initiator && send_small(c, reply, sizeof(reply)) == -1)
-		return;
+	if (!c->initiator) {
+		/* the peer this connection belongs to, from now on (its owner asks) */
+		c->env.peer = crypto_hs_peer(&c->hs);
+		if (send_small(c, reply, sizeof(reply)) == -1)
+			return;
+	}
 	if (crypto_hs_split(&c->hs, &c->tx, &c->rx) != CRYPTO_OK) {
 		conn_fail(c, "handshake: cannot derive keys");
 		return;

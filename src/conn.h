@@ -78,7 +78,8 @@ struct conn_env {
 	struct ev_loop *loop;
 	const struct conf *conf;     /* Heartbeat, DeadTimeout, Cipher, the [Peer] Endpoint */
 	const struct crypto_id *cid; /* our keys */
-	struct crypto_peer *peer;    /* the peer's key and handshake replay state */
+	struct crypto_peer *peer;    /* the peer's key and handshake replay state (an accepted
+				      * connection: the peer its handshake authenticated) */
 	/* accepted connections, when a listener serves several peers: the one whose key the
 	 * handshake brings (crypto.h); NULL: peer is the only one */
 	crypto_find_peer find;

@@ -27,9 +27,11 @@
 
 #include <sodium.h>
 
+#include "conf_value.h"
 #include "ctl.h"
 #include "ctl_req.h"
 #include "log.h"
+#include "peer.h"
 #include "session.h"
 #include "show.h"
 #include "util.h"
@@ -44,8 +46,7 @@ struct ctl {
 	ev_io io;
 	int fd;
 	struct ev_loop *loop;
-	struct session *s;
-	const struct paths *ps; /* the session's */
+	const struct peers *set;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int (*reload)(void *arg, char *msg, size_t len);
 	void *reload_arg;
@@ -151,12 +152,12 @@ ctl_claim(const char *path)
 }
 
 void
-ctl_write_state(struct session *s, const struct paths *ps, FILE *f, int json)
+ctl_write_state(const struct peers *set, FILE *f, int json)
 {
 	if (json)
-		show_json(s, ps, f);
+		show_json(set, NULL, f);
 	else
-		show_text(s, ps, NULL, f);
+		show_text(set, NULL, NULL, f);
 }
 
 /* --- server --- */
@@ -174,7 +175,8 @@ client_free(struct ctl_client *cl)
 static void
 client_answer(struct ctl_client *cl, const struct ctl_req *r)
 {
-	struct session *s = cl->ctl->s;
+	const struct peers *set = cl->ctl->set;
+	const struct peer *only = NULL;
 	char *text = NULL;
 	size_t len = 0, off = 0;
 	ssize_t n;
@@ -183,19 +185,22 @@ client_answer(struct ctl_client *cl, const struct ctl_req *r)
 
 	if ((f = open_memstream(&text, &len)) == NULL)
 		return;
-	if (r != NULL && r->kind == CTL_REQ_SHOW) {
+	if (r != NULL && r->kind == CTL_REQ_SHOW && r->peer[0] != '\0' &&
+	    (only = peers_find_name(set, r->peer)) == NULL) {
+		fprintf(f, "error: no peer named %s\n", r->peer);
+	} else if (r != NULL && r->kind == CTL_REQ_SHOW) {
 		switch (r->form) {
 		case CTL_SHOW_TEXT:
-			show_text(s, cl->ctl->ps, &cl->ctl->rates, f);
+			show_text(set, only, &cl->ctl->rates, f);
 			break;
 		case CTL_SHOW_TABLE:
-			show_table(s, cl->ctl->ps, &cl->ctl->rates, f);
+			show_table(set, only, &cl->ctl->rates, f);
 			break;
 		case CTL_SHOW_JSON:
-			show_json(s, cl->ctl->ps, f);
+			show_json(set, only, f);
 			break;
 		case CTL_SHOW_PROMETHEUS:
-			show_prometheus(s, cl->ctl->ps, f);
+			show_prometheus(set, only, f);
 			break;
 		}
 	} else if (r != NULL && r->kind == CTL_REQ_RELOAD && cl->ctl->reload != NULL) {
@@ -281,7 +286,7 @@ rate_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct ctl *ctl = container_of(w, struct ctl, rate_timer);
 	ev_tstamp now = ev_now(loop);
 
-	show_rates_sample(&ctl->rates, ctl->s, ctl->ps, now - ctl->rate_at);
+	show_rates_sample(&ctl->rates, ctl->set, now - ctl->rate_at);
 	ctl->rate_at = now;
 }
 
@@ -293,7 +298,7 @@ ctl_on_reload(struct ctl *ctl, int (*fn)(void *arg, char *msg, size_t len), void
 }
 
 struct ctl *
-ctl_open(struct ev_loop *loop, const char *path, struct session *s, const struct paths *ps)
+ctl_open(struct ev_loop *loop, const char *path, const struct peers *set)
 {
 	struct sockaddr_un sun;
 	struct ctl *ctl;
@@ -307,8 +312,7 @@ ctl_open(struct ev_loop *loop, const char *path, struct session *s, const struct
 	if ((ctl = calloc(1, sizeof(*ctl))) == NULL)
 		return NULL;
 	ctl->loop = loop;
-	ctl->s = s;
-	ctl->ps = ps;
+	ctl->set = set;
 	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
 	if (strncmp(path, CTL_DIR "/", sizeof(CTL_DIR)) == 0)
 		mkdir(CTL_DIR, 0755);
@@ -345,7 +349,7 @@ ctl_open(struct ev_loop *loop, const char *path, struct session *s, const struct
 	ev_io_init(&ctl->io, ctl_accept_cb, ctl->fd, EV_READ);
 	ev_io_start(loop, &ctl->io);
 	ctl->rate_at = ev_now(loop);
-	show_rates_sample(&ctl->rates, s, ps, 0);
+	show_rates_sample(&ctl->rates, set, 0);
 	ev_timer_init(&ctl->rate_timer, rate_cb, CTL_RATE_EVERY, CTL_RATE_EVERY);
 	ev_timer_start(loop, &ctl->rate_timer);
 	return ctl;
@@ -480,7 +484,7 @@ static void __attribute__((noreturn)) client_usage(FILE *f, int is_show)
 {
 	if (is_show)
 		fprintf(f, "usage: mptun show [-c CONFIG | -s SOCKET] [--json | --prometheus] "
-			   "[--watch [SECS]]\n");
+			   "[--peer NAME] [--watch [SECS]]\n");
 	else
 		fprintf(f, "usage: mptun reload [-c CONFIG | -s SOCKET]\n");
 	if (f == stdout)
@@ -495,6 +499,7 @@ static void __attribute__((noreturn)) client_usage(FILE *f, int is_show)
 				  "connections.\n"
 				  "  --json, --prometheus  one JSON object, or the Prometheus "
 				  "text\n"
+				  "  --peer NAME          that peer only (a daemon with several)\n"
 				  "  --watch [SECS]       again every SECS seconds (default 1, at "
 				  "most 3600)\n"
 				: "Make a running daemon read its configuration file again.\n");
@@ -517,7 +522,8 @@ client_error(int is_show, const char *fmt, ...)
 
 /* Parse -c/-s (and, for show, the output options) into the socket path. */
 static void
-client_args(int argc, char **argv, int is_show, char *path, size_t len, int *form, double *watch)
+client_args(int argc, char **argv, int is_show, char *path, size_t len, int *form, double *watch,
+	    const char **peer)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
@@ -525,6 +531,7 @@ client_args(int argc, char **argv, int is_show, char *path, size_t len, int *for
 		{"json", no_argument, NULL, 'j'},
 		{"prometheus", no_argument, NULL, 'p'},
 		{"watch", optional_argument, NULL, 'w'},
+		{"peer", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -535,6 +542,16 @@ client_args(int argc, char **argv, int is_show, char *path, size_t len, int *for
 	path[0] = '\0';
 	while ((ch = getopt_long(argc, argv, is_show ? "c:s:jpw::h" : "c:s:h", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'P':
+			if (!is_show)
+				client_error(is_show, "--peer is an option of show");
+			if (!conf_value_label(optarg, CONF_NAME_MAX - 1))
+				client_error(is_show,
+					     "--peer %s: not a peer name (1 to %d of A-Z a-z 0-9 _ . "
+					     "-)",
+					     optarg, CONF_NAME_MAX - 1);
+			*peer = optarg;
+			break;
 		case 'c':
 			config = optarg;
 			break;
@@ -589,12 +606,13 @@ ctl_cmd_show(int argc, char **argv)
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)], *text;
 	const int tty = isatty(STDOUT_FILENO);
 	enum ctl_show_form show = CTL_SHOW_TEXT;
-	const char *req;
+	const char *req, *peer = NULL;
+	char line[CTL_REQ_MAX];
 	double watch = 0;
 	int form = 0;
 	size_t len;
 
-	client_args(argc, argv, 1, path, sizeof(path), &form, &watch);
+	client_args(argc, argv, 1, path, sizeof(path), &form, &watch, &peer);
 	if (form == 'j')
 		show = CTL_SHOW_JSON;
 	else if (form == 'p')
@@ -602,6 +620,10 @@ ctl_cmd_show(int argc, char **argv)
 	else if (tty)
 		show = CTL_SHOW_TABLE; /* a person: the table; a pipe: the stable columns */
 	req = ctl_req_line(CTL_REQ_SHOW, show);
+	if (peer != NULL) {
+		snprintf(line, sizeof(line), "%s peer %s", req, peer);
+		req = line;
+	}
 	if (watch == 0)
 		return ctl_request(path, req, stdout);
 	for (;;) {
@@ -626,11 +648,12 @@ int
 ctl_cmd_reload(int argc, char **argv)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)], *text = NULL;
+	const char *peer = NULL;
 	double watch = 0;
 	int form = 0, rc;
 	size_t len = 0;
 
-	client_args(argc, argv, 0, path, sizeof(path), &form, &watch);
+	client_args(argc, argv, 0, path, sizeof(path), &form, &watch, &peer);
 	if (request(path, ctl_req_line(CTL_REQ_RELOAD, CTL_SHOW_TEXT), &text, &len) == -1)
 		return 1;
 	rc = ctl_req_answer_failed(text, len);

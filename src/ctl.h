@@ -19,8 +19,7 @@
 #define CTL_TIMEOUT    2.0
 #define CTL_RATE_EVERY 1.0 /* seconds between rate samples */
 
-struct session;
-struct paths;
+struct peers;
 struct ctl;
 
 /*
@@ -36,13 +35,12 @@ void ctl_path(const struct conf *c, char *out, size_t len);
  */
 int ctl_claim(const char *path);
 /* Listen on path (replacing a stale socket, never a live one). NULL (logged) on failure. */
-struct ctl *ctl_open(struct ev_loop *loop, const char *path, struct session *s,
-		     const struct paths *ps);
+struct ctl *ctl_open(struct ev_loop *loop, const char *path, const struct peers *set);
 void ctl_close(struct ctl *ctl);
 /* Answer "reload" requests with fn (0 applied, -1 refused; msg: text for the client). */
 void ctl_on_reload(struct ctl *ctl, int (*fn)(void *arg, char *msg, size_t len), void *arg);
-/* Write the state of s: JSON or the human table. */
-void ctl_write_state(struct session *s, const struct paths *ps, FILE *f, int json);
+/* Write the state of the peers: JSON or the stable text. */
+void ctl_write_state(const struct peers *set, FILE *f, int json);
 /* Connect to path, send req, copy the answer to out. Exit status. */
 int ctl_request(const char *path, const char *req, FILE *out);
 /* The `mptun show` and `mptun reload` commands (argv[0] is the command). Exit status. */

@@ -19,6 +19,24 @@ static const struct {
 	{"reload", CTL_REQ_RELOAD, CTL_SHOW_TEXT},
 };
 
+/* " peer NAME" (n bytes at p) into r->peer; -1 when it is not that. */
+static int
+peer_suffix(struct ctl_req *r, const char *p, size_t n)
+{
+	static const char pre[] = " peer ";
+	size_t i, l = sizeof(pre) - 1;
+
+	if (n <= l || n - l >= sizeof(r->peer) || memcmp(p, pre, l) != 0)
+		return -1;
+	for (i = l; i < n; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+		      (p[i] >= '0' && p[i] <= '9') || p[i] == '_' || p[i] == '.' || p[i] == '-'))
+			return -1;
+	memcpy(r->peer, p + l, n - l);
+	r->peer[n - l] = '\0';
+	return 0;
+}
+
 static int
 bad(struct ctl_req *r, enum ctl_req_err err)
 {
@@ -43,13 +61,18 @@ ctl_req_parse(struct ctl_req *r, const void *buf, size_t len)
 		return n == CTL_REQ_MAX ? bad(r, CTL_REQ_ERR_LONG) : CTL_REQ_MORE;
 	n = (size_t)(nl - p);
 	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
-		if (strlen(reqs[i].line) == n && memcmp(reqs[i].line, p, n) == 0) {
-			r->kind = reqs[i].kind;
-			r->form = reqs[i].form;
-			r->len = n + 1;
-			return CTL_REQ_DONE;
-		}
+		size_t l = strlen(reqs[i].line);
+
+		if (l > n || memcmp(reqs[i].line, p, l) != 0)
+			continue;
+		if (l < n && (reqs[i].kind != CTL_REQ_SHOW || peer_suffix(r, p + l, n - l) == -1))
+			continue;
+		r->kind = reqs[i].kind;
+		r->form = reqs[i].form;
+		r->len = n + 1;
+		return CTL_REQ_DONE;
 	}
+	memset(r->peer, 0, sizeof(r->peer));
 	return bad(r, CTL_REQ_ERR_UNKNOWN);
 }
 

@@ -8,6 +8,9 @@
  *   show table         the table, for a terminal      show prometheus  the text exposition
  *   reload             read the configuration file again
  *
+ * Each show line may end in " peer NAME" (NAME: 1 to 31 of A-Z a-z 0-9 _ . -): that peer's
+ * part only.
+ *
  * Anything else is malformed, for one of three reasons (enum ctl_req_err). The daemon
  * answers an unknown line with "error: unknown request"; a line too long or holding a NUL
  * byte is not from a client of ours and is closed without an answer.
@@ -51,6 +54,7 @@ enum ctl_req_err {
 struct ctl_req {
 	enum ctl_req_kind kind;
 	enum ctl_show_form form; /* CTL_REQ_SHOW */
+	char peer[32];		 /* CTL_REQ_SHOW: " peer NAME", or empty */
 	size_t len;		 /* CTL_REQ_DONE: bytes of the line, newline included */
 	enum ctl_req_err err;	 /* CTL_REQ_BAD: why; CTL_REQ_ERR_NONE otherwise */
 };

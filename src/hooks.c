@@ -26,7 +26,7 @@
 #include "session.h"
 #include "util.h"
 
-#define HOOKS_WHAT_MAX		      64       /* "OnPathDown lte", for messages */
+#define HOOKS_WHAT_MAX		      80       /* "OnPathDown site/lte", for messages */
 #define HOOKS_POLL_NS		      20000000 /* shutdown waits poll children this often */
 
 struct hook_env {
@@ -230,7 +230,7 @@ hooks_path(const struct path *p, const char *event, const char *reason)
 		return;
 	snprintf(ev, sizeof(ev), "path-%s", event);
 	snprintf(what, sizeof(what), "%s %s", strcmp(event, "up") == 0 ? "OnPathUp" : "OnPathDown",
-		 p->name);
+		 p->tag);
 	if (cp != NULL) {
 		if (cp->has_source)
 			inet_ntop(cp->source.family, cp->source.addr, src, sizeof(src));
@@ -247,6 +247,7 @@ hooks_path(const struct path *p, const char *event, const char *reason)
 			{"MPTUN_EVENT", ev},	  {"MPTUN_INTERFACE", c->ifname},
 			{"MPTUN_PATH", p->name},  {"MPTUN_LOCAL", local},
 			{"MPTUN_REMOTE", remote}, {"MPTUN_REASON", reason},
+			{"MPTUN_PEER", p->s->name},
 		};
 
 		run_async(p->s->loop, what, cmd, env, (int)(sizeof(env) / sizeof(env[0])));

@@ -35,6 +35,7 @@
 #include "notify.h"
 #include "netlink.h"
 #include "paths.h"
+#include "peer.h"
 #include "privs.h"
 #include "reflect.h"
 #include "reload.h"
@@ -48,8 +49,7 @@ struct daemon {
 	struct ev_loop *loop;
 	struct conf *conf;
 	struct crypto_id cid;
-	struct session s;
-	struct paths paths; /* the session's */
+	struct peers peers; /* each with its session and paths */
 	struct tun tun;
 	struct udpchan udp; /* instead of tun when Mode = udp */
 	struct listener *listeners[CONF_MAX_LISTEN];
@@ -231,7 +231,7 @@ sig_usr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 	if ((f = open_memstream(&text, &len)) == NULL)
 		return;
-	ctl_write_state(&d->s, &d->paths, f, 0);
+	ctl_write_state(&d->peers, f, 0);
 	fclose(f);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		log_info("%s", line);
@@ -253,7 +253,7 @@ daemon_reload(void *arg, char *msg, size_t len)
 {
 	struct daemon *d = arg;
 
-	return reload_apply(&d->paths, d->conf, msg, len);
+	return reload_apply(&d->peers, d->conf, msg, len);
 }
 
 static void
@@ -294,17 +294,10 @@ keys_init(struct daemon *d)
 		log_warnx("%s: keys: %s", c->file, crypto_strerror(rc));
 		return -1;
 	}
-	crypto_peer_init(&d->s.peer, c->peers[0].has_key ? c->peers[0].key : NULL);
 	return 0;
 }
 
 /* --- the channel: the tun device, or a UDP socket when Mode = udp --- */
-
-static struct chan *
-chan_of(struct daemon *d)
-{
-	return d->conf->mode == MODE_UDP ? &d->udp.ch : &d->tun.ch;
-}
 
 static int
 chan_open(struct daemon *d)
@@ -314,12 +307,19 @@ chan_open(struct daemon *d)
 	if (d->conf->mode == MODE_UDP) {
 		if (udpchan_open(&d->udp, d->conf) == -1)
 			return -1;
-		udpchan_start(&d->udp, d->loop, &d->s);
+		udpchan_start(&d->udp, d->loop, &d->peers.peer[0]->s); /* conf: one peer */
 		return 0;
 	}
 	if ((fd = tun_open(d->conf, &ifindex)) == -1)
 		return -1;
-	tun_start(&d->tun, d->loop, &d->s, fd, ifindex);
+	peers_set_tun(&d->peers, &d->tun);
+	if (tun_start(&d->tun, d->loop, d->conf->ifname, fd, ifindex,
+		      d->peers.n == 1 ? &d->peers.peer[0]->s : NULL, peers_route,
+		      &d->peers) == -1) {
+		log_warnx("%s: out of memory", d->conf->ifname);
+		close(fd);
+		return -1;
+	}
 	return 0;
 }
 
@@ -383,31 +383,31 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	if (crypto_init() == -1)
 		fatalx("cannot initialise libsodium or the record cipher library");
 	d.loop = ev_default_loop(EVFLAG_AUTO);
-	if (session_init(&d.s, d.loop, d.conf, chan_of(&d),
-			 d.conf->mode == MODE_UDP ? udpchan_payload_max(d.conf) : TUN_PAYLOAD_MAX, &d.cid) == -1)
-		fatalx("out of memory");
-	paths_init(&d.paths, &d.s);
 	/* the set-up steps: each failure ends the program, and says so (log.h) */
 	log_warnings_fatal(1);
 	if (keys_init(&d) == -1)
+		goto out;
+	if (peers_init(&d.peers, d.loop, d.conf, &d.cid,
+		       d.conf->mode == MODE_UDP ? &d.udp.ch : NULL,
+		       d.conf->mode == MODE_UDP ? udpchan_payload_max(d.conf) : TUN_PAYLOAD_MAX) == -1)
 		goto out;
 	ctl_path(d.conf, sock, sizeof(sock));
 	if (ctl_claim(sock) == -1) /* a daemon running there: refused before touching anything */
 		goto out;
 	if (chan_open(&d) == -1)
 		goto out;
-	session_conn_env(&d.s, &env);
+	peers_conn_env(&d.peers, &env);
 	for (i = 0; i < d.conf->nlisten; i++)
-		if ((d.listeners[i] = listener_new(&env, &d.conf->listen[i], &paths_accept_ops,
-						   &d.paths)) == NULL)
+		if ((d.listeners[i] = listener_new(&env, &d.conf->listen[i], &peers_accept_ops,
+						   &d.peers)) == NULL)
 			goto out_tun;
 	log_warnings_fatal(0); /* a path that cannot dial yet retries */
-	if (paths_start(&d.paths) == -1)
+	if (peers_start(&d.peers) == -1)
 		fatalx("out of memory");
 	/* links and addresses coming and going take paths down and up at once */
-	d.nlmon = nl_monitor_open(d.loop, paths_net_event, &d.paths);
+	d.nlmon = nl_monitor_open(d.loop, peers_net_event, &d.peers);
 	log_warnings_fatal(1);
-	if ((d.ctl = ctl_open(d.loop, sock, &d.s, &d.paths)) == NULL)
+	if ((d.ctl = ctl_open(d.loop, sock, &d.peers)) == NULL)
 		goto out_tun;
 	ctl_on_reload(d.ctl, daemon_reload, &d);
 	if (privs_drop(d.conf->user, sock) == -1)
@@ -416,10 +416,14 @@ cmd_run(const struct command *cmd, int argc, char **argv)
 	signals_start(&d);
 	hooks_post_up(d.loop, d.conf);
 	/* READY=1 once a connection is up (dialing side) or now (listening side) */
-	d.notify = notify_start(d.loop, &d.s, &d.paths, conf_is_client(d.conf) && d.paths.n > 0);
-	log_info("%s: running (%s side, %d path%s)", d.conf->ifname,
-		 conf_is_client(d.conf) ? "dialing" : "listening", d.paths.n,
-		 d.paths.n == 1 ? "" : "s");
+	d.notify = notify_start(d.loop, &d.peers,
+				conf_is_client(d.conf) && d.peers.peer[0]->paths.n > 0);
+	if (conf_is_client(d.conf))
+		log_info("%s: running (dialing side, %d path%s)", d.conf->ifname,
+			 d.peers.peer[0]->paths.n, d.peers.peer[0]->paths.n == 1 ? "" : "s");
+	else
+		log_info("%s: running (listening side, %d peer%s)", d.conf->ifname, d.peers.n,
+			 d.peers.n == 1 ? "" : "s");
 	ev_run(d.loop, 0);
 	rc = 0;
 	notify_stop(d.notify);
@@ -432,8 +436,7 @@ out_tun:
 out:
 	for (i = 0; i < CONF_MAX_LISTEN; i++)
 		listener_free(d.listeners[i]);
-	paths_free(&d.paths);
-	session_free(&d.s);
+	peers_free(&d.peers);
 	resolve_shutdown(); /* after the connections: none waits for a name any more */
 	if (rc == 0)
 		hooks_down(d.conf, "post-down");

@@ -16,14 +16,14 @@
 #include "notify.h"
 #include "path.h"
 #include "paths.h"
+#include "peer.h"
 #include "session.h"
 #include "util.h"
 
 
 struct notify {
 	struct ev_loop *loop;
-	struct session *s;
-	const struct paths *ps; /* the session's */
+	const struct peers *set;
 	int fd;
 	struct sockaddr_un sun;
 	socklen_t sunlen;
@@ -48,15 +48,22 @@ send_msg(struct notify *n, const char *msg)
 static void
 status_text(struct notify *n, char *out, size_t len)
 {
-	const struct session *s = n->s;
-	const struct paths *ps = n->ps;
-	int i, up = 0;
+	const struct peers *set = n->set;
+	const struct paths *ps = &set->peer[0]->paths;
+	int i, up = 0, nup = peers_nup(set);
 
+	if (set->n > 1) {
+		for (i = 0; i < set->n; i++)
+			up += set->peer[i]->s.nup > 0;
+		snprintf(out, len, "STATUS=%s: %d of %d peers up, %d connection%s",
+			 set->conf->ifname, up, set->n, nup, nup == 1 ? "" : "s");
+		return;
+	}
 	for (i = 0; i < ps->n; i++)
 		if (path_up_count(ps->path[i]) > 0)
 			up++;
-	snprintf(out, len, "STATUS=%s: %d of %d path%s up, %d connection%s", s->conf->ifname, up,
-		 ps->n, ps->n == 1 ? "" : "s", s->nup, s->nup == 1 ? "" : "s");
+	snprintf(out, len, "STATUS=%s: %d of %d path%s up, %d connection%s", set->conf->ifname,
+		 up, ps->n, ps->n == 1 ? "" : "s", nup, nup == 1 ? "" : "s");
 }
 
 /* STATUS= only when the text changes: systemd keeps the last one, no need to repeat it. */
@@ -97,7 +104,7 @@ ready_check_cb(struct ev_loop *loop, ev_check *w, int revents)
 {
 	struct notify *n = container_of(w, struct notify, ready_check);
 
-	if (n->s->nup > 0)
+	if (peers_nup(n->set) > 0)
 		become_ready(n, "a connection is up");
 }
 
@@ -138,7 +145,7 @@ watchdog_interval(void)
 }
 
 struct notify *
-notify_start(struct ev_loop *loop, struct session *s, const struct paths *ps, int wait_path)
+notify_start(struct ev_loop *loop, const struct peers *set, int wait_path)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
 	struct notify *n;
@@ -151,8 +158,7 @@ notify_start(struct ev_loop *loop, struct session *s, const struct paths *ps, in
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return NULL;
 	n->loop = loop;
-	n->s = s;
-	n->ps = ps;
+	n->set = set;
 	n->sun.sun_family = AF_UNIX;
 	memcpy(n->sun.sun_path, path, len);
 	if (n->sun.sun_path[0] == '@')

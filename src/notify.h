@@ -21,13 +21,11 @@
 #define NOTIFY_STATUS_EVERY 1.0	 /* seconds between STATUS= checks */
 #define NOTIFY_MSG_MAX	    256
 
-struct session;
-struct paths;
+struct peers;
 struct notify;
 
 /* Start (NULL without NOTIFY_SOCKET). wait_path: READY=1 only once a connection is up. */
-struct notify *notify_start(struct ev_loop *loop, struct session *s, const struct paths *ps,
-			    int wait_path);
+struct notify *notify_start(struct ev_loop *loop, const struct peers *set, int wait_path);
 /* STOPPING=1 and free; NULL is a no-op. */
 void notify_stop(struct notify *n);
 

@@ -103,7 +103,7 @@ on_drop(void *owner, struct conn *c, enum conn_drop why)
 static void
 on_hs_failed(void *owner, struct conn *c, int err)
 {
-	log_warnx("path %s: handshake with %s failed: %s", ((struct path *)owner)->name, c->peer,
+	log_warnx("path %s: handshake with %s failed: %s", ((struct path *)owner)->tag, c->peer,
 		  crypto_strerror(err));
 }
 
@@ -156,6 +156,7 @@ path_new(struct session *s, int index, const char *name, const struct conf_path 
 	if (p == NULL)
 		return NULL;
 	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->tag, sizeof(p->tag), "%s%s%s", s->name, s->name[0] ? "/" : "", name);
 	p->index = index;
 	p->cp = cp;
 	p->s = s;
@@ -211,7 +212,7 @@ path_close(struct path *p, const char *reason)
 	}
 	if (p->up_since != 0) {
 		p->up_since = 0;
-		log_info("path %s: down (%s)", p->name, reason);
+		log_info("path %s: down (%s)", p->tag, reason);
 		hooks_path(p, "down", reason);
 	}
 }
@@ -271,7 +272,7 @@ path_conn_up(struct path *p, struct conn *c)
 	p->slots[c->slot].backoff = PATH_BACKOFF_MIN;
 	if (p->up_since == 0) {
 		p->up_since = ev_now(p->s->loop);
-		log_info("path %s: up (%s)", p->name, c->peer);
+		log_info("path %s: up (%s)", p->tag, c->peer);
 		hooks_path(p, "up", c->peer);
 	}
 }
@@ -304,13 +305,13 @@ slot_failed(struct path *p, struct path_slot *sl, int was_up, const char *reason
 	p->failures++;
 	if (p->up_since != 0 && path_up_count(p) == 0) {
 		p->up_since = 0;
-		log_info("path %s: down (%s)", p->name, reason);
+		log_info("path %s: down (%s)", p->tag, reason);
 		hooks_path(p, "down", reason);
 	} else if (!was_up && news && p->cp != NULL) {
 		/* a path that cannot come up says why once, and again when the reason changes */
-		log_warnx("path %s: connection %d: %s", p->name, sl->idx, reason);
+		log_warnx("path %s: connection %d: %s", p->tag, sl->idx, reason);
 	} else if (!was_up) {
-		log_debug("path %s: connection %d: %s", p->name, sl->idx, reason);
+		log_debug("path %s: connection %d: %s", p->tag, sl->idx, reason);
 	}
 	if (p->cp == NULL || p->link_down)
 		return; /* the listening side does not dial; a path without its link waits */
@@ -346,7 +347,7 @@ path_link(struct path *p, int up, const char *reason)
 	if (up == !p->link_down)
 		return;
 	p->link_down = !up;
-	log_info("path %s: %s", p->name, reason);
+	log_info("path %s: %s", p->tag, reason);
 	for (i = 0; i < p->nslots; i++) {
 		struct path_slot *sl = &p->slots[i];
 

@@ -34,6 +34,7 @@ struct path_slot {
 
 struct path {
 	char name[CONF_NAME_MAX];
+	char tag[2 * CONF_NAME_MAX]; /* in log lines: "PEER/NAME" when the session has a name */
 	int index;
 	const struct conf_path *cp; /* NULL on the listening side */
 	struct session *s;
@@ -46,6 +47,12 @@ struct path {
 	char last_error[PATH_ERR_MAX];
 	int link_down; /* its interface or source address is gone: no dialing until back */
 	struct conf_path *own_cp; /* a discovered path's own settings (cp points here) */
+	/* the control socket's last rate sample (show.h), bytes per second */
+	struct {
+		uint64_t tx_total, rx_total; /* the counters at the sample */
+		double tx, rx;
+		int sampled; /* totals are from a sample: the next one gives a rate */
+	} rate;
 };
 
 /* Create a path. cp NULL: a listening-side path. Dialing starts with path_start. */

@@ -350,7 +350,7 @@ paths_reload_prune(struct paths *ps, const struct conf *nc, struct paths_reload 
 				r->found[r->nfound++] = p;
 				continue;
 			}
-			log_info("path %s: removed by reload (its template changed)", p->name);
+			log_info("path %s: removed by reload (its template changed)", p->tag);
 			path_close(p, "template changed by reload");
 			path_free(p); /* not counted: the summary counts [Path] sections */
 			continue;
@@ -363,7 +363,7 @@ paths_reload_prune(struct paths *ps, const struct conf *nc, struct paths_reload 
 			r->nkept++;
 			continue;
 		}
-		log_info("path %s: %s by reload", p->name, j < 0 ? "removed" : "changed");
+		log_info("path %s: %s by reload", p->tag, j < 0 ? "removed" : "changed");
 		path_close(p, j < 0 ? "removed by reload" : "changed by reload");
 		path_free(p);
 		if (j < 0)

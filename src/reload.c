@@ -12,7 +12,7 @@
 #include <sodium.h>
 
 #include "log.h"
-#include "paths.h"
+#include "peer.h"
 #include "reload.h"
 
 /* Append a line to the client's summary (truncated quietly: the log has it all). */
@@ -57,6 +57,13 @@ fixed_changes(const struct conf *o, const struct conf *n, char *msg, size_t len)
 	FIXED(o->has_psk != n->has_psk || sodium_memcmp(o->psk, n->psk, CONF_KEY_LEN) != 0,
 	      "PresharedKey");
 
+	/* the dialing side's one peer is its server: its keys are the process's */
+	FIXED(conf_is_client(o) &&
+		      (o->peers[0].has_key != n->peers[0].has_key ||
+		       sodium_memcmp(o->peers[0].key, n->peers[0].key, CONF_KEY_LEN) != 0 ||
+		       o->peers[0].has_psk != n->peers[0].has_psk ||
+		       sodium_memcmp(o->peers[0].psk, n->peers[0].psk, CONF_KEY_LEN) != 0),
+	      "[Peer] PublicKey or PresharedKey");
 	FIXED(o->cipher != n->cipher, "Cipher");
 	FIXED(strcmp(o->control_socket, n->control_socket) != 0, "ControlSocket");
 	FIXED(strcmp(o->user, n->user) != 0, "User");
@@ -90,27 +97,37 @@ take_reloadable(struct conf *o, const struct conf *n)
 	memcpy(o->on_path_down, n->on_path_down, sizeof(o->on_path_down));
 	o->has_endpoint = n->has_endpoint;
 	o->endpoint = n->endpoint;
+	memcpy(o->peers, n->peers, sizeof(o->peers[0]) * (size_t)n->npeers);
+	o->npeers = n->npeers;
+	memcpy(o->allowed_ips, n->allowed_ips, sizeof(o->allowed_ips[0]) * (size_t)n->nallowed_ips);
+	o->nallowed_ips = n->nallowed_ips;
 	memcpy(o->paths, n->paths, sizeof(o->paths));
 	o->npaths = n->npaths;
 }
 
 int
-reload_apply(struct paths *ps, struct conf *live, char *msg, size_t len)
+reload_apply(struct peers *set, struct conf *live, char *msg, size_t len)
 {
-	struct paths_reload r;
+	struct peers_reload *r;
+	struct paths_reload *pr;
 	char err[1024];
 	struct conf *nc;
 
 	msg[0] = '\0';
-	if ((nc = calloc(1, sizeof(*nc))) == NULL) {
+	nc = calloc(1, sizeof(*nc));
+	r = calloc(1, sizeof(*r));
+	if (nc == NULL || r == NULL) {
 		log_warnx("reload refused: out of memory");
 		say(msg, len, "error: out of memory");
+		free(nc);
+		free(r);
 		return -1;
 	}
 	if (conf_load(nc, live->file, err, sizeof(err)) == -1) {
 		log_warnx("reload refused, the running configuration stays: %s", err);
 		say(msg, len, "error: %s", err);
 		free(nc);
+		free(r);
 		return -1;
 	}
 	if (conf_is_client(nc) != conf_is_client(live)) {
@@ -121,20 +138,34 @@ reload_apply(struct paths *ps, struct conf *live, char *msg, size_t len)
 		    live->file);
 		sodium_memzero(nc, sizeof(*nc));
 		free(nc);
+		free(r);
 		return -1;
 	}
 	fixed_changes(live, nc, msg, len);
-	/* 1. Close and free the paths that go away or change: nothing points at them after. */
-	paths_reload_prune(ps, nc, &r);
+	/* 1. Close and free the peers and paths that go away or change: nothing points at
+	 * them after. */
+	peers_reload_prune(set, nc, r);
 	/* 2. Rewrite the live configuration in place. */
 	take_reloadable(live, nc);
 	sodium_memzero(nc, sizeof(*nc));
 	free(nc);
-	/* 3. The paths in the new file order: kept ones re-pointed, the others made anew. */
-	paths_reload_apply(ps, &r);
-	log_info("%s: reloaded: %d path%s kept, %d added, %d removed, %d changed", live->file,
-		 r.nkept, r.nkept == 1 ? "" : "s", r.nadded, r.nremoved, r.nchanged);
-	say(msg, len, "reloaded: %d kept, %d added, %d removed, %d changed", r.nkept, r.nadded,
-	    r.nremoved, r.nchanged);
+	/* 3. Peers and paths in the new file order: kept ones re-pointed, the others made. */
+	peers_reload_apply(set, r);
+	pr = &r->paths;
+	if (conf_is_client(live)) {
+		log_info("%s: reloaded: %d path%s kept, %d added, %d removed, %d changed",
+			 live->file, pr->nkept, pr->nkept == 1 ? "" : "s", pr->nadded, pr->nremoved,
+			 pr->nchanged);
+		say(msg, len, "reloaded: %d kept, %d added, %d removed, %d changed", pr->nkept,
+		    pr->nadded, pr->nremoved, pr->nchanged);
+	} else {
+		int kept = set->n - r->added - r->changed;
+
+		log_info("%s: reloaded: %d peer%s kept, %d added, %d removed, %d changed",
+			 live->file, kept, kept == 1 ? "" : "s", r->added, r->removed, r->changed);
+		say(msg, len, "reloaded: %d peers kept, %d added, %d removed, %d changed", kept,
+		    r->added, r->removed, r->changed);
+	}
+	free(r);
 	return 0;
 }

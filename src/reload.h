@@ -3,7 +3,10 @@
  *
  * What a reload changes: the [Path] sections (matched by Name: added, removed, or changed,
  * each without touching the other paths or the session), the [Peer] Endpoint they default
- * to, the hook commands, Scheduler and the timing tunables. Everything else (Name, Mode,
+ * to, the hook commands, Scheduler and the timing tunables; on the listening side the
+ * [Peer] sections (matched by PublicKey: added, removed, or changed, each without touching
+ * the other peers; a new Name or AllowedIPs keeps the peer's session, a new PresharedKey
+ * ends it). Everything else (Name, Mode,
  * Address, MTU, Listen, keys, Cipher, User, ControlSocket, UDP settings) is fixed for the
  * life of the process: a changed value is reported and keeps its old value until a
  * restart. A file that does not parse is refused whole and the running setup stays.
@@ -28,12 +31,13 @@
 
 #define RELOAD_MSG_MAX 2048
 
-struct paths;
+struct peers;
 
 /*
- * Re-read live->file and apply it to the paths ps, whose conf is live. Everything is logged; msg gets
- * a summary for the control socket client. 0 when applied, -1 when refused.
+ * Re-read live->file and apply it to the peers set, whose conf is live. Everything is
+ * logged; msg gets a summary for the control socket client. 0 when applied, -1 when
+ * refused.
  */
-int reload_apply(struct paths *ps, struct conf *live, char *msg, size_t len);
+int reload_apply(struct peers *set, struct conf *live, char *msg, size_t len);
 
 #endif

@@ -40,7 +40,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_HANDSHAKE] = "handshake", [DROP_HALFOPEN] = "halfopen",
 	[DROP_DELIVERY] = "delivery",   [DROP_OVERSIZE] = "oversize",
 	[DROP_EXPIRED] = "expired",     [DROP_NOPATH] = "nopath",       [DROP_FULL] = "full",
-	[DROP_LATE] = "late",
+	[DROP_LATE] = "late",           [DROP_SOURCE] = "source",
 };
 
 const char *
@@ -61,8 +61,8 @@ session_count_drop(struct session *s, enum session_drop d)
 	s->st.drops[d]++;
 }
 
-void
-session_count_conn_drop(struct session *s, enum conn_drop d)
+enum session_drop
+session_drop_of(enum conn_drop d)
 {
 	static const enum session_drop as[] = {
 		[CONN_DROP_MALFORMED] = DROP_MALFORMED,
@@ -71,7 +71,13 @@ session_count_conn_drop(struct session *s, enum conn_drop d)
 		[CONN_DROP_HALFOPEN] = DROP_HALFOPEN,
 	};
 
-	s->st.drops[as[d]]++;
+	return as[d];
+}
+
+void
+session_count_conn_drop(struct session *s, enum conn_drop d)
+{
+	s->st.drops[session_drop_of(d)]++;
 }
 
 void
@@ -668,7 +674,8 @@ session_conn_up(struct session *s, struct conn *c, const struct frame_hello *h)
 		int restart = s->peer_sid != 0;
 
 		if (restart) {
-			log_info("peer restarted: session reset");
+			log_info("%s%speer restarted: session reset", s->name,
+				 s->name[0] ? ": " : "");
 			if (s->chan->restart != NULL)
 				s->chan->restart(s->chan);
 		}

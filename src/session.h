@@ -61,6 +61,7 @@ enum session_drop {
 	DROP_NOPATH,     /* tun/udp payloads read while no connection was up */
 	DROP_FULL,       /* tun/udp payloads read while every connection was full */
 	DROP_LATE,       /* udp datagrams later than PlayoutDelay */
+	DROP_SOURCE,     /* packets from the peer from a source outside its AllowedIPs */
 	DROP_MAX
 };
 
@@ -78,6 +79,7 @@ struct session_stats {
 };
 
 struct session {
+	char name[CONF_NAME_MAX]; /* the peer's, in log lines; empty: the daemon's one peer */
 	struct ev_loop *loop;
 	const struct conf *conf;
 	struct chan *chan;
@@ -140,6 +142,8 @@ void session_conn_suspect(struct session *s, struct conn *c);
 void session_conn_writable(struct session *s, struct conn *c);
 void session_on_frame(struct session *s, struct conn *c, const struct frame *f);
 void session_count_drop(struct session *s, enum session_drop d);
+/* The counter of what a connection reports (struct conn_ops drop). */
+enum session_drop session_drop_of(enum conn_drop d);
 /* Count what a connection reports (struct conn_ops drop). */
 void session_count_conn_drop(struct session *s, enum conn_drop d);
 /* What the session's connections read of it (struct conn_env). */

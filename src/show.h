@@ -15,23 +15,14 @@
 
 #include "conf.h"
 
-#define SHOW_RATES_MAX (CONF_MAX_PATHS * 2)
 #define SHOW_BAR_WIDTH 20
 
-struct session;
-struct paths;
+struct peers;
+struct peer;
 struct path;
 
-/* Bytes per second over the last sampling interval, per path (by name) and in total. */
-struct show_rate {
-	char name[CONF_NAME_MAX];
-	uint64_t tx_total, rx_total; /* the counters at the sample */
-	double tx, rx;
-};
-
+/* The total rates of the last sample; each path keeps its own (struct path rate). */
 struct show_rates {
-	struct show_rate path[SHOW_RATES_MAX];
-	int n;
 	double tx, rx;
 	int valid; /* at least two samples taken */
 };
@@ -39,13 +30,20 @@ struct show_rates {
 /* A path's counters, closed and live connections together. */
 void show_path_totals(const struct path *p, uint64_t *tx_bytes, uint64_t *rx_bytes,
 		      uint64_t *tx_packets, uint64_t *rx_packets);
-/* Take a sample of s's counters dt seconds after the previous one into r. */
-void show_rates_sample(struct show_rates *r, struct session *s, const struct paths *ps, double dt);
+/* Take a sample of every path's counters, dt seconds after the previous one. */
+void show_rates_sample(struct show_rates *r, const struct peers *set, double dt);
 
-void show_json(struct session *s, const struct paths *ps, FILE *f);
+/*
+ * The forms. only: one peer's part (show --peer), or NULL for all. A daemon with one peer
+ * writes what it always wrote; with several, each peer has its session line (JSON: the
+ * "peers" list; Prometheus: a "peer" label on every series) and its paths.
+ */
+void show_json(const struct peers *set, const struct peer *only, FILE *f);
 /* r may be NULL: no rate columns. */
-void show_text(struct session *s, const struct paths *ps, const struct show_rates *r, FILE *f);
-void show_table(struct session *s, const struct paths *ps, const struct show_rates *r, FILE *f);
-void show_prometheus(struct session *s, const struct paths *ps, FILE *f);
+void show_text(const struct peers *set, const struct peer *only, const struct show_rates *r,
+	       FILE *f);
+void show_table(const struct peers *set, const struct peer *only, const struct show_rates *r,
+		FILE *f);
+void show_prometheus(const struct peers *set, const struct peer *only, FILE *f);
 
 #endif

@@ -17,8 +17,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <endian.h>
 #include <net/if.h>
@@ -102,69 +104,152 @@ fail:
 	return -1;
 }
 
-/* Packets from the kernel: each read goes straight into its session slot. */
+/* One session takes every packet: each read goes straight into its slot. */
 static void
-tun_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+read_into_slots(struct tun *t)
 {
-	struct tun *t = container_of(w, struct tun, io);
 	int budget = TUN_BATCH;
 	uint8_t *p;
 	size_t cap;
 	ssize_t n;
 
 	while (budget-- > 0) {
-		if ((p = session_tx_slot(t->s, &cap)) == NULL) {
+		if ((p = session_tx_slot(t->only, &cap)) == NULL) {
 			/* every path is full: let the kernel queue (and drop) until resume */
-			ev_io_stop(loop, &t->io);
+			ev_io_stop(t->loop, &t->io);
 			break;
 		}
 		n = read(t->fd, p, cap);
 		if (n == -1 && (errno == EFAULT || errno == EINVAL)) {
 			/* larger than a frame: the GSO limit should have prevented it */
-			session_count_drop(t->s, DROP_OVERSIZE);
+			session_count_drop(t->only, DROP_OVERSIZE);
 			continue;
 		}
 		if (n <= 0) {
 			if (n == -1 && errno != EAGAIN && errno != EINTR)
-				log_warn("read %s", t->s->conf->ifname);
+				log_warn("read %s", t->name);
 			break;
 		}
-		session_tx_commit(t->s, (size_t)n);
+		/* a destination outside the peer's AllowedIPs: the slot is not committed */
+		if (t->route != NULL && t->route(t->arg, p, (size_t)n) != t->only)
+			continue;
+		session_tx_commit(t->only, (size_t)n);
 	}
-	session_flush(t->s);
+	session_flush(t->only);
 }
 
-static int
-tun_deliver(struct chan *ch, const uint8_t *p, size_t len)
+/*
+ * Several sessions: read a packet, ask its session, copy it into that session's slot. A
+ * session that cannot take it now (its window is full) loses that packet, counted as
+ * full, rather than holding up the device for every other peer.
+ */
+static void
+read_routed(struct tun *t)
 {
-	struct tun *t = (struct tun *)ch;
+	struct session *touched[TUN_BATCH], *s;
+	int budget = TUN_BATCH, ntouched = 0, i;
+	uint8_t *p;
+	size_t cap;
+	ssize_t n;
 
-	/* the kernel takes or drops it (a bad header too): a tun device never pushes back */
-	if (len <= TUN_VNET_HDR_LEN || write(t->fd, p, len) != (ssize_t)len)
-		session_count_drop(t->s, DROP_DELIVERY);
-	return 0;
+	while (budget-- > 0) {
+		n = read(t->fd, t->buf, TUN_PAYLOAD_MAX);
+		if (n <= 0) {
+			if (n == -1 && errno != EAGAIN && errno != EINTR)
+				log_warn("read %s", t->name);
+			break;
+		}
+		if ((s = t->route(t->arg, t->buf, (size_t)n)) == NULL)
+			continue;
+		if ((p = session_tx_slot(s, &cap)) == NULL) {
+			session_count_drop(s, DROP_FULL);
+			continue;
+		}
+		if ((size_t)n > cap) {
+			session_count_drop(s, DROP_OVERSIZE);
+			continue;
+		}
+		memcpy(p, t->buf, (size_t)n);
+		session_tx_commit(s, (size_t)n);
+		for (i = 0; i < ntouched && touched[i] != s; i++)
+			;
+		if (i == ntouched)
+			touched[ntouched++] = s;
+	}
+	for (i = 0; i < ntouched; i++)
+		session_flush(touched[i]);
 }
 
 static void
-tun_resume(struct chan *ch)
+tun_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct tun *t = (struct tun *)ch;
+	struct tun *t = container_of(w, struct tun, io);
 
-	ev_io_start(t->loop, &t->io);
+	if (t->only != NULL)
+		read_into_slots(t);
+	else
+		read_routed(t);
+}
+
+int
+tun_write(struct tun *t, const uint8_t *pkt, size_t len)
+{
+	/* the kernel takes or drops it (a bad header too): a tun device never pushes back */
+	if (len <= TUN_VNET_HDR_LEN || write(t->fd, pkt, len) != (ssize_t)len)
+		return -1;
+	return 0;
 }
 
 void
-tun_start(struct tun *t, struct ev_loop *loop, struct session *s, int fd, int ifindex)
+tun_resume(struct tun *t)
 {
-	t->ch.deliver = tun_deliver;
-	t->ch.resume = tun_resume;
-	t->ch.reliable = 0;
+	ev_io_start(t->loop, &t->io);
+}
+
+int
+tun_packet_addr(const uint8_t *pkt, size_t len, int dst, int *family, const uint8_t **addr)
+{
+	const uint8_t *ip = pkt + TUN_VNET_HDR_LEN;
+	size_t n = len > TUN_VNET_HDR_LEN ? len - TUN_VNET_HDR_LEN : 0;
+
+	if (n >= 20 && ip[0] >> 4 == 4) {
+		*family = AF_INET;
+		*addr = ip + (dst ? 16 : 12);
+		return 0;
+	}
+	if (n >= 40 && ip[0] >> 4 == 6) {
+		*family = AF_INET6;
+		*addr = ip + (dst ? 24 : 8);
+		return 0;
+	}
+	return -1;
+}
+
+int
+tun_start(struct tun *t, struct ev_loop *loop, const char *name, int fd, int ifindex,
+	  struct session *only, tun_route_fn route, void *arg)
+{
 	t->fd = fd;
 	t->ifindex = ifindex;
 	t->loop = loop;
-	t->s = s;
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->route = route;
+	t->arg = arg;
+	t->buf = NULL;
+	if (tun_set_only(t, only) == -1)
+		return -1;
 	ev_io_init(&t->io, tun_read_cb, fd, EV_READ);
 	ev_io_start(loop, &t->io);
+	return 0;
+}
+
+int
+tun_set_only(struct tun *t, struct session *only)
+{
+	t->only = only;
+	if (only == NULL && t->buf == NULL && (t->buf = malloc(TUN_PAYLOAD_MAX)) == NULL)
+		return -1;
+	return 0;
 }
 
 void
@@ -172,4 +257,6 @@ tun_stop(struct tun *t)
 {
 	ev_io_stop(t->loop, &t->io);
 	close(t->fd);
+	free(t->buf);
+	t->buf = NULL;
 }

@@ -20,14 +20,24 @@
 #define TUN_PAYLOAD_MAX 65535
 #define TUN_PACKET_MAX (TUN_PAYLOAD_MAX - TUN_VNET_HDR_LEN)
 
-/* The tun device as a session channel. */
+/*
+ * Where the packets read from the device go: the session route returns for a packet (its
+ * virtio header first), or NULL to drop it (the router counts it). With one session
+ * (only), packets are read straight into its slots and route, if set, only filters; with
+ * several, each is read into buf, then copied into its session's slot.
+ */
+typedef struct session *(*tun_route_fn)(void *arg, const uint8_t *pkt, size_t len);
+
 struct tun {
-	struct chan ch; /* first: the session calls back through it */
 	ev_io io;
 	int fd;
 	int ifindex;
 	struct ev_loop *loop;
-	struct session *s;
+	char name[CONF_NAME_MAX];
+	struct session *only;
+	tun_route_fn route;
+	void *arg;
+	uint8_t *buf; /* TUN_PAYLOAD_MAX bytes, without only */
 };
 
 /*
@@ -35,8 +45,24 @@ struct tun {
  * length, and bring it up. Returns a non-blocking fd, or -1 (logged). *ifindex is set.
  */
 int tun_open(const struct conf *c, int *ifindex);
-/* Make t the channel of session s over the open device fd and start reading. */
-void tun_start(struct tun *t, struct ev_loop *loop, struct session *s, int fd, int ifindex);
+/*
+ * Start reading the open device fd: into only's slots, or (only NULL) through route to
+ * each packet's session. -1 when out of memory.
+ */
+int tun_start(struct tun *t, struct ev_loop *loop, const char *name, int fd, int ifindex,
+	      struct session *only, tun_route_fn route, void *arg);
 void tun_stop(struct tun *t);
+/* Switch to reading into only's slots, or (NULL) to routing. -1 when out of memory. */
+int tun_set_only(struct tun *t, struct session *only);
+/* Hand one packet (virtio header first) to the kernel: 0, or -1 when it refused it. */
+int tun_write(struct tun *t, const uint8_t *pkt, size_t len);
+/* A session can take packets again (struct chan resume): read on. */
+void tun_resume(struct tun *t);
+/*
+ * The inner source (dst 0) or destination (dst 1) address of a packet read from or for the
+ * device: *family AF_INET or AF_INET6, *addr its 4 or 16 bytes in the packet. -1 when it is
+ * neither an IPv4 nor an IPv6 packet long enough to hold its addresses.
+ */
+int tun_packet_addr(const uint8_t *pkt, size_t len, int dst, int *family, const uint8_t **addr);
 
 #endif

@@ -1,7 +1,7 @@
 #!/bin/sh
 # layers: the state modules include one another in one direction only (README, Layout):
 # conn includes none of the others (it reports to its owner through struct conn_ops),
-# listener and session include conn only, path and paths build on those. A module is its
+# listener and session include conn only, path and paths build on those, peer on them. A module is its
 # .c and its .h together; an include loop among them, or an include against this order,
 # fails with the includes that make it.
 set -u
@@ -15,10 +15,11 @@ allowed() {
 	session) echo "conn" ;;
 	path) echo "conn session" ;;
 	paths) echo "conn session path" ;;
+	peer) echo "conn session path paths" ;;
 	esac
 }
 
-state="conn listener session path paths"
+state="conn listener session path paths peer"
 fail=0
 for m in $state; do
 	for f in "$src/$m.c" "$src/$m.h"; do
@@ -30,12 +31,12 @@ for m in $state; do
 			*" $inc "*) ;;
 			*)
 				echo "FAIL: layers: ${f#"$src"/} includes $inc.h, against the order" \
-					"conn < listener, session < path < paths"
+					"conn < listener, session < path < paths < peer"
 				fail=1
 				;;
 			esac
 		done
 	done
 done
-[ "$fail" -eq 0 ] && echo "ok: conn, listener, session, path, paths include downward only"
+[ "$fail" -eq 0 ] && echo "ok: conn, listener, session, path, paths, peer include downward only"
 exit "$fail"
