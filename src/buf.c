@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "buf.h"
 
@@ -219,4 +220,19 @@ bq_append(struct bq *q, const void *p, size_t n)
 	memcpy(dst, p, n);
 	bq_commit(q, n);
 	return 0;
+}
+
+void *
+mem_zeroed(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void
+mem_release(void *p, size_t n)
+{
+	if (p != NULL)
+		munmap(p, n);
 }

@@ -3,7 +3,7 @@
  *
  * Every byte that comes from the network is read through a struct rd: a read past the end
  * fails (returns -1) and latches rd.err, so a parser can read a whole header and check once.
- * Nothing here allocates except bq_init; nothing casts a struct over bytes.
+ * Nothing here allocates except bq_init and mem_zeroed; nothing casts a struct over bytes.
  */
 #ifndef MPTUN_BUF_H
 #define MPTUN_BUF_H
@@ -59,6 +59,16 @@ struct bq {
 
 /* Allocate cap bytes; -1 on ENOMEM. */
 int bq_init(struct bq *q, size_t cap);
+
+/*
+ * n zeroed bytes straight from the kernel (an anonymous mapping): a page costs memory only
+ * once written, and all of it goes back at mem_release. For a session's rings and tables,
+ * sized for a full window but barely touched by a quiet peer: a server holds one set per
+ * peer. NULL on ENOMEM.
+ */
+void *mem_zeroed(size_t n);
+/* Release what mem_zeroed gave (n: the same size); NULL is a no-op. */
+void mem_release(void *p, size_t n);
 void bq_free(struct bq *q);
 static inline size_t
 bq_len(const struct bq *q)

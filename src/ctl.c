@@ -446,11 +446,15 @@ ctl_request(const char *path, const char *req, FILE *out)
 	char *text = NULL;
 	size_t len = 0;
 
+	int failed;
+
 	if (request(path, req, &text, &len) == -1)
 		return 1;
-	fwrite(text, 1, len, out);
+	/* "error: no peer named x": on standard error, and the exit status says so */
+	failed = len > 0 && ctl_req_answer_failed(text, len);
+	fwrite(text, 1, len, failed ? stderr : out);
 	free(text);
-	return 0;
+	return failed;
 }
 
 /*

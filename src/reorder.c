@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "reorder.h"
 #include "util.h"
 
@@ -30,8 +31,9 @@ reorder_init(struct reorder *r, uint32_t nslots, size_t bytes, size_t frame_max)
 	r->slot = NULL;
 	if (r->size < HDR_LEN + cache_align(frame_max) || r->size > UINT32_MAX)
 		return -1;
-	r->mem = malloc(r->size);
-	r->slot = calloc(r->nslots, sizeof(*r->slot));
+	r->mem = mem_zeroed(r->size);
+	r->slot = mem_zeroed(r->nslots * sizeof(*r->slot));
+	r->written = 0;
 	if (r->mem == NULL || r->slot == NULL) {
 		reorder_free(r);
 		return -1;
@@ -43,8 +45,8 @@ reorder_init(struct reorder *r, uint32_t nslots, size_t bytes, size_t frame_max)
 void
 reorder_free(struct reorder *r)
 {
-	free(r->mem);
-	free(r->slot);
+	mem_release(r->mem, r->size);
+	mem_release(r->slot, r->nslots * sizeof(*r->slot));
 	r->mem = NULL;
 	r->slot = NULL;
 }
@@ -52,7 +54,10 @@ reorder_free(struct reorder *r)
 void
 reorder_reset(struct reorder *r, uint64_t next)
 {
-	memset(r->slot, 0, r->nslots * sizeof(*r->slot));
+	/* slots never written are zero still: a quiet session keeps them untouched */
+	if (r->written)
+		memset(r->slot, 0, r->nslots * sizeof(*r->slot));
+	r->written = 0;
 	r->held = 0;
 	r->next = next;
 	r->head = r->tail = r->used = 0;
@@ -121,6 +126,7 @@ hold(struct reorder *r, uint64_t seq, const uint8_t *p, size_t len)
 
 	if (at == SIZE_MAX)
 		return -1;
+	r->written = 1;
 	memcpy(r->mem + at, p, len);
 	sl->off = at;
 	sl->len = (uint32_t)len;
@@ -163,6 +169,7 @@ void
 reorder_early(struct reorder *r, uint64_t seq)
 {
 	r->slot[seq & (r->nslots - 1)].early = 1;
+	r->written = 1;
 	r->held++;
 }
 

@@ -46,6 +46,7 @@ struct reorder {
 	uint32_t nslots;   /* a power of two */
 	uint64_t next;     /* next seq to deliver */
 	uint32_t held;     /* frames held, and seqs delivered early */
+	int written;       /* a slot was written since the last reset */
 };
 
 /* A window of nslots seqs (rounded up to a power of two), frames of at most frame_max bytes

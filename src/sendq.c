@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 
+#include "buf.h"
 #include "sendq.h"
 #include "util.h"
 
@@ -23,8 +24,8 @@ sendq_init(struct sendq *q, uint32_t nslots, size_t bytes, size_t frame_max)
 	q->meta = NULL;
 	if (q->size < frame_max)
 		return -1;
-	q->mem = malloc(q->size);
-	q->meta = calloc(q->nslots, sizeof(*q->meta));
+	q->mem = mem_zeroed(q->size);
+	q->meta = mem_zeroed(q->nslots * sizeof(*q->meta));
 	if (q->mem == NULL || q->meta == NULL) {
 		sendq_free(q);
 		return -1;
@@ -35,8 +36,8 @@ sendq_init(struct sendq *q, uint32_t nslots, size_t bytes, size_t frame_max)
 void
 sendq_free(struct sendq *q)
 {
-	free(q->mem);
-	free(q->meta);
+	mem_release(q->mem, q->size);
+	mem_release(q->meta, q->nslots * sizeof(*q->meta));
 	q->mem = NULL;
 	q->meta = NULL;
 }
