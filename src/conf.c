@@ -102,6 +102,7 @@ enum key_id {
 	K_PATH_CONNS,
 	K_PATH_PRIO,
 	K_PATH_BACKUP,
+	K_PATH_EXPRESS,
 	K_PATH_CC,
 	K_PATH_DSCP,
 	K_COUNT
@@ -154,6 +155,7 @@ static const struct keydef keys[K_COUNT] = {
 	[K_PATH_CONNS] = {"Connections", SECT_PATH, 0, 1, CONF_MAX_CONNS},
 	[K_PATH_PRIO] = {"Priority", SECT_PATH, 0, 0, CONF_PRIORITY_MAX},
 	[K_PATH_BACKUP] = {"Backup", SECT_PATH, 0, 0, 0},
+	[K_PATH_EXPRESS] = {"Express", SECT_PATH, 0, 0, 0},
 	[K_PATH_CC] = {"Congestion", SECT_PATH, 0, 0, 0},
 	[K_PATH_DSCP] = {"DSCP", SECT_PATH, 0, 0, 0},
 };
@@ -723,6 +725,10 @@ set_value(struct parser *p, int id, const char *val)
 		if (conf_value_bool(val, &pa->backup) == -1)
 			return pbad(p, id, val, "expected yes or no");
 		return 0;
+	case K_PATH_EXPRESS:
+		if (conf_value_bool(val, &pa->express) == -1)
+			return pbad(p, id, val, "expected yes or no");
+		return 0;
 	case K_PATH_CC:
 		if (!conf_value_congestion(val))
 			return pbad(p, id, val,
@@ -801,6 +807,10 @@ end_path(struct parser *p)
 {
 	if (p->path != NULL && p->path->name[0] == '\0')
 		return perr_at(p, p->path->line, "[Path] without Name");
+	if (p->path != NULL && p->path->express && p->path->connections >= CONF_MAX_CONNS)
+		return perr_at(p, p->seen[K_PATH_CONNS],
+			       "Connections '%d': at most %d with Express (it adds one)",
+			       p->path->connections, CONF_MAX_CONNS - 1);
 	p->path = NULL;
 	return 0;
 }

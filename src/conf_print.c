@@ -101,8 +101,8 @@ print_path(FILE *f, const struct conf_path *pa)
 	if (pa->nvia > 0)
 		fputc('\n', f);
 	sodium_memzero(hop, sizeof hop);
-	fprintf(f, "Connections = %d\nPriority = %d\nBackup = %s\n", pa->connections, pa->priority,
-		pa->backup ? "yes" : "no");
+	fprintf(f, "Connections = %d\nPriority = %d\nBackup = %s\nExpress = %s\n", pa->connections,
+		pa->priority, pa->backup ? "yes" : "no", pa->express ? "yes" : "no");
 	print_str(f, "Congestion", pa->congestion);
 	if (pa->has_dscp && conf_value_dscp_name(pa->dscp) != NULL)
 		fprintf(f, "DSCP = %s\n", conf_value_dscp_name(pa->dscp));

@@ -27,6 +27,7 @@ enum frame_type {
 
 /* HELLO flags */
 #define FRAME_HELLO_F_BACKUP 0x01 /* the dialer's path is a backup: both ends spare it */
+#define FRAME_HELLO_F_EXPRESS 0x02 /* a connection for small packets only (sched.h) */
 
 /*
  * A listener's answer to a HELLO it will not take (struct frame_hello refused): it sends a

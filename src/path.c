@@ -36,6 +36,13 @@ on_route(void *owner, struct conn *c)
 	return ((struct path *)owner)->cp;
 }
 
+/* The dialing side's express connection is the slot after the Connections ones. */
+static int
+path_express_slot(const struct path *p, int slot)
+{
+	return p->cp != NULL && p->cp->express && slot == p->cp->connections;
+}
+
 static void
 on_hello(void *owner, struct conn *c, struct frame_hello *h)
 {
@@ -47,6 +54,8 @@ on_hello(void *owner, struct conn *c, struct frame_hello *h)
 		h->conn = (uint8_t)c->slot;
 		if (p->cp->backup)
 			h->flags |= FRAME_HELLO_F_BACKUP;
+		if (path_express_slot(p, c->slot))
+			h->flags |= FRAME_HELLO_F_EXPRESS;
 		h->tos = (uint8_t)conf_path_tos(p->cp);
 		snprintf(h->name, sizeof(h->name), "%s", p->name);
 	}
@@ -66,6 +75,7 @@ on_up(void *owner, struct conn *c, const struct frame_hello *h)
 	c->sc.priority = (p->cp ? p->cp->priority : 0) * CONF_MAX_PATHS + p->index;
 	/* the listening side learns from the HELLO which paths the dialer keeps as backups */
 	c->sc.backup = p->cp ? p->cp->backup : !!(h->flags & FRAME_HELLO_F_BACKUP);
+	c->sc.express = p->cp ? path_express_slot(p, c->slot) : !!(h->flags & FRAME_HELLO_F_EXPRESS);
 	session_conn_up(p->s, c, h);
 	path_conn_up(p, c);
 }
@@ -160,7 +170,7 @@ path_new(struct session *s, int index, const char *name, const struct conf_path 
 	p->index = index;
 	p->cp = cp;
 	p->s = s;
-	p->nslots = cp != NULL ? cp->connections : CONF_MAX_CONNS;
+	p->nslots = cp != NULL ? cp->connections + cp->express : CONF_MAX_CONNS;
 	for (i = 0; i < CONF_MAX_CONNS; i++) {
 		struct path_slot *sl = &p->slots[i];
 

@@ -42,21 +42,31 @@ sched_eta_us(const struct sched_cand *c, size_t len)
 	return wait + (drain > base ? drain - base : 0) + base / 2 + c->recovery_us;
 }
 
-static int
-primary_up(struct sched_cand *const *cands, int n)
+/* Which connections may carry what: see who_of. */
+struct who {
+	int no_backup;	/* a primary is up: backups carry nothing */
+	int no_express; /* another connection is up: express ones carry small packets only */
+};
+
+static struct who
+who_of(struct sched_cand *const *cands, int n)
 {
+	struct who w = {0, 0};
 	int i;
 
 	for (i = 0; i < n; i++)
 		if (cands[i]->up && !cands[i]->backup)
-			return 1;
-	return 0;
+			w.no_backup = 1;
+	for (i = 0; i < n; i++)
+		if (cands[i]->up && !cands[i]->express && !(w.no_backup && cands[i]->backup))
+			w.no_express = 1;
+	return w;
 }
 
 static int
-eligible(const struct sched_cand *c, int no_backup)
+eligible(const struct sched_cand *c, const struct who *w)
 {
-	return c->up && !(no_backup && c->backup);
+	return c->up && !(w->no_backup && c->backup) && !(w->no_express && c->express);
 }
 
 /*
@@ -66,14 +76,14 @@ eligible(const struct sched_cand *c, int no_backup)
  * so a frame that many microseconds later in it reaches the receiver when i's would.
  */
 static uint64_t
-depth_of(struct sched_cand *const *cands, int n, int i, size_t len, int no_backup)
+depth_of(struct sched_cand *const *cands, int n, int i, size_t len, const struct who *w)
 {
 	const struct sched_cand *c = cands[i];
 	uint64_t eta = sched_eta_us(c, len) + c->rttvar_us, best = UINT64_MAX, rate = 0, e;
 	int j;
 
 	for (j = 0; j < n; j++) {
-		if (j == i || !eligible(cands[j], no_backup))
+		if (j == i || !eligible(cands[j], w))
 			continue;
 		e = sched_eta_us(cands[j], len) + cands[j]->rttvar_us;
 		if (e < best)
@@ -89,28 +99,30 @@ uint64_t
 sched_depth(enum conf_sched policy, struct sched_cand *const *cands, int n, int i, size_t len)
 {
 	const struct sched_cand *c = cands[i];
-	int no_backup = primary_up(cands, n), j;
+	struct who w = who_of(cands, n);
+	int j;
 
-	if (!c->ready || !eligible(c, no_backup))
+	if (!c->ready || !eligible(c, &w))
 		return SCHED_NONE;
 	if (policy == SCHED_ORDERED) {
 		for (j = 0; j < n; j++)
-			if (j != i && cands[j]->ready && eligible(cands[j], no_backup) &&
+			if (j != i && cands[j]->ready && eligible(cands[j], &w) &&
 			    cands[j]->priority < c->priority)
 				return SCHED_NONE;
 		return 0;
 	}
-	return depth_of(cands, n, i, len, no_backup);
+	return depth_of(cands, n, i, len, &w);
 }
 
 uint64_t
 sched_backlog_want(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len)
 {
-	int no_backup = primary_up(cands, n), i;
+	struct who w = who_of(cands, n);
 	uint64_t rate = 0, want = 0, d, lo, hi, rtt = UINT64_MAX, r;
+	int i;
 
 	for (i = 0; i < n; i++)
-		if (eligible(cands[i], no_backup)) {
+		if (eligible(cands[i], &w)) {
 			rate += rate_of(cands[i]);
 			r = cands[i]->min_rtt_us ? cands[i]->min_rtt_us : cands[i]->rtt_us;
 			if (r < rtt)
@@ -132,8 +144,7 @@ sched_backlog_want(enum conf_sched policy, struct sched_cand *const *cands, int 
 		hi = lo;
 	if (policy != SCHED_ORDERED)
 		for (i = 0; i < n; i++)
-			if (eligible(cands[i], no_backup) &&
-			    (d = depth_of(cands, n, i, len, no_backup)) > want)
+			if (eligible(cands[i], &w) && (d = depth_of(cands, n, i, len, &w)) > want)
 				want = d;
 	/*
 	 * Half as much again beyond the deepest: a TCP flow inside that meets the limit backs
@@ -144,14 +155,17 @@ sched_backlog_want(enum conf_sched policy, struct sched_cand *const *cands, int 
 	return want > hi ? hi : want;
 }
 
+/* The earliest expected delivery among the candidates w allows (express: only those). */
 static int
-pick(struct sched_cand *const *cands, int n, size_t len, int skip, int need_ready)
+pick(struct sched_cand *const *cands, int n, size_t len, int skip, int need_ready,
+     const struct who *w, int express_only)
 {
-	int no_backup = primary_up(cands, n), i, besti = -1;
+	int i, besti = -1;
 	uint64_t best = UINT64_MAX, eta;
 
 	for (i = 0; i < n; i++) {
-		if (i == skip || (need_ready && !cands[i]->ready) || !eligible(cands[i], no_backup))
+		if (i == skip || (need_ready && !cands[i]->ready) || !eligible(cands[i], w) ||
+		    (express_only && !cands[i]->express))
 			continue;
 		eta = sched_eta_us(cands[i], len);
 		if (eta < best) {
@@ -165,11 +179,20 @@ pick(struct sched_cand *const *cands, int n, size_t len, int skip, int need_read
 int
 sched_pick_ready(struct sched_cand *const *cands, int n, size_t len, int skip)
 {
-	return pick(cands, n, len, skip, 1);
+	struct who w = who_of(cands, n);
+
+	return pick(cands, n, len, skip, 1, &w, 0);
 }
 
 int
 sched_pick_soonest(struct sched_cand *const *cands, int n, size_t len, int skip)
 {
-	return pick(cands, n, len, skip, 0);
+	struct who w = who_of(cands, n), any = w;
+	int i;
+
+	/* an express connection first; any other when none is up */
+	any.no_express = 0;
+	if ((i = pick(cands, n, len, skip, 0, &any, 1)) >= 0)
+		return i;
+	return pick(cands, n, len, skip, 0, &w, 0);
 }

@@ -5,6 +5,11 @@
  * TCP_INFO and its own queue); sched_pick chooses among them by the configured policy.
  * Back pressure is the input: a connection whose kernel queue is full (TCP_NOTSENT_LOWAT
  * reached) is not ready, and when none is ready the caller stops reading its source.
+ *
+ * Express connections (a path's Express = yes) carry the small packets that go out past
+ * the backlog and nothing else while any other connection is up, so a ping or a voice
+ * frame never waits behind bulk bytes in a TCP send queue: only behind the link's own
+ * queue. sched_pick_soonest prefers them; the bulk choices leave them out.
  * Pure: no sockets, no clock.
  */
 #ifndef MPTUN_SCHED_H
@@ -24,6 +29,7 @@ struct sched_cand {
 	int ready;        /* can take a packet now */
 	int priority;     /* lower first, for ordered */
 	int backup;       /* only while no primary is up */
+	int express;      /* small packets only, while another connection is up */
 	uint64_t queued;     /* bytes waiting ahead of a new packet: ours and the kernel's unsent */
 	uint64_t inflight;   /* bytes sent and not yet acknowledged */
 	uint64_t window;     /* bytes the congestion window lets be in flight (0: unknown) */

@@ -218,6 +218,37 @@ test_ordered(void)
 	CHECK(sched_pick_ready(p, 3, 1500, 0) == -1);
 }
 
+/* Express connections: small packets only while another is up; everything when alone. */
+static void
+test_express(void)
+{
+	reset();
+	c[1].express = 1;
+	c[1].rate = MBIT(1); /* app-limited: it measures little */
+	c[0].queued = 200000; /* bulk waits on the other */
+	CHECK(sched_depth(SCHED_BALANCE, p, 2, 1, 1500) == SCHED_NONE);
+	CHECK(sched_depth(SCHED_BALANCE, p, 2, 0, 1500) == 0);
+	CHECK(sched_pick_ready(p, 2, 100, -1) == 0);
+	CHECK(sched_pick_soonest(p, 2, 100, -1) == 1);
+	/* even when the bulk one looks sooner: the small packet must not queue behind bulk */
+	c[0].queued = 0;
+	c[1].queued = 5000;
+	CHECK(sched_pick_soonest(p, 2, 100, -1) == 1);
+	/* its redundant copy goes elsewhere */
+	CHECK(sched_pick_soonest(p, 2, 100, 1) == 0);
+	/* alone, an express connection carries everything */
+	c[0].up = 0;
+	CHECK(sched_depth(SCHED_BALANCE, p, 2, 1, 1500) == 0);
+	CHECK(sched_pick_ready(p, 2, 100, -1) == 1);
+	/* a backup's express does not count while a primary's bulk is up */
+	reset();
+	c[1].express = c[1].backup = 1;
+	c[2].express = 1;
+	CHECK(sched_pick_soonest(p, 3, 100, -1) == 2);
+	CHECK(sched_backlog_want(SCHED_BALANCE, p, 3, 1500) ==
+	      sched_backlog_want(SCHED_BALANCE, p, 1, 1500));
+}
+
 int
 main(void)
 {
@@ -226,5 +257,6 @@ main(void)
 	test_depth();
 	test_ready_and_backup();
 	test_ordered();
+	test_express();
 	return CHECK_RESULT();
 }
