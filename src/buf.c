@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "buf.h"
 
@@ -161,20 +162,20 @@ wr_u64(struct wr *w, uint64_t v)
 int
 bq_init(struct bq *q, size_t cap)
 {
-	q->data = malloc(cap);
+	q->data = mem_zeroed(cap);
 	if (q->data == NULL)
 		return -1;
 	q->cap = cap;
-	q->head = q->tail = 0;
+	q->head = q->tail = q->high = 0;
 	return 0;
 }
 
 void
 bq_free(struct bq *q)
 {
-	free(q->data);
+	mem_release(q->data, q->cap);
 	q->data = NULL;
-	q->cap = q->head = q->tail = 0;
+	q->cap = q->head = q->tail = q->high = 0;
 }
 
 void
@@ -200,14 +201,20 @@ void
 bq_commit(struct bq *q, size_t n)
 {
 	q->tail += n;
+	if (q->tail > q->high)
+		q->high = q->tail;
 }
 
 void
 bq_consume(struct bq *q, size_t n)
 {
 	q->head += n;
-	if (q->head == q->tail)
-		q->head = q->tail = 0;
+	if (q->head != q->tail)
+		return;
+	q->head = q->tail = 0;
+	if (q->high > BQ_KEEP)
+		mem_forget(q->data + BQ_KEEP, q->high - BQ_KEEP);
+	q->high = 0;
 }
 
 int
@@ -228,6 +235,17 @@ mem_zeroed(size_t n)
 	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
+}
+
+void
+mem_forget(void *p, size_t n)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)p, b = a + n;
+
+	a = (a + page - 1) & ~(page - 1);
+	b &= ~(page - 1);
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
 void

@@ -55,7 +55,15 @@ struct bq {
 	size_t cap;
 	size_t head;
 	size_t tail;
+	size_t high; /* the furthest tail since the queue was last empty */
 };
+
+/*
+ * A queue's memory comes from mem_zeroed: only the bytes a burst reached are resident.
+ * When it empties after a burst that reached past BQ_KEEP, the pages beyond go back to the
+ * kernel, so a connection that once carried megabytes costs, idle, what an idle one does.
+ */
+#define BQ_KEEP (64 * 1024)
 
 /* Allocate cap bytes; -1 on ENOMEM. */
 int bq_init(struct bq *q, size_t cap);
@@ -69,6 +77,8 @@ int bq_init(struct bq *q, size_t cap);
 void *mem_zeroed(size_t n);
 /* Release what mem_zeroed gave (n: the same size); NULL is a no-op. */
 void mem_release(void *p, size_t n);
+/* Give back the pages of [p, p + n) that lie wholly inside it: they read as zero after. */
+void mem_forget(void *p, size_t n);
 void bq_free(struct bq *q);
 static inline size_t
 bq_len(const struct bq *q)

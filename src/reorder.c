@@ -63,6 +63,18 @@ reorder_reset(struct reorder *r, uint64_t next)
 	r->head = r->tail = r->used = 0;
 }
 
+void
+reorder_forget(struct reorder *r)
+{
+	/* with nothing held every slot is zero again: the kernel's zero pages are the same */
+	if (r->held != 0)
+		return;
+	mem_forget(r->mem, r->size);
+	mem_forget(r->slot, r->nslots * sizeof(*r->slot));
+	r->head = r->tail = r->used = 0;
+	r->written = 0;
+}
+
 static struct hdr *
 hdr_at(const struct reorder *r, size_t off)
 {

@@ -55,6 +55,8 @@ int reorder_init(struct reorder *r, uint32_t nslots, size_t bytes, size_t frame_
 void reorder_free(struct reorder *r);
 /* Forget everything and expect next (the peer restarted). */
 void reorder_reset(struct reorder *r, uint64_t next);
+/* Nothing held: give the ring's and the slots' pages back to the kernel (an idle session). */
+void reorder_forget(struct reorder *r);
 /* Classify seq; store a copy when it must wait. */
 enum reorder_verdict reorder_put(struct reorder *r, uint64_t seq, const uint8_t *p, size_t len);
 /*

@@ -118,3 +118,12 @@ sendq_reset(struct sendq *q)
 	q->base = q->next;
 	q->head = 0;
 }
+
+void
+sendq_forget(struct sendq *q)
+{
+	if (sendq_count(q) != 0)
+		return;
+	mem_forget(q->mem, q->size);
+	mem_forget(q->meta, q->nslots * sizeof(*q->meta));
+}

@@ -59,5 +59,7 @@ uint8_t *sendq_get(struct sendq *q, uint64_t seq, struct sendq_meta **meta);
 long sendq_ack(struct sendq *q, uint64_t next);
 /* Drop everything held (the peer restarted); seqs continue from q->next. */
 void sendq_reset(struct sendq *q);
+/* Empty: give the ring's and the table's pages back to the kernel (an idle session). */
+void sendq_forget(struct sendq *q);
 
 #endif

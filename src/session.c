@@ -316,6 +316,29 @@ send_ack(struct session *s)
 	}
 }
 
+/*
+ * A session that moved no payload for SESSION_IDLE_TRIM, with nothing in flight or held,
+ * gives its rings' pages back: a server of many mostly quiet peers keeps resident only
+ * what the busy ones use. The next payload finds zeroed pages, as after session_init.
+ */
+static void
+idle_trim(struct session *s, ev_tstamp now)
+{
+	uint64_t mark = s->st.tx_packets + s->st.rx_packets;
+
+	if (mark != s->idle_mark) {
+		s->idle_mark = mark;
+		s->idle_since = now;
+		return;
+	}
+	if (s->idle_since == 0 || now - s->idle_since < SESSION_IDLE_TRIM ||
+	    sendq_count(&s->sq) != 0 || s->ro.held != 0)
+		return;
+	sendq_forget(&s->sq);
+	reorder_forget(&s->ro);
+	s->idle_since = 0; /* until the next payload */
+}
+
 /* Every SESSION_MONITOR: fresh TCP_INFO from every connection, so stalls show at once. */
 static void
 monitor_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -336,6 +359,7 @@ monitor_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		if (s->up[i]->state == CONN_UP)
 			conn_update(s->up[i], 1);
 	maybe_resume(s);
+	idle_trim(s, now);
 }
 
 static void

@@ -30,6 +30,7 @@
 #define SESSION_ACK_DELAY 0.002 /* seconds */
 #define SESSION_MONITOR 0.02    /* seconds between stall checks */
 #define SESSION_SMALL_MAX 300   /* tun/udp payloads up to this go out past the backlog */
+#define SESSION_IDLE_TRIM 10.0 /* seconds without a payload: the rings' pages go back */
 #define SESSION_RT_CREDIT_MAX (100ull * 65536) /* real-time copy credit kept at most */
 
 /* Where payload comes from and goes to. */
@@ -119,6 +120,8 @@ struct session {
 	uint64_t abandon_sent; /* the last ABANDON we sent */
 	ev_tstamp regrace_until; /* a connection died: gaps wait for re-sends until then */
 	uint64_t rt_credit; /* hundredths of bytes real-time copies may still add */
+	uint64_t idle_mark;   /* payloads both ways at the last look (SESSION_IDLE_TRIM) */
+	ev_tstamp idle_since; /* ...and since when they have not changed; 0: trimmed */
 	struct session_stats st;
 };
 

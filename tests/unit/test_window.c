@@ -34,8 +34,20 @@ test_sendq(void)
 	CHECK(sendq_get(&q, 3, NULL) == NULL);
 	CHECK(sendq_ack(&q, 2) == 0); /* old ack: nothing */
 	CHECK(sendq_slot(&q) != NULL);
+	s = sendq_slot(&q);
+	memset(s, 0xaa, 100);
+	sendq_push(&q, 100, 2000, 7);
+	sendq_forget(&q); /* frames held: nothing happens */
+	CHECK(sendq_get(&q, 8, &m)[99] == 0xaa && m->sent == 2000);
 	sendq_reset(&q);
-	CHECK(sendq_count(&q) == 0 && q.next == 8);
+	CHECK(sendq_count(&q) == 0 && q.next == 9);
+	/* idle: the pages go back, and the window works on */
+	sendq_forget(&q);
+	s = sendq_slot(&q);
+	CHECK(s != NULL);
+	memset(s, 5, 100);
+	CHECK(sendq_push(&q, 100, 3000, 2) == 9);
+	CHECK(sendq_get(&q, 9, &m)[50] == 5 && m->sent == 3000 && m->conn_id == 2);
 	sendq_free(&q);
 }
 
@@ -122,6 +134,21 @@ test_reorder(void)
 	CHECK(reorder_skip_to(&r, 1000) == 1000 - 7 && r.next == 1000 && r.held == 0);
 	reorder_reset(&r, 5);
 	CHECK(r.next == 5 && reorder_put(&r, 5, a, 1) == REORDER_DELIVER);
+	reorder_advance(&r);
+	/* an idle window gives its pages back and works on as before */
+	CHECK(reorder_put(&r, 7, b, 4) == REORDER_HELD);
+	reorder_forget(&r); /* held: nothing happens */
+	CHECK(reorder_put(&r, 6, a, 2) == REORDER_DELIVER);
+	reorder_advance(&r);
+	p = reorder_peek(&r, &len);
+	CHECK(p != NULL && len == 4 && memcmp(p, "ABCD", 4) == 0);
+	reorder_advance(&r);
+	CHECK(r.held == 0);
+	reorder_forget(&r);
+	CHECK(reorder_put(&r, 9, b, 3) == REORDER_HELD && reorder_put(&r, 8, a, 1) == REORDER_DELIVER);
+	reorder_advance(&r);
+	p = reorder_peek(&r, &len);
+	CHECK(p != NULL && len == 3 && memcmp(p, "ABC", 3) == 0);
 	reorder_free(&r);
 }
 
