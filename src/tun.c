@@ -36,6 +36,13 @@
 
 #define TUN_QUEUE_BYTES (128 * 1024)
 #define TUN_QUEUE_MIN 64 /* packets */
+/*
+ * A server of several peers never stops reading the device for one of them (a peer whose
+ * window is full loses the packet instead), so its queue only absorbs the moments the
+ * daemon is not running: with many peers those are many small packets (acknowledgements,
+ * pings) at once.
+ */
+#define TUN_QUEUE_ROUTED 1024
 
 /* The header's size and byte order (the wire's: little endian), then what the kernel may pass. */
 static int
@@ -90,6 +97,8 @@ tun_open(const struct conf *c, int *ifindex)
 	qlen = TUN_QUEUE_BYTES / c->mtu;
 	if (qlen < TUN_QUEUE_MIN)
 		qlen = TUN_QUEUE_MIN;
+	if (c->npeers > 1 && qlen < TUN_QUEUE_ROUTED)
+		qlen = TUN_QUEUE_ROUTED;
 	if (nl_link_setup(nl, *ifindex, c->mtu, qlen, TUN_PACKET_MAX) == -1)
 		goto fail;
 	for (i = 0; i < c->naddrs; i++)
