@@ -84,7 +84,16 @@ check(const struct ctl_req *r, int rc, const uint8_t *data, size_t n)
 	} else if (rc == CTL_REQ_DONE) {
 		must(r->err == CTL_REQ_ERR_NONE && r->len == line + 1);
 		want = ctl_req_line(r->kind, r->form);
-		must(want != NULL && strlen(want) == line && memcmp(want, data, line) == 0);
+		must(want != NULL);
+		if (r->peer[0] != '\0') { /* "LINE peer NAME" */
+			size_t wl = strlen(want), pl = strlen(r->peer);
+
+			must(r->kind == CTL_REQ_SHOW && line == wl + 6 + pl &&
+			     memcmp(want, data, wl) == 0 && memcmp(data + wl, " peer ", 6) == 0 &&
+			     memcmp(data + wl + 6, r->peer, pl) == 0);
+		} else {
+			must(strlen(want) == line && memcmp(want, data, line) == 0);
+		}
 	} else {
 		must(rc == CTL_REQ_BAD && r->err == CTL_REQ_ERR_UNKNOWN && !is_request(data, line));
 	}

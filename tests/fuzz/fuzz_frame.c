@@ -17,7 +17,7 @@
 
 #include "frame.h"
 
-#define HELLO_SPARE_OFF (FRAME_HDR_LEN + 23) /* after version ... mtu, tos */
+#define HELLO_SPARE_OFF (FRAME_HDR_LEN + 24) /* after version ... mtu, tos, refused */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -62,7 +62,7 @@ expected(const struct frame *f, const uint8_t *in, size_t n, uint8_t *out)
 		return n;
 	out[1] = 0; /* control frames: no flags */
 	if (f->type == FRAME_HELLO) {
-		memset(out + HELLO_SPARE_OFF, 0, 3);
+		memset(out + HELLO_SPARE_OFF, 0, 2);
 		return n;
 	}
 	out[2] = out[3] = 0; /* fixed-size control frames: no payload */
@@ -81,7 +81,8 @@ same(const struct frame *a, const struct frame *b)
 
 		must(x->version == y->version && x->sid == y->sid && x->tx_base == y->tx_base);
 		must(x->flags == y->flags && x->path == y->path && x->conn == y->conn);
-		must(x->mtu == y->mtu && x->tos == y->tos && strcmp(x->name, y->name) == 0);
+		must(x->mtu == y->mtu && x->tos == y->tos && x->refused == y->refused &&
+		     strcmp(x->name, y->name) == 0);
 	}
 }
 
