@@ -16,11 +16,13 @@
 #   mpt_path_tx NS FILE NAME       tx_bytes of one path
 #   mpt_stop FILE                  stop the daemon running FILE
 # MPTUN names the binary (default: $top_builddir/mptun); MPT_MTU and MPT_CC, when set, give
-# every config an MTU and every path a Congestion.
+# every config an MTU and every path a Congestion; MPT_EXPRESS=yes gives every path its
+# Express connection.
 
 MPTUN=${MPTUN:-${top_builddir:-.}/mptun}
 MPT_MTU=${MPT_MTU:-}
 MPT_CC=${MPT_CC:-}
+MPT_EXPRESS=${MPT_EXPRESS:-}
 declare -A MPT_PATH_EXTRA
 
 mpt_keys() {
@@ -74,6 +76,7 @@ mpt_client_conf() {
 			*) echo "Endpoint = 10.77.$i.2:7000" ;;
 			esac
 			[ -n "$MPT_CC" ] && echo "Congestion = $MPT_CC"
+			[ -n "$MPT_EXPRESS" ] && echo "Express = $MPT_EXPRESS"
 			[ -n "${MPT_PATH_EXTRA[$i]:-}" ] && echo "${MPT_PATH_EXTRA[$i]}"
 		done
 	} >"$f"
