@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""gapprobe: paced and bulk traffic with verifiers, for the failover tests and benchmark
-(tests/netns/failover-*.sh, tests/bench/failover).
+"""gapprobe: paced and bulk traffic with verifiers, for the failover tests and benchmarks
+(tests/netns/failover-*.sh, tests/netns/realtime-copy.sh, tests/bench/failover,
+tests/bench/realtime).
 
 Every receiver prints one JSON object when it is done and exits 0 if what it got was
 intact, 1 otherwise; every sender exits 0 on success, 2 if its connection was reset, 1 on
