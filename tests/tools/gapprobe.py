@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""gapprobe: paced and bulk traffic with verifiers, for the failover tests and benchmark
-(tests/netns/failover-*.sh, tests/bench/failover).
+"""gapprobe: paced and bulk traffic with verifiers, for the failover tests and benchmarks
+(tests/netns/failover-*.sh, tests/netns/realtime-copy.sh, tests/bench/failover,
+tests/bench/realtime).
 
 Every receiver prints one JSON object when it is done and exits 0 if what it got was
 intact, 1 otherwise; every sender exits 0 on success, 2 if its connection was reset, 1 on
@@ -16,19 +17,24 @@ Every call is bounded by --timeout (default 120 s): nothing waits forever.
       max_latency_ms (one way, of first copies) and late (how many took longer than
       --late MS, default 50). --trace FILE writes "seq arrival latency_ms" per first copy.
 
-  gapprobe.py udp-send ADDR PORT [--interval MS] [--count N] [--size BYTES]
+  gapprobe.py udp-send ADDR PORT [--interval MS] [--count N] [--size BYTES] [--ready FILE]
       N datagrams (default 500) of BYTES (default 64), one every MS (default 10) on an
-      absolute schedule (no drift), then the end marker, five times.
+      absolute schedule (no drift), then the end marker, five times. FILE appears just
+      before the first datagram leaves.
 
-  gapprobe.py rec-recv ADDR PORT [--ready FILE] [--mptcp]
-      Accept one connection and read fixed-size records until EOF. Checks that the
-      counters run 0, 1, 2, ... without a hole or a repeat. JSON: records, bad (records
-      out of sequence), eof, reset, max_gap_ms, gap_start, gaps, max_latency_ms.
+  gapprobe.py rec-recv ADDR PORT [--ready FILE] [--size BYTES] [--mptcp]
+      Accept one connection and read records of BYTES (default 32, at least 32) until
+      EOF. Checks that the counters run 0, 1, 2, ... without a hole or a repeat. JSON:
+      records, bad (records out of sequence), eof, reset, max_gap_ms, gap_start, gaps,
+      latency_p50_ms, latency_p99_ms, max_latency_ms (one way: from the write to the
+      read that completed the record), late (as for udp-recv).
 
-  gapprobe.py rec-send ADDR PORT [--interval MS] [--duration S] [--mptcp]
-      Connect (retrying for 5 s while refused) and send a record every MS (default 10)
-      for S seconds (default 10), then close. Prints JSON: records, late_ms (how far the
-      writes ever fell behind the schedule), end.
+  gapprobe.py rec-send ADDR PORT [--interval MS] [--duration S] [--size BYTES] [--ready FILE]
+                      [--mptcp]
+      Connect (retrying for 5 s while refused) and send a record of BYTES (default 32;
+      the receiver must be given the same) every MS (default 10) for S seconds (default
+      10), then close; FILE appears once connected, before the first record. Prints JSON: records, late_ms (how far the writes ever fell behind
+      the schedule), end.
 
   gapprobe.py bulk-recv ADDR PORT [--ready FILE] [--bucket S] [--mptcp]
       Accept one connection, verify every byte against the generator's pattern, count
@@ -59,7 +65,7 @@ IPPROTO_MPTCP = 262
 MAGIC = 0x67617031  # "gap1"
 END_MAGIC = 0x67617045  # "gapE"
 REC = struct.Struct("!IQd")  # magic, counter, send time
-REC_SIZE = 32  # records are padded to this size
+REC_SIZE = 32  # TCP records are padded to this size unless --size says more
 PATTERN_LEN = 1048573  # a prime: a loss or repeat shifts the pattern out of place
 CHUNK = 262144
 
@@ -214,7 +220,8 @@ def udp_recv(a):
 def udp_send(a):
     s = socket.socket(family(a.addr), socket.SOCK_DGRAM)
     s.connect((a.addr, a.port))
-    pad = bytes(max(0, a.size - REC.size))
+    pad = bytes(max(0, (a.size if a.size is not None else 64) - REC.size))
+    ready(a.ready)
     t0 = now()
     iv = a.interval / 1000.0
     errors = 0
@@ -239,9 +246,15 @@ def udp_send(a):
 
 # --- TCP records ------------------------------------------------------------------------
 
+def rec_size(a):
+    """The TCP record size: --size, at least what a record's header takes."""
+    return max(REC_SIZE, a.size if a.size is not None else REC_SIZE)
+
+
 def rec_recv(a):
     r = {"records": 0, "bad": 0, "eof": False, "reset": False, "error": ""}
-    arrivals, lat, buf, want = [], 0.0, b"", 0
+    arrivals, lats, buf, want = [], [], b"", 0
+    size = rec_size(a)
     try:
         c = listen_tcp(a)
         while True:
@@ -251,14 +264,14 @@ def rec_recv(a):
                 break
             t = now()
             buf += d
-            while len(buf) >= REC_SIZE:
+            while len(buf) >= size:
                 magic, seq, st = REC.unpack_from(buf)
-                buf = buf[REC_SIZE:]
+                buf = buf[size:]
                 if magic != MAGIC or seq != want:
                     r["bad"] += 1
                 want = seq + 1
                 arrivals.append(t)
-                lat = max(lat, t - st)
+                lats.append(t - st)
                 r["records"] += 1
     except ConnectionResetError:
         r["reset"] = True
@@ -266,7 +279,7 @@ def rec_recv(a):
         r["error"] = "timeout"
     except OSError as e:
         r["error"] = str(e)
-    r["max_latency_ms"] = round(lat * 1000, 1)
+    r.update(latency_summary(lats, a.late))
     r.update(gap_summary(arrivals))
     emit(r)
     ok = r["eof"] and not r["reset"] and not r["error"] and r["bad"] == 0 and not buf
@@ -278,10 +291,11 @@ def rec_send(a):
     rc = 0
     try:
         s = connect_tcp(a)
+        ready(a.ready)
         t0 = now()
         iv = a.interval / 1000.0
         n = int(a.duration / iv)
-        pad = bytes(REC_SIZE - REC.size)
+        pad = bytes(rec_size(a) - REC.size)
         s.settimeout(max(1.0, a.end - now()))
         for i in range(n):
             wait = t0 + i * iv - now()
@@ -403,7 +417,7 @@ def main():
     p.add_argument("port", type=int)
     p.add_argument("--interval", type=float, default=10.0)
     p.add_argument("--count", type=int, default=500)
-    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--size", type=int)  # udp-send: 64, rec-*: 32 when not given
     p.add_argument("--duration", type=float, default=10.0)
     p.add_argument("--bucket", type=float, default=0.1)
     p.add_argument("--late", type=float, default=50.0)
