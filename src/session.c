@@ -576,6 +576,15 @@ send_small(struct session *s, uint8_t *slot, size_t len)
 	return 1;
 }
 
+/* Every byte sent earns RealtimeBudget percent of a byte of copies. */
+static void
+earn_credit(struct session *s, size_t len)
+{
+	s->rt_credit += (uint64_t)s->conf->rt_budget * len;
+	if (s->rt_credit > SESSION_RT_CREDIT_MAX)
+		s->rt_credit = SESSION_RT_CREDIT_MAX;
+}
+
 void
 session_tx_commit(struct session *s, size_t len)
 {
@@ -583,6 +592,16 @@ session_tx_commit(struct session *s, size_t len)
 	size_t flen = len + FRAME_DATA_OVERHEAD;
 	uint64_t seq;
 
+	/*
+	 * A full backlog refuses bulk, not a small packet, which goes out past it: the verdict
+	 * came before the read, so the packet waits in the scratch slot.
+	 */
+	if (s->discard == DROP_FULL && len <= SESSION_SMALL_MAX && slot != NULL) {
+		memcpy(slot + FRAME_DATA_OVERHEAD, s->scratch, len);
+		earn_credit(s, len);
+		if (send_small(s, slot, len))
+			return;
+	}
 	if (s->discard != DROP_MAX) {
 		if (s->discard == DROP_NOPATH && s->peer_sid == 0)
 			s->st.before_up++; /* no connection has ever been up */
@@ -590,10 +609,7 @@ session_tx_commit(struct session *s, size_t len)
 			s->st.drops[s->discard]++;
 		return;
 	}
-	/* every byte sent earns RealtimeBudget percent of a byte of copies */
-	s->rt_credit += (uint64_t)s->conf->rt_budget * len;
-	if (s->rt_credit > SESSION_RT_CREDIT_MAX)
-		s->rt_credit = SESSION_RT_CREDIT_MAX;
+	earn_credit(s, len);
 	if (send_small(s, slot, len))
 		return;
 	frame_put_data_hdr(slot, s->sq.next, 0, len);

@@ -7,7 +7,7 @@
 # lost or delivered twice, copies must have arrived first at the receiver, and the second
 # of each pair is counted, not dropped. Then with the default budget (5 %) under a bulk
 # TCP flow, the copies stay within 5 % of the bytes sent (plus the 64 KiB of credit a
-# session may hold).
+# session may hold), and no ping is lost to the full backlog the bulk flow keeps.
 set -u
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/mptun.sh"
@@ -47,7 +47,8 @@ echo "client sent $copies copies; the server had $first copies first and $spare 
 [ "$copies" -ge 100 ] || fo_fail "the client copied only $copies of 1000 real-time packets"
 [ "$first" -gt 0 ] || fo_fail "no copy ever arrived before its original"
 [ "$spare" -ge 100 ] || fo_fail "the seconds of the pairs were not counted as spare ($spare)"
-[ "$dups" -eq 0 ] || fo_fail "the seconds of the pairs were counted as dropped duplicates ($dups)"
+# (a re-send after a stall may still find its frame delivered: a duplicate, rarely)
+[ $((dups * 10)) -le "$spare" ] || fo_fail "the seconds of the pairs were counted as dropped duplicates ($dups)"
 fo_ok "copies arrived first $first times"
 
 echo "# the default budget: copies within 5 % of the bytes sent, under a bulk flow"
@@ -60,8 +61,10 @@ topo_bg s iperf3 -s >/dev/null 2>&1
 topo_wait_listen s 5201 || fo_fail "no iperf3 server"
 topo_exec c iperf3 -c 10.99.0.1 -t 4 -C cubic >/dev/null 2>&1 &
 bulk=$!
-topo_exec c ping -n -i 0.01 -c 300 -W 2 10.99.0.1 >/dev/null 2>&1
+topo_exec c ping -n -i 0.01 -c 300 -W 2 10.99.0.1 >"$D/ping2.txt" 2>&1
 wait "$bulk" || fo_fail "bulk flow failed"
+# a full backlog drops bulk packets (the inner TCP backs off), never the small ones
+grep -q " 0% packet loss" "$D/ping2.txt" || fo_fail "pings lost beside the bulk flow: $(grep loss "$D/ping2.txt")"
 c2=$(fo_json c)
 tx=$(echo "$c2" | jq .session.tx_bytes)
 cb=$(echo "$c2" | jq .session.copy_bytes)
