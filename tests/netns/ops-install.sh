@@ -94,6 +94,6 @@ out=$(bash -c '
 ' _ "$D$datadir/bash-completion/completions/mptun")
 echo "$out"
 [ "$(sed -n 1p <<<"$out")" = "reload reflect" ] || fail "command completion"
-[ "$(sed -n 2p <<<"$out")" = "--prometheus" ] || fail "show option completion"
+[ "$(sed -n 2p <<<"$out")" = "--prometheus --peer" ] || fail "show option completion"
 sed -n 3p <<<"$out" | grep -q -- "--socket" || fail "reload option completion"
 echo "PASS"
