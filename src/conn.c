@@ -209,7 +209,8 @@ conn_close(struct conn *c)
 {
 	if (c->up_at != 0 && c->ops->down != NULL)
 		c->ops->down(c->owner, c);
-	c->ops->closed(c->owner, c);
+	if (c->ops->closed != NULL)
+		c->ops->closed(c->owner, c);
 	conn_free(c);
 }
 

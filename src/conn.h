@@ -122,7 +122,8 @@ struct conn_ops {
 	void (*hs_failed)(void *owner, struct conn *c, int err);
 	/* optional: c, which was up, is going away (closed follows at once) */
 	void (*down)(void *owner, struct conn *c);
-	/* c closes (c->why says why); it is freed on return */
+	/* optional: c closes (c->why says why); it is freed on return (an owner that holds
+	 * it, a path, forgets it here; an accept owner holds nothing yet) */
 	void (*closed)(void *owner, struct conn *c);
 };
 

@@ -93,16 +93,9 @@ accept_drop(void *owner, struct conn *c, enum conn_drop why)
 	session_count_conn_drop(((struct paths *)owner)->s, why);
 }
 
-static void
-accept_closed(void *owner, struct conn *c)
-{
-	/* no path holds it yet */
-}
-
 const struct conn_ops paths_accept_ops = {
 	.adopt = accept_adopt,
 	.drop = accept_drop,
-	.closed = accept_closed,
 };
 
 /* --- links and addresses --- */

@@ -340,16 +340,9 @@ accept_drop(void *owner, struct conn *c, enum conn_drop why)
 	((struct peers *)owner)->drops[session_drop_of(why)]++;
 }
 
-static void
-accept_closed(void *owner, struct conn *c)
-{
-	/* no path holds it yet */
-}
-
 const struct conn_ops peers_accept_ops = {
 	.adopt = accept_adopt,
 	.drop = accept_drop,
-	.closed = accept_closed,
 };
 
 /* --- links and addresses --- */

@@ -210,16 +210,9 @@ accept_drop(void *owner, struct conn *c, enum conn_drop why)
 		ps->conn_drops++; /* no client's yet */
 }
 
-static void
-accept_closed(void *owner, struct conn *c)
-{
-	/* no path holds it yet */
-}
-
 const struct conn_ops pipe_peers_accept_ops = {
 	.adopt = accept_adopt,
 	.drop = accept_drop,
-	.closed = accept_closed,
 };
 
 /* --- the end of a client --- */

@@ -207,16 +207,20 @@ json_path(FILE *f, const struct peer *pe, const struct path *p, ev_tstamp now)
 }
 
 /* A peer's AllowedIPs as a JSON array (allowedips_walk's callback). */
+struct json_list {
+	FILE *f;
+	int first;
+};
+
 static int
 json_prefix(void *arg, int family, const uint8_t *addr, unsigned len)
 {
-	FILE *f = ((void **)arg)[0];
-	int *first = ((void **)arg)[1];
+	struct json_list *l = arg;
 	char a[INET6_ADDRSTRLEN];
 
 	inet_ntop(family, addr, a, sizeof(a));
-	fprintf(f, "%s\"%s/%u\"", *first ? "" : ",", a, len);
-	*first = 0;
+	fprintf(l->f, "%s\"%s/%u\"", l->first ? "" : ",", a, len);
+	l->first = 0;
 	return 0;
 }
 
@@ -265,8 +269,7 @@ show_json(const struct peers *set, const struct peer *only, FILE *f)
 	fprintf(f, "],\"peers\":[");
 	for (k = 0, first = 1; k < set->n; k++) {
 		const struct peer *pe = set->peer[k];
-		int pfirst = 1;
-		void *walk[2] = {f, &pfirst};
+		struct json_list walk = {f, 1};
 
 		if (only != NULL && pe != only)
 			continue;
@@ -276,7 +279,7 @@ show_json(const struct peers *set, const struct peer *only, FILE *f)
 		fprintf(f, ",\"public_key\":\"%s\",\"allowed_ips\":[",
 			sodium_is_zero(pe->s.peer.pub, CRYPTO_KEY_LEN) ? "" : key);
 		if (set->aips != NULL)
-			allowedips_walk(set->aips, pe, json_prefix, walk);
+			allowedips_walk(set->aips, pe, json_prefix, &walk);
 		fprintf(f, "],\"refused\":%llu,\"paths\":%d,\"session\":",
 			(unsigned long long)pe->refused, pe->paths.n);
 		json_session(f, &pe->s.st, pe->s.nup > 0, sendq_count(&pe->s.sq),
