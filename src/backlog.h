@@ -18,6 +18,7 @@
 #include "sendq.h"
 
 #define BACKLOG_NONE UINT64_MAX
+#define BACKLOG_MAX_CONNS 128 /* connections a pump weighs (SESSION_MAX_CONNS) */
 
 struct backlog_pump {
 	enum conf_sched policy;

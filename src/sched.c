@@ -114,6 +114,14 @@ sched_depth(enum conf_sched policy, struct sched_cand *const *cands, int n, int 
 	return depth_of(cands, n, i, len, &w);
 }
 
+int
+sched_carrier(struct sched_cand *const *cands, int n, int j)
+{
+	struct who w = who_of(cands, n);
+
+	return eligible(cands[j], &w);
+}
+
 uint64_t
 sched_backlog_want(enum conf_sched policy, struct sched_cand *const *cands, int n, size_t len)
 {

@@ -60,6 +60,11 @@ uint64_t sched_eta_us(const struct sched_cand *c, size_t len);
 uint64_t sched_depth(enum conf_sched policy, struct sched_cand *const *cands, int n, int i,
 		     size_t len);
 /*
+ * Whether connection j carries bulk frames now, ready or not: up, and neither a backup
+ * while a primary is up nor an express one while another is up.
+ */
+int sched_carrier(struct sched_cand *const *cands, int n, int j);
+/*
  * How many backlog bytes are worth holding: enough that every connection finds its frame
  * (half as much again as the largest depth) plus the shortest path's round trip at the sum
  * of the rates (at least SCHED_HOLD_MIN_US of it, and SCHED_HOLD_MIN_BYTES), at most

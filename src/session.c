@@ -118,6 +118,7 @@ drain(struct session *s)
 }
 
 static void send_ack(struct session *s);
+static void gap_hold(struct session *s);
 static void maybe_resume(struct session *s);
 
 /* Our last ACK may be lost (with a connection): say it again soon, even if unchanged. */
@@ -165,17 +166,67 @@ gap_check(struct session *s)
 	}
 	if (s->ro.held == 0 || s->chan->reliable) {
 		ev_timer_stop(s->loop, &s->gap_timer);
-	} else if (!ev_is_active(&s->gap_timer)) {
-		s->gap_seq = s->ro.next;
-		ev_timer_set(&s->gap_timer, s->conf->reorder_hold_ms / 1000., 0.);
-		ev_timer_start(s->loop, &s->gap_timer);
-	} else if (s->gap_seq != s->ro.next) {
+	} else if (!ev_is_active(&s->gap_timer) || s->gap_seq != s->ro.next) {
 		/* a new gap: its own full hold time */
 		s->gap_seq = s->ro.next;
-		ev_timer_stop(s->loop, &s->gap_timer);
-		ev_timer_set(&s->gap_timer, s->conf->reorder_hold_ms / 1000., 0.);
-		ev_timer_start(s->loop, &s->gap_timer);
+		s->gap_since = ev_now(s->loop);
+		gap_hold(s);
 	}
+}
+
+/*
+ * How long a gap waits without news: ReorderHold, or two round trips (with four of their
+ * variations) of the slowest connection when that is more, up to SESSION_GAP_WAIT_MAX. A
+ * frame on the slow path can arrive that long after the fast path delivered the frames
+ * behind it: its one-way delay, the queues of its sender, the repair of a loss on it. A
+ * gap on a connection that died or stalls is filled sooner, by the sender's re-send on
+ * another one, so the wait costs only when the sender gave the frame up.
+ */
+static ev_tstamp
+gap_hold_time(const struct session *s)
+{
+	ev_tstamp set = s->conf->reorder_hold_ms / 1000., hold = set, r;
+	const struct sched_cand *c;
+	int i;
+
+	for (i = 0; i < s->nup; i++) {
+		if (s->up[i]->state != CONN_UP)
+			continue;
+		c = &s->up[i]->sc;
+		if ((r = 2 * (c->rtt_us + 4. * c->rttvar_us) / 1e6) > hold)
+			hold = r;
+	}
+	return hold < SESSION_GAP_WAIT_MAX || hold == set ? hold : SESSION_GAP_WAIT_MAX;
+}
+
+/* (Re)start the hold timer of the present gap: gap_hold_time from now. */
+static void
+gap_hold(struct session *s)
+{
+	ev_timer_stop(s->loop, &s->gap_timer);
+	ev_timer_set(&s->gap_timer, gap_hold_time(s), 0.);
+	ev_timer_start(s->loop, &s->gap_timer);
+}
+
+/*
+ * Connection c delivered up to mark in its own order (a fresh frame, or a PING's mark). If
+ * it was one that may still carry the held gap's frame, the gap waits on a slow path, not
+ * a stalled one: the hold counts again from now (for SESSION_GAP_WAIT_MAX beyond
+ * ReorderHold since the gap appeared at most). A path whose queues hold it further behind
+ * the others than the hold thus loses nothing; one that stops delivering still has its
+ * gap given up after the hold.
+ */
+static void
+mark_to(struct session *s, struct conn *c, uint64_t mark)
+{
+	uint64_t old = c->mark;
+
+	if (mark <= old)
+		return;
+	c->mark = mark;
+	if (old <= s->gap_seq && ev_is_active(&s->gap_timer) &&
+	    ev_now(s->loop) - s->gap_since < SESSION_GAP_WAIT_MAX + s->conf->reorder_hold_ms / 1000.)
+		gap_hold(s);
 }
 
 static void
@@ -224,8 +275,8 @@ on_data(struct session *s, struct conn *c, const struct frame *f)
 		conn_fail(c, "payload of %zu bytes, MTU %zu", f->len, s->payload_max);
 		return;
 	}
-	if (!(f->flags & (FRAME_F_RETX | FRAME_F_UNORDERED)) && f->a + 1 > c->mark)
-		c->mark = f->a + 1;
+	if (!(f->flags & (FRAME_F_RETX | FRAME_F_UNORDERED)))
+		mark_to(s, c, f->a + 1);
 	c->rx_bytes += f->len;
 	c->rx_packets++;
 	/* a small packet ahead of a gap goes out at once: it is a flow of its own */
@@ -707,8 +758,7 @@ session_on_frame(struct session *s, struct conn *c, const struct frame *f)
 			maybe_resume(s);
 		break;
 	case FRAME_PING:
-		if (f->b > c->mark)
-			c->mark = f->b;
+		mark_to(s, c, f->b);
 		conn_queue(c, buf, frame_put_pong(buf, f->a));
 		gap_check(s);
 		break;

@@ -32,6 +32,7 @@
 #define SESSION_SMALL_MAX 300   /* tun/udp payloads up to this go out past the backlog */
 #define SESSION_IDLE_TRIM 10.0 /* seconds without a payload: the rings' pages go back */
 #define SESSION_RT_CREDIT_MAX (100ull * 65536) /* real-time copy credit kept at most */
+#define SESSION_GAP_WAIT_MAX 2.0 /* seconds a gap waits at most while its path still delivers */
 
 /* Where payload comes from and goes to. */
 struct chan {
@@ -106,6 +107,7 @@ struct session {
 	uint64_t resend;  /* lowest seq that may be unassigned (UINT64_MAX: none) */
 	uint64_t backlog; /* bytes of frames no connection carries yet */
 	uint64_t gap_seq; /* the gap the hold timer runs for */
+	ev_tstamp gap_since; /* when that gap was first held */
 	uint64_t acked;   /* the last ACK value we sent */
 	uint64_t acked_bytes; /* st.rx_bytes when we sent it */
 	uint64_t abandoned; /* the peer sends nothing below this */
