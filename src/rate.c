@@ -171,11 +171,22 @@ rate_stall_check(struct rate_stall *st, const struct rate_sample *s, double now)
 		st->acked_seen = s->bytes_acked;
 		st->delivered_seen = s->delivered;
 		st->progress_at = now;
+		st->busy = s->unacked != 0 || s->notsent != 0;
 		if (st->stalled) {
 			st->stalled = 0;
 			return RATE_STALL_END;
 		}
 		return RATE_STALL_NONE;
+	}
+	/*
+	 * Idle at the last look: the bytes outstanding now were written since, so the wait
+	 * counts from now, not from that look (a connection that carries a few packets now and
+	 * then, such as the ACKs of an inner flow, was seen to stall 51-64 ms against a limit
+	 * of 50 by that error, and its traffic was moved for nothing).
+	 */
+	if (!st->busy) {
+		st->busy = 1;
+		st->progress_at = now;
 	}
 	if (!st->stalled && now - st->progress_at > limit) {
 		st->stalled = 1;

@@ -56,6 +56,7 @@ struct rate_stall {
 	uint64_t acked_seen; /* bytes_acked at the last progress */
 	uint32_t delivered_seen; /* delivered at the last progress */
 	double progress_at;  /* time of the last progress (or of the start) */
+	int busy;            /* bytes were outstanding at the last look */
 	int stalled;
 };
 

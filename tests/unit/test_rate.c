@@ -154,6 +154,17 @@ test_stall(void)
 	s.rtt_us = 300000;
 	CHECK(rate_stall_check(&st, &s, 0.5) == RATE_STALL_NONE);
 	CHECK(rate_stall_check(&st, &s, 0.54) == RATE_STALL_BEGIN);
+	/* idle, then bytes outstanding: the wait counts from the first look that sees them */
+	st = (struct rate_stall){0};
+	s.rtt_us = 20000;
+	s.unacked = 0;
+	CHECK(rate_stall_check(&st, &s, 2.0) == RATE_STALL_NONE);
+	s.unacked = 1;
+	CHECK(rate_stall_check(&st, &s, 2.02) == RATE_STALL_NONE);
+	CHECK(rate_stall_check(&st, &s, 2.06) == RATE_STALL_NONE); /* 40 ms since, not 60 */
+	CHECK(rate_stall_check(&st, &s, 2.08) == RATE_STALL_BEGIN);
+	s.rtt_us = 300000;
+	s.unacked = 5;
 	/* segments SACKed while a loss is repaired: progress, though the cumulative ACK waits */
 	st = (struct rate_stall){0};
 	CHECK(rate_stall_check(&st, &s, 1.0) == RATE_STALL_NONE);
@@ -169,7 +180,8 @@ test_stall(void)
 	CHECK(rate_stall_check(&st, &s, 5.0) == RATE_STALL_NONE);
 	/* written and never sent (a dead device) is outstanding */
 	s.notsent = 100;
-	CHECK(rate_stall_check(&st, &s, 5.4) == RATE_STALL_BEGIN);
+	CHECK(rate_stall_check(&st, &s, 5.4) == RATE_STALL_NONE);
+	CHECK(rate_stall_check(&st, &s, 5.8) == RATE_STALL_BEGIN);
 }
 
 /* Losses with the queue nearly empty mark a path lossy; those of a full queue do not. */
