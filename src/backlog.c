@@ -28,7 +28,7 @@ struct order {
 	int n;
 	int carrier[BACKLOG_MAX_CONNS]; /* carries bulk frames now (sched_carrier) */
 	uint64_t hi[BACKLOG_MAX_CONNS];
-	uint64_t eta[BACKLOG_MAX_CONNS];
+	uint64_t eta[BACKLOG_MAX_CONNS]; /* sched_late_us */
 };
 
 static void
@@ -40,14 +40,14 @@ order_of(struct order *o, const struct backlog_pump *p)
 	for (j = 0; j < o->n; j++) {
 		o->carrier[j] = p->policy != SCHED_ORDERED && sched_carrier(p->cands, p->n, j);
 		o->hi[j] = *p->seq_hi(p->arg, j);
-		o->eta[j] = sched_eta_us(p->cands[j], p->len);
+		o->eta[j] = sched_late_us(p->cands[j], p->len);
 	}
 }
 
 /*
  * The connection that owes fresh frame seq: of those that can still carry it in order,
- * the one expected to deliver soonest; -1: none can (a connection that carried the frames
- * after it is lost).
+ * the one the receiver may have to wait for least (sched_late_us, as sched_depth
+ * judges); -1: none can (a connection that carried the frames after it is lost).
  */
 static int
 owner(const struct order *o, uint64_t seq)

@@ -206,3 +206,17 @@ rate_lossy(struct rate_loss *l, const struct rate_sample *s)
 		return 0;
 	return ++l->quiet == RATE_QUIET_LOSSES;
 }
+
+uint32_t
+rate_repair_us(struct rate_repair *r, int repairing, uint32_t rtt_us, double now)
+{
+	double w = r->at > 0 ? (now - r->at) / RATE_REPAIR_SPAN : 0, f;
+
+	if (w > 1)
+		w = 1;
+	if (w > 0)
+		r->share += ((repairing ? 1. : 0.) - r->share) * w;
+	r->at = now;
+	f = 4 * r->share;
+	return (uint32_t)((f < 1 ? f : 1) * rtt_us);
+}

@@ -44,21 +44,20 @@ rate_or_window(const struct sched_cand *c)
 uint64_t
 sched_eta_us(const struct sched_cand *c, size_t len)
 {
-	uint64_t rate = rate_of(c);
-	uint64_t base = c->min_rtt_us ? c->min_rtt_us : c->rtt_us;
 	/*
-	 * What is in flight drains at the measured rate (a probe above it is a guess), or
-	 * within the smoothed RTT when that is sooner: a rate measured while the path was fed
-	 * less than it carries is low, and stays low if it makes the path look queued (100 +
-	 * 10 Mbit/s: 8 Mbit/s measured on the fast path with 40 ms round trips, so its 200 KB
-	 * in flight counted as 160 ms of queue and the slow path got as much to carry).
+	 * A window's worth of bytes in flight is delivered per round trip (Little's law): the
+	 * path carries at least that. A rate measured while the path was fed less than it
+	 * carries is low, and stays low if it makes the path look slow or queued (100 + 10
+	 * Mbit/s: 8 Mbit/s measured on the fast path with 200 KB in flight over 40 ms round
+	 * trips, so those counted as 160 ms of queue and the slow path got as much to carry).
 	 */
-	uint64_t seen = c->rate_seen ? c->rate_seen : rate;
-	uint64_t drain = c->inflight * 1000000ULL / seen;
+	uint64_t little = c->rtt_us ? c->inflight * 1000000ULL / c->rtt_us : 0;
+	uint64_t rate = rate_of(c) > little ? rate_of(c) : little;
+	uint64_t base = c->min_rtt_us ? c->min_rtt_us : c->rtt_us;
+	/* what is in flight drains at the measured rate: a probe above it is a guess */
+	uint64_t seen = c->rate_seen > little ? c->rate_seen : c->rate_seen ? little : rate;
+	uint64_t drain = seen ? c->inflight * 1000000ULL / seen : 0;
 	uint64_t wait = (c->queued + len) * 1000000ULL / rate;
-
-	if (c->rtt_us != 0 && drain > c->rtt_us)
-		drain = c->rtt_us;
 
 	/*
 	 * Room in the window: the packet leaves at once, whatever the rate estimate says. A
@@ -98,23 +97,29 @@ eligible(const struct sched_cand *c, const struct who *w)
 	return c->up && !(w->no_backup && c->backup) && !(w->no_express && c->express);
 }
 
+uint64_t
+sched_late_us(const struct sched_cand *c, size_t len)
+{
+	return sched_eta_us(c, len) + c->rttvar_us + c->repair_us;
+}
+
 /*
- * The depth of cands[i] whether or not it is ready. Its expected delivery (plus its RTT
- * variation: a late arrival holds the receiver up, an early one costs nothing) against the
- * best of the others (plus theirs); the others drain the backlog at the sum of their rates,
- * so a frame that many microseconds later in it reaches the receiver when i's would.
+ * The depth of cands[i] whether or not it is ready: how much later than the best of the
+ * others a frame given to it may arrive (sched_late_us); the others drain the backlog at
+ * the sum of their rates, so a frame that many microseconds later in it reaches the
+ * receiver when i's would.
  */
 static uint64_t
 depth_of(struct sched_cand *const *cands, int n, int i, size_t len, const struct who *w)
 {
 	const struct sched_cand *c = cands[i];
-	uint64_t eta = sched_eta_us(c, len) + c->rttvar_us, best = UINT64_MAX, rate = 0, e;
+	uint64_t eta = sched_late_us(c, len), best = UINT64_MAX, rate = 0, e;
 	int j;
 
 	for (j = 0; j < n; j++) {
 		if (j == i || !eligible(cands[j], w))
 			continue;
-		e = sched_eta_us(cands[j], len) + cands[j]->rttvar_us;
+		e = sched_late_us(cands[j], len);
 		if (e < best)
 			best = e;
 		rate += rate_of(cands[j]);

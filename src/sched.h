@@ -39,6 +39,7 @@ struct sched_cand {
 	uint32_t rtt_us;     /* smoothed RTT */
 	uint32_t rttvar_us;  /* its variation */
 	uint32_t recovery_us; /* a loss is being repaired: what it holds back arrives this late */
+	uint32_t repair_us;  /* losses repaired lately: how late a frame may be (rate_repair_us) */
 	uint32_t min_rtt_us; /* lowest RTT seen: the path without queues (0: unknown) */
 };
 
@@ -48,6 +49,12 @@ struct sched_cand {
  * waits in a queue on the way rather than travels, then half the unloaded RTT.
  */
 uint64_t sched_eta_us(const struct sched_cand *c, size_t len);
+/*
+ * When the receiver may have to wait for a frame of len bytes given to c: its expected
+ * delivery plus its RTT variation and its loss repairs' tail (a late arrival holds the
+ * receiver up, an early one costs nothing).
+ */
+uint64_t sched_late_us(const struct sched_cand *c, size_t len);
 /*
  * Where in the backlog connection i, ready now, should take its next frame (of len bytes):
  * the bytes of unassigned frames, oldest first, that should go ahead of that frame on the

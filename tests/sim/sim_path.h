@@ -115,6 +115,7 @@ struct sim_conn {
 
 	/* what conn.c keeps */
 	struct rate rate;
+	struct rate_repair repair;
 	struct rate_sample rs;
 	int64_t info_at;
 	uint64_t ready_max;

@@ -184,6 +184,32 @@ test_stall(void)
 	CHECK(rate_stall_check(&st, &s, 5.8) == RATE_STALL_BEGIN);
 }
 
+/* The repair tail: none on a clean path, the whole RTT on one repairing a quarter of the
+ * time or more, and it fades within seconds once the losses stop. */
+static void
+test_repair(void)
+{
+	struct rate_repair r = {0};
+	double t;
+	uint32_t us = 0;
+
+	for (t = 0.01; t < 3; t += 0.01)
+		us = rate_repair_us(&r, 0, 50000, t);
+	CHECK(us == 0);
+	/* repairing one look in two: the whole RTT */
+	for (t = 3; t < 6; t += 0.01)
+		us = rate_repair_us(&r, (int)(t * 100) % 2, 50000, t);
+	CHECK(us == 50000);
+	/* one look in twenty (5 %): a fifth of it, about */
+	for (t = 6; t < 12; t += 0.01)
+		us = rate_repair_us(&r, (int)(t * 100 + 0.5) % 20 == 0, 50000, t);
+	CHECK(us > 5000 && us < 20000);
+	/* clean again: gone within a few seconds */
+	for (t = 12; t < 16; t += 0.01)
+		us = rate_repair_us(&r, 0, 50000, t);
+	CHECK(us < 1000);
+}
+
 /* Losses with the queue nearly empty mark a path lossy; those of a full queue do not. */
 static void
 test_lossy(void)
@@ -218,5 +244,6 @@ main(void)
 	test_stall();
 	test_bbr();
 	test_lossy();
+	test_repair();
 	return CHECK_RESULT();
 }
