@@ -961,7 +961,6 @@ conn_update(struct conn *c, int force)
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
 	ev_tstamp now = ev_now(c->loop);
-	int repairing;
 
 	if (force || now - c->info_at >= CONN_INFO_INTERVAL) {
 		memset(&ti, 0, sizeof(ti));
@@ -987,11 +986,12 @@ conn_update(struct conn *c, int force)
 			c->sc.inflight = (uint64_t)ti.tcpi_unacked * ti.tcpi_snd_mss;
 			c->sc.window = (uint64_t)ti.tcpi_snd_cwnd * ti.tcpi_snd_mss;
 			/* holes the peer's TCP holds data behind: out-of-order ACKs, recovery */
-			repairing = ti.tcpi_ca_state == TCP_CA_Disorder ||
-				    ti.tcpi_ca_state >= TCP_CA_Recovery || ti.tcpi_lost > 0;
-			c->sc.recovery_us = repairing ? ti.tcpi_rtt : 0;
-			c->sc.repair_us = rate_repair_us(&c->repair, repairing, ti.tcpi_rtt,
-							 info_time());
+			c->sc.recovery_us = ti.tcpi_ca_state == TCP_CA_Disorder ||
+						    ti.tcpi_ca_state >= TCP_CA_Recovery || ti.tcpi_lost > 0
+					    ? ti.tcpi_rtt
+					    : 0;
+			c->sc.loss_ppm = rate_loss_ppm(&c->repair, &rs);
+			c->sc.mss = ti.tcpi_snd_mss;
 			rate_sample(&c->rate, &rs, info_time());
 			c->sc.rate = rate_get(&c->rate, &rs);
 			rs.app_limited = 0; /* what it measured, without the probe above it */

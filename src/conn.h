@@ -161,7 +161,7 @@ struct conn {
 	uint64_t unsent;  /* the kernel's unsent bytes at the last TCP_INFO, plus writes since */
 	/* the rate's times are CLOCK_MONOTONIC seconds at a TCP_INFO read, not ev_now */
 	struct rate rate;
-	struct rate_repair repair; /* the share of late spent repairing losses */
+	struct rate_repair repair; /* its segments' loss rate */
 	int cc_bbr;       /* the congestion control is BBR (-1: not asked yet) */
 	int cc_auto;      /* Congestion unset: cubic until the path proves lossy */
 	struct rate_loss loss;

@@ -208,15 +208,20 @@ rate_lossy(struct rate_loss *l, const struct rate_sample *s)
 }
 
 uint32_t
-rate_repair_us(struct rate_repair *r, int repairing, uint32_t rtt_us, double now)
+rate_loss_ppm(struct rate_repair *r, const struct rate_sample *s)
 {
-	double w = r->at > 0 ? (now - r->at) / RATE_REPAIR_SPAN : 0, f;
+	uint64_t segs = s->mss ? s->bytes_sent / s->mss : 0, sent = segs - r->segs_seen;
+	uint32_t lost = s->total_retrans - r->retrans_seen;
+	double w;
 
-	if (w > 1)
-		w = 1;
-	if (w > 0)
-		r->share += ((repairing ? 1. : 0.) - r->share) * w;
-	r->at = now;
-	f = 4 * r->share;
-	return (uint32_t)((f < 1 ? f : 1) * rtt_us);
+	if (segs < r->segs_seen || s->total_retrans < r->retrans_seen) {
+		r->segs_seen = segs; /* a new connection: start counting again */
+		r->retrans_seen = s->total_retrans;
+	} else if (sent >= 100) {
+		w = (double)sent / RATE_REPAIR_SEGS;
+		r->loss += ((double)lost / sent - r->loss) * (w < 1 ? w : 1);
+		r->segs_seen = segs;
+		r->retrans_seen = s->total_retrans;
+	}
+	return (uint32_t)(r->loss * 1e6 + 0.5);
 }

@@ -19,7 +19,7 @@
 #define RATE_SHORT_RTT 2000  /* us: below it a congestion control's figure may read bursts */
 #define RATE_BW_WINDOW 1.0    /* seconds: delivery samples kept for the maximum (two of them) */
 #define RATE_QUIET_LOSSES 3  /* losses with the queue nearly empty that mark a path lossy */
-#define RATE_REPAIR_SPAN 1.0 /* seconds: the time constant of the repair share */
+#define RATE_REPAIR_SEGS 20000 /* segments: the loss rate's memory */
 
 /* What one TCP_INFO read says, with the bytes still waiting in our own queue. */
 struct rate_sample {
@@ -52,10 +52,11 @@ struct rate {
 	double bw_at;          /* start of this window */
 };
 
-/* How much of the recent past a connection spent repairing losses (rate_repair_us). */
+/* How often a connection's segments are lost (rate_repair_us). */
 struct rate_repair {
-	double share; /* of the last RATE_REPAIR_SPAN or so, exponentially weighted */
-	double at;    /* last update (0: none yet) */
+	double loss;           /* re-sent segments per segment sent, weighted to the recent */
+	uint32_t retrans_seen; /* total_retrans at the last update */
+	uint64_t segs_seen;    /* segments sent at the last update */
 };
 
 /* A connection's progress as the stall detector sees it. */
@@ -112,13 +113,11 @@ enum rate_stall_event rate_stall_check(struct rate_stall *st, const struct rate_
 int rate_lossy(struct rate_loss *l, const struct rate_sample *s);
 
 /*
- * How much later than its estimate a frame given to a connection now may arrive because
- * of the losses it repairs: a lost segment holds everything behind it for a round trip or
- * more. The smoothed RTT times four times the share of the recent past spent repairing
- * (repairing: whether it is now), at most the RTT: a tail the receiver would wait on, not
- * the mean. On a path with 0.5 % random loss at 30 Mbit/s a repair is under way most of
- * the time. Time now in seconds.
+ * How often a connection's segments are lost, in re-sent segments per million sent: the
+ * kernel's re-sent segments against the segments sent (bytes_sent / mss), weighted over
+ * the last RATE_REPAIR_SEGS or so, so that a path keeps its figure while it carries
+ * little (sched_late_us makes a repair tail of it).
  */
-uint32_t rate_repair_us(struct rate_repair *r, int repairing, uint32_t rtt_us, double now);
+uint32_t rate_loss_ppm(struct rate_repair *r, const struct rate_sample *s);
 
 #endif

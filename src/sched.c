@@ -100,7 +100,11 @@ eligible(const struct sched_cand *c, const struct who *w)
 uint64_t
 sched_late_us(const struct sched_cand *c, size_t len)
 {
-	return sched_eta_us(c, len) + c->rttvar_us + c->repair_us;
+	uint64_t segs = c->mss ? (len + c->mss - 1) / c->mss : 1;
+	uint64_t p = 4 * (uint64_t)c->loss_ppm * segs; /* per million */
+
+	return sched_eta_us(c, len) + c->rttvar_us +
+	       (p < 1000000 ? c->rtt_us * p / 1000000 : c->rtt_us);
 }
 
 /*

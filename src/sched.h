@@ -39,7 +39,8 @@ struct sched_cand {
 	uint32_t rtt_us;     /* smoothed RTT */
 	uint32_t rttvar_us;  /* its variation */
 	uint32_t recovery_us; /* a loss is being repaired: what it holds back arrives this late */
-	uint32_t repair_us;  /* losses repaired lately: how late a frame may be (rate_repair_us) */
+	uint32_t loss_ppm;   /* segments lost per million sent (rate_loss_ppm) */
+	uint32_t mss;        /* segment size (0: unknown) */
 	uint32_t min_rtt_us; /* lowest RTT seen: the path without queues (0: unknown) */
 };
 
@@ -51,8 +52,11 @@ struct sched_cand {
 uint64_t sched_eta_us(const struct sched_cand *c, size_t len);
 /*
  * When the receiver may have to wait for a frame of len bytes given to c: its expected
- * delivery plus its RTT variation and its loss repairs' tail (a late arrival holds the
- * receiver up, an early one costs nothing).
+ * delivery plus its RTT variation and its repair tail (a late arrival holds the receiver
+ * up, an early one costs nothing). The repair tail: a lost segment holds everything
+ * behind it for a round trip or more, so the smoothed RTT times four times the chance that
+ * one of the frame's segments is lost, at most the RTT (0.5 % loss: 88 % of it for a
+ * 64 KB frame of 1448-byte segments).
  */
 uint64_t sched_late_us(const struct sched_cand *c, size_t len);
 /*

@@ -278,6 +278,7 @@ send_data(struct sim_conn *c, int64_t now)
 		c->lost.head++;
 		s->lost = 0;
 		s->resent = 1;
+		c->retrans++;
 		transmit(c, e->a, SIM_MSS < s->len ? SIM_MSS : s->len, now);
 	}
 	if (now - c->bbr.phase_at >= c->bbr.min_rtt_us) {
@@ -332,9 +333,9 @@ info(struct sim_conn *c, int64_t now)
 	c->sc.min_rtt_us = (uint32_t)c->bbr.min_rtt_us;
 	c->sc.inflight = (uint64_t)rs->unacked * SIM_MSS;
 	c->sc.window = (uint64_t)rs->cwnd * SIM_MSS;
-	/* conn.c's repairing: a hole the far end holds data behind */
-	c->sc.repair_us = rate_repair_us(&c->repair, c->lost.head != c->lost.tail, rs->rtt_us,
-					 (double)now / 1e6);
+	rs->total_retrans = c->retrans;
+	c->sc.loss_ppm = rate_loss_ppm(&c->repair, rs);
+	c->sc.mss = SIM_MSS;
 	rate_sample(&c->rate, rs, (double)now / 1e6);
 	c->sc.rate = rate_get(&c->rate, rs);
 	c->ready_max = c->sc.rate / 1000;

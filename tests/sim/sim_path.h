@@ -116,6 +116,7 @@ struct sim_conn {
 	/* what conn.c keeps */
 	struct rate rate;
 	struct rate_repair repair;
+	uint32_t retrans; /* segments re-sent, as tcpi_total_retrans */
 	struct rate_sample rs;
 	int64_t info_at;
 	uint64_t ready_max;

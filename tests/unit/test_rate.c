@@ -184,30 +184,43 @@ test_stall(void)
 	CHECK(rate_stall_check(&st, &s, 5.8) == RATE_STALL_BEGIN);
 }
 
-/* The repair tail: none on a clean path, the whole RTT on one repairing a quarter of the
- * time or more, and it fades within seconds once the losses stop. */
+/* The loss rate: none on a clean path, 0.5 % after enough segments at 0.5 %, kept while
+ * the path carries little, and a new connection (counters back at 0) starts again. */
 static void
-test_repair(void)
+test_loss_rate(void)
 {
 	struct rate_repair r = {0};
-	double t;
-	uint32_t us = 0;
+	struct rate_sample s = {.mss = 1000};
+	uint32_t ppm = 0;
+	int i;
 
-	for (t = 0.01; t < 3; t += 0.01)
-		us = rate_repair_us(&r, 0, 50000, t);
-	CHECK(us == 0);
-	/* repairing one look in two: the whole RTT */
-	for (t = 3; t < 6; t += 0.01)
-		us = rate_repair_us(&r, (int)(t * 100) % 2, 50000, t);
-	CHECK(us == 50000);
-	/* one look in twenty (5 %): a fifth of it, about */
-	for (t = 6; t < 12; t += 0.01)
-		us = rate_repair_us(&r, (int)(t * 100 + 0.5) % 20 == 0, 50000, t);
-	CHECK(us > 5000 && us < 20000);
-	/* clean again: gone within a few seconds */
-	for (t = 12; t < 16; t += 0.01)
-		us = rate_repair_us(&r, 0, 50000, t);
-	CHECK(us < 1000);
+	for (i = 0; i < 100; i++) {
+		s.bytes_sent += 1000 * 1000; /* 1000 segments */
+		ppm = rate_loss_ppm(&r, &s);
+	}
+	CHECK(ppm == 0);
+	for (i = 0; i < 100; i++) {
+		s.bytes_sent += 1000 * 1000;
+		s.total_retrans += 5;
+		ppm = rate_loss_ppm(&r, &s);
+	}
+	CHECK(ppm > 4900 && ppm < 5100);
+	/* a path that carries little keeps its figure: 500 clean segments, 50 a look (judged
+	 * 100 at a time), move it by 500 / 20000 of the way */
+	for (i = 0; i < 10; i++) {
+		s.bytes_sent += 50 * 1000;
+		ppm = rate_loss_ppm(&r, &s);
+	}
+	CHECK(ppm > 4800 && ppm < 4900);
+	/* a new connection: counting starts again, the figure is kept until it has news */
+	s.bytes_sent = 0;
+	s.total_retrans = 0;
+	CHECK(rate_loss_ppm(&r, &s) == ppm);
+	for (i = 0; i < 100; i++) {
+		s.bytes_sent += 1000 * 1000;
+		ppm = rate_loss_ppm(&r, &s);
+	}
+	CHECK(ppm < 100);
 }
 
 /* Losses with the queue nearly empty mark a path lossy; those of a full queue do not. */
@@ -244,6 +257,6 @@ main(void)
 	test_stall();
 	test_bbr();
 	test_lossy();
-	test_repair();
+	test_loss_rate();
 	return CHECK_RESULT();
 }
