@@ -23,40 +23,30 @@ rate_of(const struct sched_cand *c)
 }
 
 /*
- * What c can carry as far as the backlog is concerned: its rate, or what its congestion
- * window holds per unloaded round trip when that is more. A path's rate is measured no
- * higher than it was fed: while the paths and a TCP flow inside start together, the
- * rates lag the windows by several round trips, and a backlog sized by them refused that
- * flow's packets in its first second (on 100 + 10 Mbit/s, 20 ms: at 5.6 Mbit/s measured
- * and 240 KB in flight), which ended its slow start at a fifth of the paths' capacity.
+ * What c delivers at least, as far as the backlog's size is concerned: its rate estimate,
+ * or the window in flight per round trip (Little's law) when that is more. The rates lag
+ * while the paths and an inner flow start together (a path's rate is measured no higher
+ * than it is fed), and a backlog sized by them refused a starting inner flow's packets at
+ * a fifth of the paths' capacity (100 + 10 Mbit/s: 5.6 Mbit/s measured on the fast path
+ * with 240 KB in flight), which ended its slow start there. Not for the expected delivery:
+ * after a large frame given to a slow path whose smoothed RTT still reads its idle
+ * moments, the window in flight per round trip reads ten times its rate.
  */
 static uint64_t
-rate_or_window(const struct sched_cand *c)
+rate_now(const struct sched_cand *c)
 {
-	uint64_t rate = rate_of(c), base = c->min_rtt_us ? c->min_rtt_us : c->rtt_us, w;
+	uint64_t little = c->rtt_us ? c->inflight * 1000000ULL / c->rtt_us : 0;
 
-	if (c->window == 0 || base == 0)
-		return rate;
-	w = c->window * 1000000ULL / base;
-	return w > rate ? w : rate;
+	return rate_of(c) > little ? rate_of(c) : little;
 }
 
 uint64_t
 sched_eta_us(const struct sched_cand *c, size_t len)
 {
-	/*
-	 * A window's worth of bytes in flight is delivered per round trip (Little's law): the
-	 * path carries at least that. A rate measured while the path was fed less than it
-	 * carries is low, and stays low if it makes the path look slow or queued (100 + 10
-	 * Mbit/s: 8 Mbit/s measured on the fast path with 200 KB in flight over 40 ms round
-	 * trips, so those counted as 160 ms of queue and the slow path got as much to carry).
-	 */
-	uint64_t little = c->rtt_us ? c->inflight * 1000000ULL / c->rtt_us : 0;
-	uint64_t rate = rate_of(c) > little ? rate_of(c) : little;
+	uint64_t rate = rate_of(c);
 	uint64_t base = c->min_rtt_us ? c->min_rtt_us : c->rtt_us;
 	/* what is in flight drains at the measured rate: a probe above it is a guess */
-	uint64_t seen = c->rate_seen > little ? c->rate_seen : c->rate_seen ? little : rate;
-	uint64_t drain = seen ? c->inflight * 1000000ULL / seen : 0;
+	uint64_t drain = c->inflight * 1000000ULL / (c->rate_seen ? c->rate_seen : rate);
 	uint64_t wait = (c->queued + len) * 1000000ULL / rate;
 
 	/*
@@ -169,7 +159,7 @@ sched_backlog_want(enum conf_sched policy, struct sched_cand *const *cands, int 
 
 	for (i = 0; i < n; i++)
 		if (eligible(cands[i], &w)) {
-			rate += rate_or_window(cands[i]);
+			rate += rate_now(cands[i]);
 			r = cands[i]->min_rtt_us ? cands[i]->min_rtt_us : cands[i]->rtt_us;
 			if (r < rtt)
 				rtt = r;
