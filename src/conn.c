@@ -996,6 +996,8 @@ conn_update(struct conn *c, int force)
 			c->sc.rate = rate_get(&c->rate, &rs);
 			rs.app_limited = 0; /* what it measured, without the probe above it */
 			c->sc.rate_seen = rate_get(&c->rate, &rs);
+			/* behind a token bucket on a short round trip a sample reads its bursts */
+			c->sc.delivering = ti.tcpi_min_rtt >= RATE_SHORT_RTT ? ti.tcpi_delivery_rate : 0;
 			/* fast paths batch more per write; slow ones keep decisions late */
 			c->ready_max = c->sc.rate / 1000;
 			if (c->ready_max < CONN_OUT_READY)

@@ -43,10 +43,18 @@ rate_now(const struct sched_cand *c)
 uint64_t
 sched_eta_us(const struct sched_cand *c, size_t len)
 {
-	uint64_t rate = rate_of(c);
+	/*
+	 * A path delivers at least what the kernel's latest sample saw it deliver, sender-
+	 * limited or not: a rate measured while the path was fed less than it carries is low,
+	 * and stays low if it makes the path look slow or queued (100 + 10 Mbit/s: 8 Mbit/s
+	 * measured on the fast path with 200 KB in flight over 40 ms round trips, so those
+	 * counted as 160 ms of queue and the slow path got as much to carry).
+	 */
+	uint64_t rate = rate_of(c) > c->delivering ? rate_of(c) : c->delivering;
 	uint64_t base = c->min_rtt_us ? c->min_rtt_us : c->rtt_us;
 	/* what is in flight drains at the measured rate: a probe above it is a guess */
-	uint64_t drain = c->inflight * 1000000ULL / (c->rate_seen ? c->rate_seen : rate);
+	uint64_t seen = c->rate_seen ? c->rate_seen : rate;
+	uint64_t drain = c->inflight * 1000000ULL / (seen > c->delivering ? seen : c->delivering);
 	uint64_t wait = (c->queued + len) * 1000000ULL / rate;
 
 	/*

@@ -36,6 +36,7 @@ struct sched_cand {
 	uint64_t window;     /* bytes the congestion window lets be in flight (0: unknown) */
 	uint64_t rate;       /* estimated delivery rate, bytes per second (0: unknown) */
 	uint64_t rate_seen;  /* the rate measured, without a probe above it (0: as rate) */
+	uint64_t delivering; /* the kernel's latest delivery sample, a floor on both (0: none) */
 	uint32_t rtt_us;     /* smoothed RTT */
 	uint32_t rttvar_us;  /* its variation */
 	uint32_t recovery_us; /* a loss is being repaired: what it holds back arrives this late */
