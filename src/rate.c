@@ -199,10 +199,15 @@ int
 rate_lossy(struct rate_loss *l, const struct rate_sample *s)
 {
 	int lost = s->total_retrans != l->retrans_seen;
+	uint32_t base;
 
 	l->retrans_seen = s->total_retrans;
-	if (!lost || s->min_rtt_us == 0 ||
-	    s->rtt_us > s->min_rtt_us + s->min_rtt_us / 2 + 5000 || l->quiet >= RATE_QUIET_LOSSES)
+	if (s->delivered >= RATE_FLOOR_SEGS && s->rtt_us != 0 &&
+	    (l->floor_us == 0 || s->rtt_us < l->floor_us))
+		l->floor_us = s->rtt_us;
+	base = l->floor_us > s->min_rtt_us ? l->floor_us : s->min_rtt_us;
+	if (!lost || base == 0 || s->rtt_us > base + base / 2 + 5000 ||
+	    l->quiet >= RATE_QUIET_LOSSES)
 		return 0;
 	return ++l->quiet == RATE_QUIET_LOSSES;
 }

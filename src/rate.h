@@ -19,6 +19,7 @@
 #define RATE_SHORT_RTT 2000  /* us: below it a congestion control's figure may read bursts */
 #define RATE_BW_WINDOW 1.0    /* seconds: delivery samples kept for the maximum (two of them) */
 #define RATE_QUIET_LOSSES 3  /* losses with the queue nearly empty that mark a path lossy */
+#define RATE_FLOOR_SEGS 100  /* segments delivered before the smoothed RTT's floor counts */
 #define RATE_REPAIR_SEGS 20000 /* segments: the loss rate's memory */
 
 /* What one TCP_INFO read says, with the bytes still waiting in our own queue. */
@@ -74,6 +75,7 @@ enum rate_stall_event { RATE_STALL_NONE, RATE_STALL_BEGIN, RATE_STALL_END };
 struct rate_loss {
 	uint32_t retrans_seen; /* total_retrans at the last sample */
 	unsigned quiet;        /* losses seen with the round trip near its minimum */
+	uint32_t floor_us;     /* the lowest smoothed RTT seen once warm (0: not yet) */
 };
 
 /* Take one sample read at time now. */
@@ -105,10 +107,13 @@ enum rate_stall_event rate_stall_check(struct rate_stall *st, const struct rate_
 
 /*
  * Does the path lose packets at random, not only when its queue overflows? A loss a queue
- * explains comes with the round trip well above its minimum (the queue full); one seen
- * with the round trip within half its minimum plus 5 ms of it is counted, and the
- * RATE_QUIET_LOSSES-th says yes (once: the caller switches the connection to a congestion
- * control that does not take such losses for congestion).
+ * explains comes with the round trip well above its unloaded value (the queue full); one
+ * seen with the smoothed round trip within half that value plus 5 ms of it is counted, and
+ * the RATE_QUIET_LOSSES-th says yes (once: the caller switches the connection to a
+ * congestion control that does not take such losses for congestion). The unloaded value
+ * is the lowest smoothed RTT seen once RATE_FLOOR_SEGS segments were delivered (before
+ * that, the kernel's minimum): on a path with jitter the minimum is one lucky sample, far
+ * below what the smoothed RTT ever reads without a queue.
  */
 int rate_lossy(struct rate_loss *l, const struct rate_sample *s);
 

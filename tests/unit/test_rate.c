@@ -249,6 +249,43 @@ test_lossy(void)
 	CHECK(rate_lossy(&l, &s) == 0 && l.quiet == 0);
 }
 
+/*
+ * Jitter: the kernel's minimum is one lucky sample (20 ms on a 50 +- 30 ms path), so the
+ * losses of an empty queue read far above it; the smoothed RTT's floor, once warm, is the
+ * unloaded value. A queue's losses on a clean path still do not count.
+ */
+static void
+test_lossy_jitter(void)
+{
+	struct rate_loss l = {0};
+	struct rate_sample s = {.rtt_us = 50000, .min_rtt_us = 20000, .delivered = 10};
+	int i, said = 0;
+
+	/* not warm yet: the minimum is the base, and 50 ms is past 20 x 1.5 + 5 */
+	s.total_retrans = 1;
+	CHECK(rate_lossy(&l, &s) == 0 && l.quiet == 0 && l.floor_us == 0);
+	/* warm: the smoothed RTT wanders 42-58 ms, losses among it */
+	for (i = 0; i < 40; i++) {
+		s.delivered = 100 + (uint32_t)i * 50;
+		s.rtt_us = 42000 + (uint32_t)(i * 7919 % 16) * 1000;
+		s.total_retrans = 2 + (uint32_t)i / 4;
+		said += rate_lossy(&l, &s);
+	}
+	CHECK(l.floor_us == 42000);
+	CHECK(said == 1 && l.quiet == RATE_QUIET_LOSSES);
+
+	/* a clean path: 10 ms unloaded, losses only with its 50 ms queue full */
+	l = (struct rate_loss){0};
+	s = (struct rate_sample){.rtt_us = 11000, .min_rtt_us = 10000, .delivered = 200};
+	CHECK(rate_lossy(&l, &s) == 0 && l.floor_us == 11000);
+	s.rtt_us = 60000;
+	for (i = 1; i <= 10; i++) {
+		s.total_retrans = (uint32_t)i;
+		said += rate_lossy(&l, &s);
+	}
+	CHECK(said == 1 && l.quiet == 0);
+}
+
 int
 main(void)
 {
@@ -257,6 +294,7 @@ main(void)
 	test_stall();
 	test_bbr();
 	test_lossy();
+	test_lossy_jitter();
 	test_loss_rate();
 	return CHECK_RESULT();
 }
