@@ -74,7 +74,7 @@ enum rate_stall_event { RATE_STALL_NONE, RATE_STALL_BEGIN, RATE_STALL_END };
 /* Losses that no queue explains (rate_lossy). */
 struct rate_loss {
 	uint32_t retrans_seen; /* total_retrans at the last sample */
-	unsigned quiet;        /* losses seen with the round trip near its minimum */
+	unsigned quiet;        /* losses seen with the round trip near its unloaded value */
 	uint32_t floor_us;     /* the lowest smoothed RTT seen once warm (0: not yet) */
 };
 

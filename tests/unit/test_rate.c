@@ -279,11 +279,11 @@ test_lossy_jitter(void)
 	s = (struct rate_sample){.rtt_us = 11000, .min_rtt_us = 10000, .delivered = 200};
 	CHECK(rate_lossy(&l, &s) == 0 && l.floor_us == 11000);
 	s.rtt_us = 60000;
-	for (i = 1; i <= 10; i++) {
+	for (said = 0, i = 1; i <= 10; i++) {
 		s.total_retrans = (uint32_t)i;
 		said += rate_lossy(&l, &s);
 	}
-	CHECK(said == 1 && l.quiet == 0);
+	CHECK(said == 0 && l.quiet == 0);
 }
 
 int
