@@ -16,7 +16,8 @@
  * AllowedIPs, Via) also take comma lists.
  *
  * Defaults: Name mp0, Mode tun, MTU CONF_MTU_DEFAULT, Cipher auto, Scheduler balance, the
- * tunables below, no PlayoutDelay; a path has 1 connection, priority 0, no backup, no DSCP
+ * tunables below, no PlayoutDelay; a path has 1 connection and an express one (none when
+ * Connections is at the maximum), priority 0, no backup, no DSCP
  * and an empty Congestion (conn.c then asks for CONF_CONGESTION_DEFAULT, see conf.h). A
  * client without [Path] gets one implicit path named "default" that dials the [Peer]
  * Endpoint.
@@ -842,6 +843,8 @@ end_path(struct parser *p)
 {
 	if (p->path != NULL && p->path->name[0] == '\0')
 		return perr_at(p, p->path->line, "[Path] without Name");
+	if (p->path != NULL && p->path->express == -1)
+		p->path->express = p->path->connections < CONF_MAX_CONNS;
 	if (p->path != NULL && p->path->express && p->path->connections >= CONF_MAX_CONNS)
 		return perr_at(p, p->seen[K_PATH_CONNS],
 			       "Connections '%d': at most %d with Express (it adds one)",
@@ -901,6 +904,7 @@ parse_section(struct parser *p, char *s)
 		return perr(p, "more than %d [Path] sections", CONF_MAX_PATHS);
 	p->path = &c->paths[c->npaths++];
 	p->path->connections = CONF_CONNS_DEFAULT;
+	p->path->express = -1;
 	p->path->line = p->line;
 	for (i = 0; i < K_COUNT; i++)
 		if (keys[i].sect == SECT_PATH)
@@ -1053,6 +1057,7 @@ check(struct parser *p)
 		struct conf_path *pa = &c->paths[c->npaths++];
 		strcpy(pa->name, CONF_DEFAULT_PATH);
 		pa->connections = CONF_CONNS_DEFAULT;
+		pa->express = 1;
 	}
 	return 0;
 }

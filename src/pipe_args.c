@@ -8,6 +8,7 @@
  *   Name = pipe                  Name = p1
  *   PresharedKeyFile = K         Endpoint = a:7000
  *                                Connections = 2
+ *                                Express = no
  *                                Interface = eth0
  *                                Via = socks5://r:1080
  *
@@ -427,6 +428,8 @@ put_path(struct text *t, const struct pipe_opts *o, const char *tg, const char *
 	put(t, NULL, "Name = p%d\n", idx);
 	put(t, "target", "Endpoint = %s\n", seg);
 	put(t, "-n", "Connections = %d\n", o->conns);
+	/* a byte stream has no small packets to put ahead: no express connection */
+	put(t, NULL, "Express = no\n");
 	if (ifc != NULL)
 		put(t, iflabel, "Interface = %s\n", ifc);
 	if (o->congestion != NULL)

@@ -16,8 +16,8 @@
 #   mpt_path_tx NS FILE NAME       tx_bytes of one path
 #   mpt_stop FILE                  stop the daemon running FILE
 # MPTUN names the binary (default: $top_builddir/mptun); MPT_MTU and MPT_CC, when set, give
-# every config an MTU and every path a Congestion; MPT_EXPRESS=yes gives every path its
-# Express connection.
+# every config an MTU and every path a Congestion; MPT_EXPRESS=yes or no sets every path's
+# Express (unset: the daemon's default, yes).
 
 MPTUN=${MPTUN:-${top_builddir:-.}/mptun}
 MPT_MTU=${MPT_MTU:-}

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # express: a path's Express connection carries the small packets and no bulk.
-# Two rate-limited paths with Express = yes; one iperf3 flow fills them while pings cross
-# mp0 both ways. Each side's express connections (named so in show --json, the listening
-# side learning it from the HELLO) carry the pings and their replies, the bulk goes on
-# the others, and no ping is lost. Without Express there is no such connection.
+# Two rate-limited paths, Express left at its default (yes); one iperf3 flow fills them
+# while pings cross mp0 both ways. Each side's express connections (named so in show
+# --json, the listening side learning it from the HELLO) carry the pings and their
+# replies, the bulk goes on the others, and no ping is lost. With Express = no there is no
+# such connection.
 set -eu
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/mptun.sh"
@@ -16,9 +17,8 @@ topo_ns s
 topo_link c s 1 rate 30
 topo_link c s 2 rate 20
 mpt_keys
+MPT_EXPRESS= # the default, whatever the caller's environment says
 mpt_server_conf "$TOPO_DIR/s.conf"
-mpt_path_lines 1 "Express = yes"
-mpt_path_lines 2 "Express = yes"
 mpt_client_conf "$TOPO_DIR/c.conf" 2
 mpt_start s "$TOPO_DIR/s.conf"
 mpt_start c "$TOPO_DIR/c.conf"
@@ -58,11 +58,15 @@ bulk_bytes=$(mpt_json c "$TOPO_DIR/c.conf" | jq '[.paths[].connections[] | selec
 # pings and TCP ACKs only: a few hundred bytes each, far from the megabytes of bulk
 [ $((cb1 - cb0)) -lt 500000 ] || fail "bulk went on the client's express connections ($((cb1 - cb0)) bytes)"
 
-echo "# without Express: no such connection"
+echo "# Express = no: no such connection"
 mpt_stop "$TOPO_DIR/c.conf"
+mpt_path_lines 1 "Express = no"
+mpt_path_lines 2 "Express = no"
 mpt_client_conf "$TOPO_DIR/c.conf" 2
 mpt_start c "$TOPO_DIR/c.conf"
 mpt_wait_up c "$TOPO_DIR/c.conf" 2
 mpt_json c "$TOPO_DIR/c.conf" | jq -e '[.paths[].connections[] | select(.express)] | length == 0' >/dev/null ||
-	fail "express connections without Express"
+	fail "express connections with Express = no"
+n=$(mpt_json c "$TOPO_DIR/c.conf" | jq '[.paths[].connections[]] | length')
+[ "$n" = 2 ] || fail "$n connections with Express = no, not 1 per path"
 echo "ok"
