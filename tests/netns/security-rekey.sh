@@ -36,6 +36,8 @@ sec_wait 10 test -S "$CTL" || sec_fail "mitm does not start"
 # that does not still ratchets once, at 1 GiB
 export MPTUN_REKEY_BYTES=$((256 << 20))
 mpt_server_conf "$D/s.conf" "Cipher = chacha20poly1305"
+# one connection, no express one: the records the mitm counts are all of the tunnel's
+mpt_path_lines 1 "Express = no"
 mpt_client_conf "$D/c.conf" 1 "Cipher = chacha20poly1305"
 sec_server s "$D/s.conf"
 sec_daemon c "$D/c.conf"
