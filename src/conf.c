@@ -843,7 +843,8 @@ end_path(struct parser *p)
 {
 	if (p->path != NULL && p->path->name[0] == '\0')
 		return perr_at(p, p->path->line, "[Path] without Name");
-	if (p->path != NULL && p->path->express == -1)
+	/* unset, Express is on unless Connections leaves it no room */
+	if (p->path != NULL && !p->seen[K_PATH_EXPRESS])
 		p->path->express = p->path->connections < CONF_MAX_CONNS;
 	if (p->path != NULL && p->path->express && p->path->connections >= CONF_MAX_CONNS)
 		return perr_at(p, p->seen[K_PATH_CONNS],
@@ -904,7 +905,6 @@ parse_section(struct parser *p, char *s)
 		return perr(p, "more than %d [Path] sections", CONF_MAX_PATHS);
 	p->path = &c->paths[c->npaths++];
 	p->path->connections = CONF_CONNS_DEFAULT;
-	p->path->express = -1;
 	p->path->line = p->line;
 	for (i = 0; i < K_COUNT; i++)
 		if (keys[i].sect == SECT_PATH)

@@ -107,7 +107,7 @@ struct conf_path {
 	int priority;           /* default 0; lower is filled first by ordered */
 	int backup;             /* carries traffic only while no primary path is up */
 	int express;            /* one more connection, for small packets only (sched.h);
-	                         * unset (-1) while parsing: yes unless Connections is at most */
+	                         * default yes, no with Connections at CONF_MAX_CONNS */
 	char congestion[CONF_NAME_MAX]; /* TCP_CONGESTION; empty: the default (see conf.c) */
 	int has_dscp;
 	int dscp;               /* DSCP: the outer packets' code point, 0..CONF_DSCP_MAX */
