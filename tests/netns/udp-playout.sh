@@ -2,16 +2,20 @@
 # udp-playout: PlayoutDelay paces the UDP channel. 200 datagrams of 160 bytes, one every
 # 20 ms, cross an emulated link of 20 ms +- 10 ms (jitter without reordering) through the
 # UDP channel. Arrival times are the receiving kernel's timestamps, send times the
-# sender's clock just before each sendto. A busy machine wakes any process late now and
-# then, by milliseconds: a probe that wakes at 20 ms deadlines beside the daemon measures
-# that (the 99th percentile of the change in its lateness from one wake-up to the next),
-# and the bound below is 1 ms on top of it (a machine too busy to wake a process within
-# BUSY ms skips the test).
-#   PlayoutDelay = 60ms: every datagram arrives, the 99th percentile of |output spacing -
+# sender's clock just before each sendto. This machine wakes any sleeping process late
+# now and then, by up to a few milliseconds, idle or not: a bare timerfd loop in C and the
+# probe below, side by side for 500 wake-ups each, saw 0 to 6 changes in lateness beyond
+# 1 ms, each at its own moments. The daemon's releases meet the same, independently of the
+# probe, and each late release spoils two spacings. So the bound is on the 95th percentile,
+# which a handful of such wake-ups does not reach and a pacer that lets more than one
+# datagram in 20 through unpaced does: 1 ms on top of the probe's own 95th percentile of
+# the change in its lateness from one wake-up to the next (a machine too busy to wake a
+# process within BUSY ms there skips the test).
+#   PlayoutDelay = 60ms: every datagram arrives, the 95th percentile of |output spacing -
 #     input spacing| is at most 1 ms (+ the probe's figure), and drops.late stays 0;
 #   PlayoutDelay = 5ms: most of the jitter is beyond it: drops.late counts datagrams, and
 #     every datagram is either delivered or counted late;
-#   no PlayoutDelay: the link's jitter shows in the output spacing (99th percentile at
+#   no PlayoutDelay: the link's jitter shows in the output spacing (95th percentile at
 #     least 5 ms), so the first case measures something.
 set -eu
 . "$top_srcdir/tests/lib/topo.sh"
@@ -97,13 +101,13 @@ with open(out, "w") as f:
         f.write("0 %d\n" % late)
 PY
 cat >"$TOPO_DIR/spacing.py" <<'PY'
-# spacing.py SENT RECV PROBE: "received pairs p99_ms max_ms median_ms probe_p99_ms":
-# |output spacing - input spacing| of consecutive datagrams both received, and the same
-# figure for the probe's wake-ups
+# spacing.py SENT RECV PROBE: "received pairs p95_ms p99_ms max_ms median_ms
+# probe_p95_ms": |output spacing - input spacing| of consecutive datagrams both received,
+# and the same 95th percentile for the probe's wake-ups
 import sys
-def p99(errs):
+def pct(errs, q):
     errs = sorted(errs)
-    return errs[int(0.99 * (len(errs) - 1))] if errs else 0
+    return errs[int(q * (len(errs) - 1))] if errs else 0
 sent = {}
 for line in open(sys.argv[1]):
     seq, b, a = map(int, line.split())
@@ -115,12 +119,12 @@ for (s1, t1), (s2, t2) in zip(recv, recv[1:]):
     if s2 == s1 + 1:
         errs.append(abs((t2 - t1) - (sent[s2] - sent[s1])) / 1e6)
 probe = [abs(b - a) / 1e6 for a, b in zip(late, late[1:])]
-print(len(recv), len(errs), "%.3f" % p99(errs), "%.3f" % max(errs or [0]),
-      "%.3f" % (sorted(errs)[len(errs) // 2] if errs else 0), "%.3f" % p99(probe))
+print(len(recv), len(errs), "%.3f" % pct(errs, 0.95), "%.3f" % pct(errs, 0.99),
+      "%.3f" % max(errs or [0]), "%.3f" % pct(errs, 0.5), "%.3f" % pct(probe, 0.95))
 PY
 
 # run DELAY: both daemons afresh with PlayoutDelay = DELAY on the receiving side (empty:
-# unset), N datagrams through; sets received, pairs, p99, max, median, late
+# unset), N datagrams through; sets received, pairs, p95, p99, max, median, probe, late
 run() {
 	local playout=""
 	[ -n "$1" ] && playout="PlayoutDelay = $1"
@@ -160,12 +164,12 @@ CONF
 	topo_exec c python3 "$TOPO_DIR/send.py" 5000 "$N" 20 "$TOPO_DIR/sent" || fail "sender"
 	wait "$rpid" || fail "receiver"
 	wait "$ppid" || fail "probe"
-	read -r received pairs p99 max median probe <<<"$(python3 "$TOPO_DIR/spacing.py" \
+	read -r received pairs p95 p99 max median probe <<<"$(python3 "$TOPO_DIR/spacing.py" \
 		"$TOPO_DIR/sent" "$TOPO_DIR/recv" "$TOPO_DIR/probe")"
 	late=$(mpt_json s "$TOPO_DIR/s.conf" | jq '.session.drops.late')
 	echo "PlayoutDelay ${1:-unset}: received $received of $N, drops.late $late;" \
-		"|spacing error| over $pairs pairs: p99 $p99 ms, max $max ms, median $median ms;" \
-		"the machine's own wake-up noise: p99 $probe ms"
+		"|spacing error| over $pairs pairs: p95 $p95 ms, p99 $p99 ms, max $max ms," \
+		"median $median ms; the machine's own wake-up noise: p95 $probe ms"
 	mpt_stop "$TOPO_DIR/c.conf"
 	mpt_stop "$TOPO_DIR/s.conf"
 }
@@ -181,9 +185,9 @@ if ! ms_le "$probe" "$BUSY"; then
 	echo "SKIP: this machine wakes processes too late ($probe ms, beyond $BUSY) to judge a millisecond"
 	exit 77
 fi
-# a pacer that does not pace misses by the link's jitter (about 17 ms at the p99)
-ms_le "$p99" "$(awk -v p="$probe" 'BEGIN { print 1 + p }')" ||
-	fail "p99 spacing error $p99 ms > 1 ms + the machine's own $probe ms with PlayoutDelay = 60ms"
+# a pacer that does not pace misses by the link's jitter (about 15 ms at the p95)
+ms_le "$p95" "$(awk -v p="$probe" 'BEGIN { print 1 + p }')" ||
+	fail "p95 spacing error $p95 ms > 1 ms + the machine's own $probe ms with PlayoutDelay = 60ms"
 
 echo "# PlayoutDelay = 5ms: the datagrams later than that are dropped and counted"
 run 5ms
@@ -195,5 +199,5 @@ echo "# no PlayoutDelay: the jitter shows"
 run ""
 [ "$received" -eq "$N" ] || fail "received $received of $N datagrams without PlayoutDelay"
 [ "$late" -eq 0 ] || fail "drops.late is $late without PlayoutDelay"
-ms_le 5 "$p99" || fail "p99 spacing error only $p99 ms without PlayoutDelay: where is the jitter?"
+ms_le 5 "$p95" || fail "p95 spacing error only $p95 ms without PlayoutDelay: where is the jitter?"
 echo "PASS"
