@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -910,7 +911,9 @@ auto_congestion(struct conn *c, const struct rate_sample *rs)
 {
 	const char *cc = CONF_CONGESTION_LOSSY;
 
-	if (!c->cc_auto || !rate_lossy(&c->loss, rs))
+	int lossy = rate_lossy(&c->loss, rs); /* the unloaded RTT, for bound_queue too */
+
+	if (!c->cc_auto || !lossy)
 		return;
 	c->cc_auto = 0;
 	if (setsockopt(c->fd, IPPROTO_TCP, TCP_CONGESTION, cc, strlen(cc)) == -1) {
@@ -920,6 +923,50 @@ auto_congestion(struct conn *c, const struct rate_sample *rs)
 	}
 	c->cc_bbr = -1; /* asked again */
 	log_info("%s: losses with an empty queue: congestion control %s", c->peer, cc);
+}
+
+/*
+ * A loss-based congestion control (cubic, reno) fills every queue on its path until a loss
+ * halves it: the path's queue then holds up every packet mptun sends that way, small ones
+ * included, and its depth swings the path's delivery time by as much, which the scheduler
+ * cannot foresee (see doc/protocol.md, "Sending"). Held to rate_bound bytes in the kernel,
+ * it keeps the path full with a short queue, and what it would have queued waits in the
+ * backlog. Not for an express connection (small packets only) nor for BBR, which bounds
+ * its own queue and whose probing a bound cuts short (lossy paths: half their goodput).
+ * A connection switched to BBR, or whose queue is gone (rate_bound), gets the kernel's
+ * largest buffer back. SO_SNDBUFFORCE: the
+ * bound may exceed net.core.wmem_max; without CAP_NET_ADMIN no bound is set, rather than
+ * one wmem_max would cut.
+ */
+static void
+bound_queue(struct conn *c, const struct rate_sample *rs)
+{
+	uint64_t want;
+	int v;
+
+	if (c->bound_off || c->sc.express)
+		return;
+	want = c->cc_bbr != 0 || c->loss.floor_us == 0
+		       ? 0
+		       : rate_bound(c->sc.rate, rate_unloaded_us(&c->loss, rs), rs->rtt_us,
+				    rs->rttvar_us);
+	if (want == 0) {
+		v = CONN_SNDBUF_FREE / 2; /* the kernel doubles it */
+		if (c->bound != 0 &&
+		    setsockopt(c->fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) == 0)
+			c->bound = 0;
+		return;
+	}
+	/* within a sixteenth: not worth a system call */
+	if (c->bound != 0 && want < c->bound + c->bound / 16 && want + c->bound / 16 > c->bound)
+		return;
+	v = want / 2 > INT_MAX ? INT_MAX : (int)(want / 2);
+	if (setsockopt(c->fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) == -1) {
+		log_debug("%s: send buffer bound: %s", c->peer, strerror(errno));
+		c->bound_off = 1;
+		return;
+	}
+	c->bound = want;
 }
 
 /*
@@ -977,6 +1024,9 @@ conn_update(struct conn *c, int force)
 			};
 
 			c->info_at = now;
+			/* held by its bound with data waiting: not short of data, as the kernel says */
+			if (c->bound != 0 && (c->blocked || bq_len(&c->out) > 0))
+				rs.app_limited = 0;
 			check_progress(c, &rs, now);
 			auto_congestion(c, &rs);
 			c->unsent = ti.tcpi_notsent_bytes;
@@ -1004,6 +1054,7 @@ conn_update(struct conn *c, int force)
 				c->ready_max = CONN_OUT_READY;
 			if (c->ready_max > CONN_OUT_READY_MAX)
 				c->ready_max = CONN_OUT_READY_MAX;
+			bound_queue(c, &rs);
 		}
 	}
 	c->sc.up = c->state == CONN_UP && !c->stall.stalled;

@@ -41,6 +41,7 @@
 #define CONN_OUT_READY (16 * 1024)     /* our own queue beyond this: not ready... */
 #define CONN_OUT_READY_MAX (128 * 1024) /* ...or beyond 1 ms at the path's rate, up to this */
 #define CONN_NOTSENT_LOWAT (32 * 1024) /* the kernel's unsent queue */
+#define CONN_SNDBUF_FREE (4 << 20)      /* a bound lifted: the kernel's own largest buffer */
 #define CONN_REFUSED_LINGER 2.0 /* seconds a refused connection waits for its dialer */
 #define CONN_PHASE_TIMEOUT 5.0 /* seconds for a name, connect, each proxy hop, handshake */
 #define CONN_HS_BUF 1024               /* handshake and proxy replies, before buffers exist */
@@ -156,6 +157,8 @@ struct conn {
 
 	struct bq in, out;
 	int blocked; /* the last write met EAGAIN */
+	uint64_t bound;   /* the kernel's send buffer as bound_queue set it (0: its own sizing) */
+	int bound_off;    /* the kernel refused a bound: left to its own sizing */
 	size_t ready_max; /* our own queue's limit: CONN_OUT_READY .. CONN_OUT_READY_MAX */
 	struct sched_cand sc;
 	uint64_t unsent;  /* the kernel's unsent bytes at the last TCP_INFO, plus writes since */

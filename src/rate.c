@@ -205,11 +205,29 @@ rate_lossy(struct rate_loss *l, const struct rate_sample *s)
 	if (s->delivered >= RATE_FLOOR_SEGS && s->rtt_us != 0 &&
 	    (l->floor_us == 0 || s->rtt_us < l->floor_us))
 		l->floor_us = s->rtt_us;
-	base = l->floor_us > s->min_rtt_us ? l->floor_us : s->min_rtt_us;
+	base = rate_unloaded_us(l, s);
 	if (!lost || base == 0 || s->rtt_us > base + base / 2 + 5000 ||
 	    l->quiet >= RATE_QUIET_LOSSES)
 		return 0;
 	return ++l->quiet == RATE_QUIET_LOSSES;
+}
+
+uint32_t
+rate_unloaded_us(const struct rate_loss *l, const struct rate_sample *s)
+{
+	return l->floor_us > s->min_rtt_us ? l->floor_us : s->min_rtt_us;
+}
+
+uint64_t
+rate_bound(uint64_t rate, uint32_t unloaded_us, uint32_t srtt_us, uint32_t rttvar_us)
+{
+	uint64_t allow = (uint64_t)unloaded_us / 4 + RATE_BOUND_MARGIN_US, b;
+	uint64_t empty = (uint64_t)unloaded_us + rttvar_us; /* the round trip without a queue */
+
+	if (rate == 0 || unloaded_us == 0 || srtt_us < empty || srtt_us - empty < allow / 2)
+		return 0;
+	b = rate * (empty + allow) / 1000000 + RATE_BOUND_SLACK;
+	return b < RATE_BOUND_MIN ? RATE_BOUND_MIN : b;
 }
 
 uint32_t

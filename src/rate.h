@@ -21,6 +21,9 @@
 #define RATE_QUIET_LOSSES 3  /* losses with the queue nearly empty that mark a path lossy */
 #define RATE_FLOOR_SEGS 100  /* segments delivered before the smoothed RTT's floor counts */
 #define RATE_REPAIR_SEGS 20000 /* segments: the loss rate's memory */
+#define RATE_BOUND_MARGIN_US 5000  /* rate_bound: queue allowed beyond a quarter round trip */
+#define RATE_BOUND_SLACK (64 * 1024) /* ...plus the kernel's unsent queue and a GSO segment */
+#define RATE_BOUND_MIN (128 * 1024)  /* ...and never less than this */
 
 /* What one TCP_INFO read says, with the bytes still waiting in our own queue. */
 struct rate_sample {
@@ -116,6 +119,26 @@ enum rate_stall_event rate_stall_check(struct rate_stall *st, const struct rate_
  * below what the smoothed RTT ever reads without a queue.
  */
 int rate_lossy(struct rate_loss *l, const struct rate_sample *s);
+/*
+ * The path's round trip without a queue as rate_lossy judges it (after rate_lossy took s):
+ * the smoothed RTT's floor once warm, or the kernel's minimum when that is higher or the
+ * floor not known yet. 0: neither known.
+ */
+uint32_t rate_unloaded_us(const struct rate_loss *l, const struct rate_sample *s);
+/*
+ * The bytes a loss-based connection (cubic, reno) may hold in the kernel, sent and unsent:
+ * its rate times its round trip without a queue (the unloaded one plus the RTT variation,
+ * which jitter keeps above the lowest) and a quarter of the unloaded one more, plus
+ * RATE_BOUND_MARGIN_US at the rate and RATE_BOUND_SLACK; at least RATE_BOUND_MIN. Such a
+ * sender fills any queue on its path up to the loss that halves it; held to this, it
+ * keeps the path full and its queue within a quarter of a round trip plus the margin, and
+ * the rest waits in mptun's backlog, which small packets skip and where the scheduler
+ * still chooses its path. 0: no bound, when the rate or the round trip is unknown, or
+ * while the queue (the smoothed RTT above the unloaded one and its variation) is under
+ * half of what the bound allows: the path is not full, or its rate reads low (a path fed
+ * little measures no more than it is fed), and a bound would keep it so.
+ */
+uint64_t rate_bound(uint64_t rate, uint32_t unloaded_us, uint32_t srtt_us, uint32_t rttvar_us);
 
 /*
  * How often a connection's segments are lost, in re-sent segments per million sent: the

@@ -191,11 +191,13 @@ json_path(FILE *f, const struct peer *pe, const struct path *p, ev_tstamp now)
 		fprintf(f,
 			",\"rtt_ms\":%.2f,\"tx_bytes\":%llu,\"rx_bytes\":%llu,"
 			"\"tx_packets\":%llu,\"rx_packets\":%llu,\"queued_bytes\":%llu,"
-			"\"inflight_bytes\":%llu,\"rate_mbps\":%.1f,\"suspect\":%s,"
-			"\"stalls\":%llu,\"cipher\":\"%s\",\"rekeys\":%llu,\"express\":%s}",
-			conn_rtt(c), (unsigned long long)c->tx_bytes, (unsigned long long)c->rx_bytes,
-			(unsigned long long)c->tx_packets, (unsigned long long)c->rx_packets,
-			(unsigned long long)c->sc.queued, (unsigned long long)c->sc.inflight,
+			"\"inflight_bytes\":%llu,\"bound_bytes\":%llu,\"rate_mbps\":%.1f,"
+			"\"suspect\":%s,\"stalls\":%llu,\"cipher\":\"%s\",\"rekeys\":%llu,"
+			"\"express\":%s}",
+			conn_rtt(c), (unsigned long long)c->tx_bytes,
+			(unsigned long long)c->rx_bytes, (unsigned long long)c->tx_packets,
+			(unsigned long long)c->rx_packets, (unsigned long long)c->sc.queued,
+			(unsigned long long)c->sc.inflight, (unsigned long long)c->bound,
 			c->sc.rate_seen * 8 / 1e6, c->stall.stalled ? "true" : "false",
 			(unsigned long long)c->stalls,
 			c->up_at != 0 ? crypto_cipher_name(c->tx.cipher) : "",

@@ -286,6 +286,46 @@ test_lossy_jitter(void)
 	CHECK(said == 0 && l.quiet == 0);
 }
 
+/*
+ * The bound on a loss-based connection: its bandwidth-delay product and a quarter, the
+ * margin's 5 ms and the slack at its rate; a floor for slow or short paths; none until both
+ * figures are known. The unloaded RTT: the warm floor, or the kernel's minimum when higher.
+ */
+static void
+test_bound(void)
+{
+	struct rate_loss l = {0};
+	struct rate_sample s = {.rtt_us = 30000, .min_rtt_us = 16000};
+
+	/* 300 Mbit/s, 16 ms, a 20 ms queue: 600 KB + 150 KB + 187.5 KB + 64 KiB */
+	CHECK(rate_bound(37500000, 16000, 36000, 0) ==
+	      37500000ULL * 25000 / 1000000 + RATE_BOUND_SLACK);
+	/* 50 Mbit/s, 40 ms, a full 50 ms queue: 312.5 KB + 31.25 KB + 64 KiB */
+	CHECK(rate_bound(6250000, 40000, 90000, 0) ==
+	      6250000ULL * 55000 / 1000000 + RATE_BOUND_SLACK);
+	/* the RTT variation counts as round trip, not queue: 2 ms more of it */
+	CHECK(rate_bound(6250000, 40000, 90000, 2000) ==
+	      6250000ULL * 57000 / 1000000 + RATE_BOUND_SLACK);
+	CHECK(rate_bound(125000, 20000, 60000, 0) == RATE_BOUND_MIN); /* 1 Mbit/s */
+	CHECK(rate_bound(0, 20000, 60000, 0) == 0 && rate_bound(6250000, 0, 60000, 0) == 0);
+	/* no queue worth it: under half of the 15 ms a 40 ms path's bound allows */
+	CHECK(rate_bound(6250000, 40000, 47400, 0) == 0);
+	CHECK(rate_bound(6250000, 40000, 47500, 0) != 0);
+	CHECK(rate_bound(6250000, 40000, 47500, 5000) == 0); /* jitter, not a queue */
+	CHECK(rate_bound(6250000, 40000, 39000, 0) == 0); /* below the unloaded: a floor moving */
+	/* 100 Gbit/s over 2 s: no overflow */
+	CHECK(rate_bound(12500000000ULL, 2000000, 3000000, 0) > 12500000000ULL * 2);
+
+	CHECK(rate_unloaded_us(&l, &s) == 16000); /* not warm: the minimum */
+	l.floor_us = 21000;
+	CHECK(rate_unloaded_us(&l, &s) == 21000); /* the floor, above the lucky minimum */
+	s.min_rtt_us = 25000;
+	CHECK(rate_unloaded_us(&l, &s) == 25000);
+	s.min_rtt_us = 0;
+	l.floor_us = 0;
+	CHECK(rate_unloaded_us(&l, &s) == 0);
+}
+
 int
 main(void)
 {
@@ -296,5 +336,6 @@ main(void)
 	test_lossy();
 	test_lossy_jitter();
 	test_loss_rate();
+	test_bound();
 	return CHECK_RESULT();
 }
