@@ -910,8 +910,7 @@ static void
 auto_congestion(struct conn *c, const struct rate_sample *rs)
 {
 	const char *cc = CONF_CONGESTION_LOSSY;
-
-	int lossy = rate_lossy(&c->loss, rs); /* the unloaded RTT, for bound_queue too */
+	int lossy = rate_lossy(&c->loss, rs); /* always: it keeps the unloaded RTT */
 
 	if (!c->cc_auto || !lossy)
 		return;
@@ -934,9 +933,8 @@ auto_congestion(struct conn *c, const struct rate_sample *rs)
  * backlog. Not for an express connection (small packets only) nor for BBR, which bounds
  * its own queue and whose probing a bound cuts short (lossy paths: half their goodput).
  * A connection switched to BBR, or whose queue is gone (rate_bound), gets the kernel's
- * largest buffer back. SO_SNDBUFFORCE: the
- * bound may exceed net.core.wmem_max; without CAP_NET_ADMIN no bound is set, rather than
- * one wmem_max would cut.
+ * largest buffer back. SO_SNDBUFFORCE, as a bound may exceed net.core.wmem_max: without
+ * CAP_NET_ADMIN no bound is set, rather than one that wmem_max would cut.
  */
 static void
 bound_queue(struct conn *c, const struct rate_sample *rs)
